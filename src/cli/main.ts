@@ -1,0 +1,123 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util'
+import { ConfigError, loadConfig, type Config } from '../config.js'
+import { createDb, type Db } from '../db/database.js'
+import { describeDatabaseError, isDatabaseUnavailable } from '../db/errors.js'
+import { AppError } from '../errors.js'
+import { createLog } from '../log.js'
+import { serve } from '../main.js'
+import { migrateCommand } from './migrate.command.js'
+import { tenantCommand } from './tenant.command.js'
+
+export type Io = { out: (line: string) => void; err: (line: string) => void }
+export type CommandContext = { config: Config; db: Db; io: Io }
+
+export const USAGE = `usage: gateway <command>
+  serve                                        start the gateway (the default of npm start)
+  migrate                                      apply pending database migrations
+  tenant create --slug SLUG --name NAME [--host HOST ...]
+  tenant list [--json]
+  tenant show SLUG [--json]`
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+const stdio: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+}
+
+/** `gateway …`: returns the exit code (0 ok, 1 failed, 2 bad arguments). */
+export async function main(
+  argv: string[],
+  io: Io = stdio,
+  env?: NodeJS.ProcessEnv,
+): Promise<number> {
+  const [command] = argv
+  if (!command || command === '--help' || command === 'help') {
+    io[command ? 'out' : 'err'](USAGE)
+    return command ? 0 : 2
+  }
+  if (!['serve', 'migrate', 'tenant'].includes(command))
+    return usage(io, `unknown command "${command}"`)
+
+  let config: Config
+  try {
+    config = loadConfig(env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    io.err(error.message)
+    return 1
+  }
+  if (command === 'serve') {
+    if (argv.length > 1) return usage(io, 'serve takes no arguments')
+    return serve(config, createLog(config.logLevel)).then(
+      () => 0,
+      (error: Error) => fail(io, error.message),
+    )
+  }
+
+  let opened
+  try {
+    opened = createDb(config.databaseUrl, config.dataDir)
+  } catch (error) {
+    return fail(io, (error as Error).message)
+  }
+  try {
+    return await runCommand(argv, { config, db: opened.db, io })
+  } finally {
+    await opened.close()
+  }
+}
+
+/** Every command but `serve`, against an open database: the tests call this directly. */
+export async function runCommand(argv: string[], ctx: CommandContext): Promise<number> {
+  try {
+    if (argv[0] === 'migrate') return await migrateCommand(argv.slice(1), ctx)
+    if (argv[0] === 'tenant') return await tenantCommand(argv.slice(1), ctx)
+    throw new UsageError(`unknown command "${argv[0]}"`)
+  } catch (error) {
+    if (error instanceof UsageError) return usage(ctx.io, error.message)
+    if (error instanceof AppError) {
+      ctx.io.err(`error: ${error.message}${detailLines(error.details)}`)
+      return error.code === 'invalid_request' ? 2 : 1
+    }
+    if (isDatabaseUnavailable(error))
+      return fail(ctx.io, `cannot reach the database: ${describeDatabaseError(error)}`)
+    throw error
+  }
+}
+
+/** parseArgs with our usage errors instead of its exceptions. */
+type Options = NonNullable<ParseArgsConfig['options']>
+export function parseCommand<T extends Options>(args: string[], options: T) {
+  try {
+    return parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>({
+      args,
+      options,
+      allowPositionals: true,
+      strict: true,
+    })
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+}
+
+function usage(io: Io, message: string): number {
+  io.err(`gateway: ${message}`)
+  io.err(USAGE)
+  return 2
+}
+
+function fail(io: Io, message: string): number {
+  io.err(`gateway: ${message}`)
+  return 1
+}
+
+function detailLines(details: unknown): string {
+  const fields = (details as { fields?: Record<string, string[]> } | undefined)?.fields
+  if (!fields) return ''
+  return Object.entries(fields)
+    .map(([field, messages]) => `\n  ${field}: ${messages.join('; ')}`)
+    .join('')
+}

@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import * as z from 'zod'
+import { PasswordPolicy, TenantSettings, TenantSettingsShape } from './tenants/settings.js'
+
+// Process facts and secrets come from the environment; what a person edits lives in config/.
+// A key lives in exactly one of the two.
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const PORT_RULE = 'a port number from 1 to 65535'
+const Env = z.object({
+  PORT: z.coerce
+    .number({ error: PORT_RULE })
+    .int(PORT_RULE)
+    .min(1, PORT_RULE)
+    .max(65535, PORT_RULE)
+    .default(3000),
+  BASE_DOMAIN: z
+    .string()
+    .regex(
+      /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/,
+      'a lowercase DNS name such as "localhost" or "stores.example.com"',
+    )
+    .default('localhost'),
+  PUBLIC_URL_TEMPLATE: z
+    .string()
+    .regex(
+      /^https?:\/\/[^/?#]*\{(host|slug)\}[^/?#]*\/?$/,
+      'an origin containing {host} or {slug}, such as "https://{host}"',
+    )
+    .default('http://{host}:{port}'),
+  DATABASE_URL: z
+    .string()
+    .regex(
+      /^postgres(ql)?:\/\/\S+$/,
+      'a postgres:// URL (leave it unset for the embedded database)',
+    )
+    .optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/\S+$/, 'an smtp:// or smtps:// URL')
+    .optional(),
+  SECRET_KEY: z
+    .string()
+    .min(32, 'at least 32 characters (e.g. `openssl rand -base64 48`)')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+})
+
+const TenantDefaultsFile = TenantSettingsShape.extend({ passwordPolicy: z.string() })
+const Seed = z.strictObject({
+  slug: z.string(),
+  name: z.string(),
+  hosts: z.array(z.string()),
+  directory: z.strictObject({ kind: z.literal('database'), name: z.string() }),
+})
+
+export type Config = ReturnType<typeof loadConfig>
+export type Seed = z.infer<typeof Seed>
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  readonly problems: string[]
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`)
+    this.problems = problems
+  }
+}
+
+/** Parses the environment and config/ once; every problem is reported together. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = 'config') {
+  const problems: string[] = []
+  const vars = blankToUndefined(env)
+  const e = check(Env, vars, problems, (key) => key)
+  // Checked apart from the schema so it is reported even when other variables are bad too.
+  if (vars.NODE_ENV === 'production' && vars.SECRET_KEY === undefined)
+    problems.push('SECRET_KEY: required when NODE_ENV=production')
+  const policies = check(
+    z.record(z.string(), PasswordPolicy),
+    readJson(dir, 'password-policies.json', problems),
+    problems,
+    (key) => `config/password-policies.json: ${key}`,
+  )
+  const defaults = check(
+    TenantDefaultsFile,
+    readJson(dir, 'tenant-defaults.json', problems),
+    problems,
+    (key) => `config/tenant-defaults.json: ${key}`,
+  )
+  const seed = check(
+    Seed,
+    readJson(dir, 'seed/demo.json', problems),
+    problems,
+    (key) => `config/seed/demo.json: ${key}`,
+  )
+
+  let tenantDefaults: TenantSettings | undefined
+  if (defaults && policies) {
+    const policy = policies[defaults.passwordPolicy]
+    if (!policy)
+      problems.push(
+        `config/tenant-defaults.json: passwordPolicy: no policy named "${defaults.passwordPolicy}" in password-policies.json`,
+      )
+    else
+      tenantDefaults = check(
+        TenantSettings,
+        { ...defaults, passwordPolicy: policy },
+        problems,
+        (key) => `config/tenant-defaults.json: ${key}`,
+      )
+  }
+  if (!e || !policies || !tenantDefaults || !seed || problems.length > 0)
+    throw new ConfigError(problems)
+
+  return Object.freeze({
+    port: e.PORT,
+    baseDomain: e.BASE_DOMAIN,
+    publicUrlTemplate: e.PUBLIC_URL_TEMPLATE.replace('{port}', String(e.PORT)).replace(/\/$/, ''),
+    databaseUrl: e.DATABASE_URL,
+    smtpUrl: e.SMTP_URL,
+    secretKey: e.SECRET_KEY,
+    dataDir: resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    isProduction: e.NODE_ENV === 'production',
+    passwordPolicies: policies,
+    tenantDefaults,
+    seed,
+  })
+}
+
+function check<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  problems: string[],
+  label: (key: string) => string,
+): z.output<S> | undefined {
+  if (input === undefined) return undefined
+  const result = schema.safeParse(input)
+  if (result.success) return result.data
+  for (const issue of result.error.issues) {
+    problems.push(`${label(issue.path.join('.') || '(root)')}: ${issue.message}`)
+  }
+  return undefined
+}
+
+// An empty variable (`PORT=`) means "not set", as in most twelve-factor tools.
+const blankToUndefined = (env: NodeJS.ProcessEnv) =>
+  Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''))
+
+function readJson(dir: string, file: string, problems: string[]): unknown {
+  try {
+    return JSON.parse(readFileSync(join(dir, file), 'utf8'))
+  } catch (cause) {
+    problems.push(`config/${file}: ${cause instanceof Error ? cause.message : String(cause)}`)
+    return undefined
+  }
+}

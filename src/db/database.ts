@@ -1,0 +1,61 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { Kysely, PostgresDialect, type Transaction } from 'kysely'
+import { PGliteDialect } from 'kysely-pglite-dialect'
+import pg from 'pg'
+import { lockDataDir } from './pglite-lock.js'
+import type { Database } from './schema.js'
+
+/** Runs queries: the pool, or an open transaction (a Tx is also a Db). */
+export type Db = Kysely<Database>
+/** Ask for a Tx when a function's statements must commit or fail together. */
+export type Tx = Transaction<Database>
+
+export type DbTarget = { url: string } | { pglite: PGlite }
+
+export type OpenDb = { db: Db; close: () => Promise<void>; description: string }
+
+/**
+ * PostgreSQL when `databaseUrl` is set, otherwise the embedded PGlite database stored under
+ * `dataDir/pglite` (same SQL, same migrations, nothing to install), locked to this process.
+ */
+export function createDb(databaseUrl: string | undefined, dataDir: string): OpenDb {
+  if (databaseUrl) {
+    const db = dbOn({ url: databaseUrl })
+    return { db, close: () => db.destroy(), description: `PostgreSQL at ${redactUrl(databaseUrl)}` }
+  }
+  const dir = join(dataDir, 'pglite')
+  mkdirSync(dir, { recursive: true })
+  const release = lockDataDir(dataDir)
+  const db = dbOn({ pglite: new PGlite(dir) })
+  return {
+    db,
+    close: () => db.destroy().finally(release),
+    description: `embedded PGlite in ${dir}`,
+  }
+}
+
+/** A connection string fit for a log line: no password. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return '(unparsable URL)'
+  }
+}
+
+export function dbOn(target: DbTarget): Db {
+  if ('pglite' in target) return new Kysely<Database>({ dialect: new PGliteDialect(target.pglite) })
+  const pool = new pg.Pool({
+    connectionString: target.url,
+    connectionTimeoutMillis: 5_000,
+    max: 10,
+  })
+  // An idle connection dropped by the server must not crash the process: the next query that
+  // needs a connection gets the error and the request that made it answers 503.
+  pool.on('error', () => {})
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+}

@@ -1,0 +1,35 @@
+// Errors that mean "the database cannot be reached right now", as opposed to a bad query:
+// the request gets 503 and the process keeps running until the server is back.
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EPIPE',
+])
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  const code = (error as { code?: unknown }).code
+  if (
+    typeof code === 'string' &&
+    (NETWORK_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P03')
+  ) {
+    return true
+  }
+  if (error instanceof AggregateError) return error.errors.some(isDatabaseUnavailable)
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    error.message,
+  )
+}
+
+export function describeDatabaseError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error)
+  const code = (error as { code?: unknown }).code
+  const message =
+    error.message ||
+    (error instanceof AggregateError ? error.errors.map(describeDatabaseError).join('; ') : '')
+  return typeof code === 'string' && !message.includes(code) ? `${code} ${message}`.trim() : message
+}

@@ -1,0 +1,14 @@
+import type { Log } from '../log.js'
+import type { Tenant } from '../tenants/tenants.js'
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      requestId: string
+      log: Log
+      /** Set by resolveTenant on every tenant-host route; absent only before it runs. */
+      tenant: Tenant
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import type { Server } from 'node:http'
+import { createApp } from './app.js'
+import type { Config } from './config.js'
+import { createDb, type Db } from './db/database.js'
+import { describeDatabaseError } from './db/errors.js'
+import { migrateToLatest } from './db/migrate.js'
+import type { Readiness } from './db/readiness.js'
+import type { Log } from './log.js'
+import { resolveSecretKey } from './secret-key.js'
+import { seedDemoTenant } from './tenants/demo.js'
+import { listTenants, type Tenant, type TenantSummary } from './tenants/tenants.js'
+
+const SHUTDOWN_GRACE_MS = 10_000
+
+/** `gateway serve`: listen at once, bring the database up in the background, stop gracefully. */
+export async function serve(loaded: Config, log: Log): Promise<void> {
+  const config = Object.freeze({
+    ...loaded,
+    secretKey: resolveSecretKey(loaded.secretKey, loaded.dataDir, log),
+  })
+  const { db, close, description } = createDb(config.databaseUrl, config.dataDir)
+  const readiness: Readiness = { migrated: false }
+  const server = createApp({ config, db, log, readiness }).listen(config.port)
+  await new Promise<void>((resolve, reject) =>
+    server.once('listening', resolve).once('error', reject),
+  )
+  log.info({ port: config.port, database: description }, 'gateway listening')
+
+  const starting = bringUp(db, config, log, readiness)
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        log.info({ signal }, 'shutting down')
+        starting.stop()
+        void shutdown(server, close, log).then(resolve)
+      })
+    }
+  })
+}
+
+// A database that is down at start is waited for, not fatal: /readyz says 503 until it is back.
+function bringUp(db: Db, config: Config, log: Log, readiness: Readiness) {
+  let stopped = false
+  let timer: NodeJS.Timeout | undefined
+  const attempt = async (delayMs: number): Promise<void> => {
+    if (stopped) return
+    try {
+      const applied = await migrateToLatest(db)
+      if (applied.length > 0) log.info({ applied }, 'migrations applied')
+      readiness.migrated = true
+      const demo = config.isProduction
+        ? undefined
+        : await db
+            .transaction()
+            .execute((tx) => seedDemoTenant(tx, config.seed, config.tenantDefaults, config))
+      announce(log, demo, await listTenants(db, config))
+    } catch (error) {
+      log.error(
+        `database not ready: ${describeDatabaseError(error)}; retrying in ${delayMs / 1000} s`,
+      )
+      timer = setTimeout(() => void attempt(Math.min(delayMs * 2, 10_000)), delayMs)
+    }
+  }
+  void attempt(1_000)
+  return { stop: () => ((stopped = true), clearTimeout(timer)) }
+}
+
+function announce(log: Log, demo: Tenant | undefined, tenants: TenantSummary[]) {
+  if (demo) log.info({ tenant: demo.slug }, 'first run: created the demo tenant')
+  const shown = tenants.slice(0, 10).map((t) => `  ${t.slug.padEnd(16)} ${t.publicUrl}/`)
+  const more =
+    tenants.length > 10 ? [`  … and ${tenants.length - 10} more (gateway tenant list)`] : []
+  log.info(['gateway ready; open a tenant:', ...shown, ...more].join('\n'))
+}
+
+// Stop accepting, let in-flight requests finish, then close the pool; never longer than 10 s.
+async function shutdown(server: Server, close: () => Promise<void>, log: Log): Promise<void> {
+  const force = setTimeout(() => {
+    log.warn('requests still running after 10 s: closing their connections')
+    server.closeAllConnections()
+  }, SHUTDOWN_GRACE_MS)
+  force.unref()
+  server.closeIdleConnections()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  clearTimeout(force)
+  await close().catch((error) => log.error({ err: error }, 'closing the database failed'))
+  log.info('stopped')
+}

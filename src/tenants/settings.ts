@@ -1,0 +1,45 @@
+import * as z from 'zod'
+import { Duration, durationSeconds } from '../lib/duration.js'
+
+export const LOCALES = ['en', 'fr', 'nl', 'de'] as const
+export const Locale = z.enum(LOCALES)
+export type Locale = z.infer<typeof Locale>
+
+export const CHARACTER_CLASSES = ['lower', 'upper', 'digit', 'symbol', 'digit_or_symbol'] as const
+
+// Composition rules are opt-in (NIST SP 800-63B-4); length, blocklist and context checks are not.
+export const PasswordPolicy = z
+  .strictObject({
+    minLength: z.number().int().min(6).max(128),
+    maxLength: z.number().int().min(64).max(1024),
+    requiredClasses: z.array(z.enum(CHARACTER_CLASSES)).max(5),
+    blockCommon: z.boolean(),
+  })
+  .refine((p) => p.minLength <= p.maxLength, { message: 'minLength must not exceed maxLength' })
+export type PasswordPolicy = z.infer<typeof PasswordPolicy>
+
+const Store = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('web') }),
+  z.strictObject({ kind: z.literal('native'), iosUrl: z.url(), androidUrl: z.url() }),
+])
+
+export const TenantSettingsShape = z.strictObject({
+  invitationTtl: Duration,
+  resendCooldown: Duration,
+  reminderInterval: Duration,
+  retention: Duration,
+  warnings: z.strictObject({ yellow: Duration, red: Duration }),
+  passwordPolicy: PasswordPolicy,
+  termsRequired: z.boolean(),
+  store: Store,
+  defaultLocale: Locale,
+})
+
+export const TenantSettings = TenantSettingsShape.refine(
+  (s) => durationSeconds(s.warnings.red) <= durationSeconds(s.warnings.yellow),
+  {
+    message: 'the red warning must not come before the yellow one',
+    path: ['warnings', 'red'],
+  },
+)
+export type TenantSettings = z.infer<typeof TenantSettings>

@@ -1,0 +1,110 @@
+import { sql } from 'kysely'
+import type { Db } from '../db/database.js'
+import type { DirectoryKind } from '../db/schema.js'
+
+export type TenantRow = {
+  id: string
+  slug: string
+  name: string
+  settings: unknown
+  created_at: Date
+  updated_at: Date
+  hosts: { host: string; is_primary: boolean }[]
+}
+
+function tenantsWithHosts(db: Db) {
+  return db.selectFrom('tenants').select([
+    'tenants.id',
+    'tenants.slug',
+    'tenants.name',
+    'tenants.settings',
+    'tenants.created_at',
+    'tenants.updated_at',
+    sql<TenantRow['hosts']>`coalesce((
+      select json_agg(json_build_object('host', h.host, 'is_primary', h.is_primary) order by h.is_primary desc, h.host)
+      from tenant_hosts h where h.tenant_id = tenants.id), '[]'::json)`.as('hosts'),
+  ])
+}
+
+export function findTenantByHost(db: Db, host: string): Promise<TenantRow | undefined> {
+  return tenantsWithHosts(db)
+    .where('tenants.id', '=', (eb) =>
+      eb.selectFrom('tenant_hosts').select('tenant_id').where('host', '=', host),
+    )
+    .executeTakeFirst()
+}
+
+export function findTenantBySlug(db: Db, slug: string): Promise<TenantRow | undefined> {
+  return tenantsWithHosts(db).where('tenants.slug', '=', slug).executeTakeFirst()
+}
+
+export function listTenants(db: Db): Promise<TenantRow[]> {
+  return tenantsWithHosts(db).orderBy('tenants.slug').execute()
+}
+
+export async function findHostOwner(db: Db, host: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('tenant_hosts')
+    .select('tenant_id')
+    .where('host', '=', host)
+    .executeTakeFirst()
+  return row?.tenant_id
+}
+
+export async function countTenants(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('tenants')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .executeTakeFirstOrThrow()
+  return row.n
+}
+
+export function insertTenant(db: Db, row: { slug: string; name: string; settings: unknown }) {
+  return db
+    .insertInto('tenants')
+    .values({ slug: row.slug, name: row.name, settings: JSON.stringify(row.settings) })
+    .returning(['id'])
+    .executeTakeFirstOrThrow()
+}
+
+export async function insertHosts(db: Db, tenantId: string, hosts: string[]): Promise<void> {
+  if (hosts.length === 0) return
+  await db
+    .insertInto('tenant_hosts')
+    .values(hosts.map((host, i) => ({ host, tenant_id: tenantId, is_primary: i === 0 })))
+    .execute()
+}
+
+export function insertDirectory(db: Db, row: { kind: DirectoryKind; name: string }) {
+  return db
+    .insertInto('directories')
+    .values(row)
+    .returning(['id', 'kind', 'name'])
+    .executeTakeFirstOrThrow()
+}
+
+export async function attachDirectory(
+  db: Db,
+  tenantId: string,
+  directoryId: string,
+): Promise<void> {
+  await db
+    .insertInto('tenant_directories')
+    .values({ tenant_id: tenantId, directory_id: directoryId })
+    .execute()
+}
+
+export function listTenantDirectories(db: Db, tenantId: string) {
+  return db
+    .selectFrom('tenant_directories as td')
+    .innerJoin('directories as d', 'd.id', 'td.directory_id')
+    .select(['d.id', 'd.kind', 'd.name'])
+    .where('td.tenant_id', '=', tenantId)
+    .orderBy('td.created_at')
+    .execute()
+}
+
+/** Serialises tenant creation within one transaction, so the seed runs once across processes. */
+export async function lockTenantCreation(db: Db): Promise<void> {
+  await sql`select pg_advisory_xact_lock(7340812292)`.execute(db)
+}

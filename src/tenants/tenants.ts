@@ -1,0 +1,175 @@
+import * as z from 'zod'
+import type { Db, Tx } from '../db/database.js'
+import type { DirectoryKind } from '../db/schema.js'
+import { AppError } from '../errors.js'
+import { parse } from '../lib/validate.js'
+import { defaultHost, isHostName, normalizeHost, SLUG, slugFromHost } from './hosts.js'
+import { TenantSettings } from './settings.js'
+import * as queries from './tenants.queries.js'
+
+export type Tenant = {
+  id: string
+  slug: string
+  name: string
+  settings: TenantSettings
+  hosts: string[]
+  primaryHost: string
+  /** Canonical origin: every URL we emit (links in mail, issuer) is built from it, never from the request. */
+  publicUrl: string
+  createdAt: Date
+  updatedAt: Date
+}
+export type TenantUrls = { baseDomain: string; publicUrlTemplate: string }
+export type TenantSummary = Omit<Tenant, 'settings'> & { settingsProblem?: string }
+
+export const Slug = z
+  .string()
+  .regex(SLUG, "2 to 40 characters of a-z, 0-9 and '-', not starting or ending with '-'")
+const Host = z
+  .string()
+  .transform((h) => normalizeHost(h) ?? h)
+  .refine(isHostName, 'a DNS host name such as "store.example.com"')
+
+export const CreateTenantInput = z.strictObject({
+  slug: Slug,
+  name: z.string().trim().min(1).max(200),
+  hosts: z.array(Host).max(20).default([]),
+})
+export type CreateTenantInput = z.input<typeof CreateTenantInput>
+
+function summarize(
+  row: queries.TenantRow,
+  urls: TenantUrls,
+): TenantSummary & { settings: unknown } {
+  const primaryHost =
+    row.hosts.find((h) => h.is_primary)?.host ?? defaultHost(row.slug, urls.baseDomain)
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    settings: row.settings,
+    hosts: row.hosts.map((h) => h.host),
+    primaryHost,
+    publicUrl: urls.publicUrlTemplate.replace('{host}', primaryHost).replace('{slug}', row.slug),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  }
+}
+
+// Settings are validated on every read: a bad row fails loudly for its own tenant only.
+function toTenant(row: queries.TenantRow, urls: TenantUrls): Tenant {
+  const summary = summarize(row, urls)
+  const settings = TenantSettings.safeParse(row.settings)
+  if (!settings.success) {
+    throw new AppError(
+      'tenant_misconfigured',
+      'This store is not configured correctly. Its administrators can fix it in the settings.',
+      {
+        cause: new Error(
+          `tenant "${row.slug}" has invalid settings: ${z.prettifyError(settings.error)}`,
+        ),
+      },
+    )
+  }
+  return { ...summary, settings: settings.data }
+}
+
+/** Exact host first, then `{slug}.{BASE_DOMAIN}`; never a default tenant. */
+export async function findTenantForHost(
+  db: Db,
+  host: string,
+  urls: TenantUrls,
+): Promise<Tenant | undefined> {
+  const row =
+    (await queries.findTenantByHost(db, host)) ??
+    (await lookupSlug(db, slugFromHost(host, urls.baseDomain)))
+  return row && toTenant(row, urls)
+}
+
+const lookupSlug = async (db: Db, slug: string | undefined) =>
+  slug ? queries.findTenantBySlug(db, slug) : undefined
+
+export async function getTenant(db: Db, slug: string, urls: TenantUrls): Promise<Tenant> {
+  const row = await queries.findTenantBySlug(db, slug)
+  if (!row) throw new AppError('not_found', `There is no tenant "${slug}".`)
+  return toTenant(row, urls)
+}
+
+export async function listTenants(db: Db, urls: TenantUrls): Promise<TenantSummary[]> {
+  return (await queries.listTenants(db)).map((row) => {
+    const { settings, ...summary } = summarize(row, urls)
+    const parsed = TenantSettings.safeParse(settings)
+    return parsed.success ? summary : { ...summary, settingsProblem: z.prettifyError(parsed.error) }
+  })
+}
+
+export async function createTenant(
+  tx: Tx,
+  input: CreateTenantInput & {
+    settings: TenantSettings
+    directory?: { kind: DirectoryKind; name: string }
+  },
+  urls: TenantUrls,
+): Promise<Tenant> {
+  const { slug, name, hosts } = parse(CreateTenantInput, {
+    slug: input.slug,
+    name: input.name,
+    hosts: input.hosts,
+  })
+  const settings = parse(TenantSettings, input.settings, 'The tenant settings are invalid.')
+  await queries.lockTenantCreation(tx) // checks below cannot race another creation
+  await checkAvailable(tx, slug, [...new Set(hosts)], urls.baseDomain)
+
+  const { id } = await queries.insertTenant(tx, { slug, name, settings })
+  await queries.insertHosts(tx, id, [...new Set(hosts)])
+  const directory = await queries.insertDirectory(
+    tx,
+    input.directory ?? { kind: 'database', name: `${name} users` },
+  )
+  await queries.attachDirectory(tx, id, directory.id)
+  return getTenant(tx, slug, urls)
+}
+
+async function checkAvailable(
+  db: Db,
+  slug: string,
+  hosts: string[],
+  baseDomain: string,
+): Promise<void> {
+  if (await queries.findTenantBySlug(db, slug)) {
+    throw new AppError('conflict', `The slug "${slug}" is already taken.`, {
+      details: { field: 'slug', slug },
+    })
+  }
+  if (await queries.findHostOwner(db, defaultHost(slug, baseDomain))) {
+    throw new AppError(
+      'conflict',
+      `The host "${defaultHost(slug, baseDomain)}" already belongs to another tenant.`,
+      {
+        details: { field: 'slug', host: defaultHost(slug, baseDomain) },
+      },
+    )
+  }
+  for (const host of hosts) {
+    // {other}.BASE_DOMAIN belongs to tenant "other"; an exact host would otherwise take it over.
+    const impliedSlug = slugFromHost(host, baseDomain)
+    if (impliedSlug && impliedSlug !== slug) {
+      throw new AppError(
+        'invalid_request',
+        `The host "${host}" is reserved for the tenant "${impliedSlug}".`,
+        {
+          details: { field: 'hosts', host },
+        },
+      )
+    }
+    if (await queries.findHostOwner(db, host)) {
+      throw new AppError('conflict', `The host "${host}" already belongs to another tenant.`, {
+        details: { field: 'hosts', host },
+      })
+    }
+  }
+}
+
+export const listDirectories = (db: Db, tenantId: string) =>
+  queries.listTenantDirectories(db, tenantId)
+export const countTenants = (db: Db) => queries.countTenants(db)

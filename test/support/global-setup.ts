@@ -1,0 +1,52 @@
+import pg from 'pg'
+import type { TestProject } from 'vitest/node'
+import { dbOn } from '../../src/db/database.js'
+import { migrateToLatest } from '../../src/db/migrate.js'
+
+export const TEMPLATE = 'gateway_template'
+
+// On PostgreSQL: one migrated template database per run; each test file clones it.
+export default async function setup(project: TestProject) {
+  const url = process.env.TEST_DATABASE_URL
+  if (!url) return
+  await admin(url, `drop database if exists ${TEMPLATE} with (force)`)
+  await admin(url, `create database ${TEMPLATE}`)
+  const db = dbOn({ url: withDatabase(url, TEMPLATE) })
+  await migrateToLatest(db)
+  await db.destroy()
+  project.provide('databaseUrl', url)
+
+  return async () => {
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    const { rows } = await client.query<{ datname: string }>(
+      `select datname from pg_database where datname like 'gateway_t\\_%' or datname = $1`,
+      [TEMPLATE],
+    )
+    for (const { datname } of rows)
+      await client.query(`drop database if exists "${datname}" with (force)`)
+    await client.end()
+  }
+}
+
+export async function admin(url: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(statement)
+  } finally {
+    await client.end()
+  }
+}
+
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url)
+  parsed.pathname = `/${database}`
+  return parsed.toString()
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string | undefined
+  }
+}

@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto'
+import { Writable } from 'node:stream'
+import type { Express } from 'express'
+import supertest from 'supertest'
+import { beforeAll } from 'vitest'
+import { createApp } from '../../src/app.js'
+import { type Config, loadConfig } from '../../src/config.js'
+import type { Readiness } from '../../src/db/readiness.js'
+import { createLog, type Log } from '../../src/log.js'
+import { createTenant, type Tenant } from '../../src/tenants/tenants.js'
+import { type TestDb, useTestDb } from './database.js'
+
+export const TEST_ENV = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'info',
+  SECRET_KEY: 'test-secret-key-test-secret-key-0123456789',
+  BASE_DOMAIN: 'localhost',
+  PORT: '3000',
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ ...TEST_ENV, ...env })
+}
+
+/** A logger whose JSON lines the test can read back. */
+export function memoryLog(): { log: Log; lines: () => Record<string, unknown>[] } {
+  const chunks: string[] = []
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(String(chunk))
+      done()
+    },
+  })
+  return {
+    log: createLog('info', stream),
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  }
+}
+
+export const randomSlug = (prefix = 't') => `${prefix}-${randomBytes(5).toString('hex')}`
+
+export type Gateway = TestDb & {
+  app: Express
+  config: Config
+  readiness: Readiness
+  logs: () => Record<string, unknown>[]
+  createTenant: (input?: { slug?: string; name?: string; hosts?: string[] }) => Promise<Tenant>
+  get: (host: string, path?: string) => supertest.Test
+}
+
+/** The app on this file's own database; each test makes its own tenants, so none need cleanup. */
+export function useGateway(env: Record<string, string> = {}): Gateway {
+  const database = useTestDb()
+  const gw = database as Gateway
+  beforeAll(() => {
+    const config = testConfig(env)
+    const { log, lines } = memoryLog()
+    const readiness = { migrated: true }
+    Object.assign(gw, {
+      config,
+      readiness,
+      logs: lines,
+      app: createApp({ config, db: gw.db, log, readiness }),
+      createTenant: (input: { slug?: string; name?: string; hosts?: string[] } = {}) => {
+        const slug = input.slug ?? randomSlug()
+        return gw.db.transaction().execute((tx) =>
+          createTenant(
+            tx,
+            {
+              slug,
+              name: input.name ?? `Store ${slug}`,
+              hosts: input.hosts ?? [],
+              settings: config.tenantDefaults,
+            },
+            config,
+          ),
+        )
+      },
+      get: (host: string, path = '/') => supertest(gw.app).get(path).set('Host', host),
+    })
+  })
+  return gw
+}

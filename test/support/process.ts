@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+
+const BIN = new URL('../../bin/gateway.js', import.meta.url).pathname
+
+export type GatewayProcess = {
+  child: ChildProcess
+  port: number
+  output: () => string
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>
+}
+
+/** A free loopback port (asked of the kernel, then released for the child to take). */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+/** Runs `gateway …` as a real process; resolves with its exit code and output. */
+export async function runGateway(args: string[], env: Record<string, string>, timeoutMs = 60_000) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: 'pipe',
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const [code] = (await once(child, 'exit')) as [number | null]
+  clearTimeout(timer)
+  return { code, stdout, stderr }
+}
+
+/** `gateway serve` on a free port; `stop()` sends SIGTERM and resolves with the exit code. */
+export async function startGateway(env: Record<string, string>): Promise<GatewayProcess> {
+  const port = await freePort()
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env, PORT: String(port) },
+    stdio: 'pipe',
+  })
+  let output = ''
+  child.stdout?.on('data', (d) => (output += d))
+  child.stderr?.on('data', (d) => (output += d))
+  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  return {
+    child,
+    port,
+    output: () => output,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null) child.kill(signal)
+      return exited
+    },
+  }
+}
+
+/** Polls until `probe` is true or the deadline passes; returns how long it took. */
+export async function waitFor(
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  label: string,
+): Promise<number> {
+  const started = Date.now()
+  while (Date.now() - started < timeoutMs) {
+    if (await probe().catch(() => false)) return Date.now() - started
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`)
+}
+
+export async function httpGet(port: number, path: string, host = 'localhost') {
+  const { request } = await import('node:http')
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      let body = ''
+      res.on('data', (d) => (body += d))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
