@@ -7,6 +7,9 @@ export const ERROR_CODES = [
   'conflict',
   'payload_too_large',
   'rate_limited',
+  'invitation_invalid', // unknown, expired, used or revoked: indistinguishable on purpose
+  'password_rejected', // details list every reason
+  'busy', // every password-hashing slot is taken: retry shortly instead of queueing without bound
   'unavailable', // the database is unreachable or not migrated yet
   'tenant_misconfigured', // a tenant's stored settings do not validate; other tenants keep working
 ] as const

@@ -37,9 +37,175 @@ export interface TenantDirectoriesTable {
   created_at: CreatedAt
 }
 
+export interface UsersTable {
+  id: Generated<string>
+  directory_id: string
+  email: string
+  /** lower(NFKC(email)): the key that makes an email unique per directory. */
+  email_key: string
+  first_name: string | null
+  last_name: string | null
+  phone: string | null
+  job_title: string | null
+  external_id: string | null
+  locale: string | null
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+export interface CredentialsTable {
+  user_id: string
+  directory_id: string
+  password_hash: string
+  /** The password policy the password was checked against. */
+  policy: ColumnType<unknown, string, string>
+  changed_at: ColumnType<Date, Date | undefined, Date>
+  failed_logins: ColumnType<number, number | undefined, number>
+  locked_until: Date | null
+}
+
+export const MEMBERSHIP_KINDS = ['member', 'guest'] as const
+export type MembershipKind = (typeof MEMBERSHIP_KINDS)[number]
+export const MEMBERSHIP_STATUSES = ['invited', 'active', 'disabled'] as const
+export type MembershipStatus = (typeof MEMBERSHIP_STATUSES)[number]
+
+export interface MembershipsTable {
+  id: Generated<string>
+  tenant_id: string
+  directory_id: string
+  user_id: string
+  kind: ColumnType<MembershipKind, MembershipKind | undefined, MembershipKind>
+  role: ColumnType<string, string | undefined, string>
+  groups: ColumnType<string[], string | undefined, string>
+  products: ColumnType<string[], string | undefined, string>
+  organization: string | null
+  status: ColumnType<MembershipStatus, MembershipStatus | undefined, MembershipStatus>
+  activated_at: Date | null
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+export type InvitationRowStatus = 'pending' | 'accepted' | 'revoked'
+
+export interface InvitationsTable {
+  id: Generated<string>
+  tenant_id: string
+  membership_id: string
+  token_hash: Uint8Array
+  status: ColumnType<InvitationRowStatus, InvitationRowStatus | undefined, InvitationRowStatus>
+  locale: string
+  invited_by: string | null
+  expires_at: Date
+  last_sent_at: ColumnType<Date, Date | undefined, Date>
+  last_reminded_at: Date | null
+  send_count: ColumnType<number, number | undefined, number>
+  accepted_at: Date | null
+  revoked_at: Date | null
+  created_at: CreatedAt
+}
+
+export interface PasswordResetsTable {
+  id: Generated<string>
+  tenant_id: string
+  directory_id: string
+  user_id: string
+  token_hash: Uint8Array
+  expires_at: Date
+  used_at: Date | null
+  created_at: CreatedAt
+}
+
+export interface TermsVersionsTable {
+  tenant_id: string
+  version: number
+  title: string
+  body: string | null
+  document_url: string | null
+  published_at: ColumnType<Date, Date | undefined, never>
+}
+
+export interface TermsAcceptancesTable {
+  tenant_id: string
+  membership_id: string
+  version: number
+  accepted_at: ColumnType<Date, Date | undefined, never>
+}
+
+export type SessionPending = 'password_change' | 'terms'
+
+export interface SessionsTable {
+  id_hash: Uint8Array
+  tenant_id: string
+  membership_id: string
+  pending: SessionPending | null
+  created_at: CreatedAt
+  last_seen_at: ColumnType<Date, Date | undefined, Date>
+  expires_at: Date
+}
+
+export type OutboxStatus = 'pending' | 'sent' | 'failed'
+
+export interface OutboxTable {
+  id: Generated<string>
+  tenant_id: string
+  template: string
+  locale: string
+  to_address: string
+  to_name: string | null
+  /** Non-secret values the template renders (names, the tenant's name…). */
+  data: ColumnType<Record<string, string>, string | undefined, string>
+  /** Sealed with SECRET_KEY (lib/seal.ts): the live link; wiped once sent. */
+  secret: Uint8Array | null
+  status: ColumnType<OutboxStatus, OutboxStatus | undefined, OutboxStatus>
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: ColumnType<Date, Date | undefined, Date>
+  last_error: string | null
+  created_at: CreatedAt
+  sent_at: Date | null
+}
+
+export interface EmailTemplatesTable {
+  tenant_id: string
+  name: string
+  locale: string
+  subject: string
+  text: string
+  html: string
+  updated_at: ColumnType<Date, Date | undefined, Date>
+}
+
+export interface RateLimitsTable {
+  key: string
+  points: number
+  expires_at: Date
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>
+  tenant_id: string | null
+  name: string
+  key_hash: Uint8Array
+  prefix: string
+  created_at: CreatedAt
+  last_used_at: Date | null
+  revoked_at: Date | null
+}
+
 export interface Database {
   tenants: TenantsTable
   tenant_hosts: TenantHostsTable
   directories: DirectoriesTable
   tenant_directories: TenantDirectoriesTable
+  users: UsersTable
+  credentials: CredentialsTable
+  memberships: MembershipsTable
+  invitations: InvitationsTable
+  password_resets: PasswordResetsTable
+  terms_versions: TermsVersionsTable
+  terms_acceptances: TermsAcceptancesTable
+  sessions: SessionsTable
+  outbox: OutboxTable
+  email_templates: EmailTemplatesTable
+  rate_limits: RateLimitsTable
+  api_keys: ApiKeysTable
 }

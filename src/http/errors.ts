@@ -6,13 +6,16 @@ import { errorPage } from './layout.js'
 // The only table of HTTP statuses. A new ErrorCode without a row here does not compile.
 export const statusOf = {
   invalid_request: 400,
+  invitation_invalid: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  password_rejected: 422,
   rate_limited: 429,
   tenant_misconfigured: 500,
+  busy: 503,
   unavailable: 503,
 } as const satisfies Record<ErrorCode, number>
 
@@ -63,7 +66,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
     'request failed',
   )
 
-  if (status === 503) res.set('Retry-After', '5')
+  if (status === 503) res.set('Retry-After', known?.code === 'busy' ? '1' : '5')
   if (wantsJson(req)) res.status(status).json(body)
   else
     res
