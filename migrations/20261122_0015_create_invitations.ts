@@ -2,6 +2,8 @@ import { type Kysely, sql } from 'kysely'
 
 // Frozen in time: imports nothing from src/ and uses Kysely<any> on purpose.
 export async function up(db: Kysely<any>): Promise<void> {
+  // Millisecond precision, as JavaScript dates have: list cursors and the resend guard compare
+  // values that went through a Date.
   await db.schema
     .createTable('invitations')
     .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
@@ -9,6 +11,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('membership_id', 'uuid', (c) => c.notNull())
     // Only the SHA-256 of the link's token; reinviting replaces it, so every earlier link dies at once.
     .addColumn('token_hash', 'bytea', (c) => c.notNull().unique())
+    // The live link sealed with SECRET_KEY, so "resend" can send the same link; wiped when the
+    // invitation is accepted or revoked.
+    .addColumn('token_sealed', 'bytea')
     .addColumn('status', 'text', (c) =>
       c
         .notNull()
@@ -17,13 +22,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     )
     .addColumn('locale', 'text', (c) => c.notNull())
     .addColumn('invited_by', 'text')
-    .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
-    .addColumn('last_sent_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addColumn('expires_at', sql`timestamptz(3)`, (c) => c.notNull())
+    .addColumn('last_sent_at', sql`timestamptz(3)`, (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('last_reminded_at', 'timestamptz')
     .addColumn('send_count', 'integer', (c) => c.notNull().defaultTo(1))
     .addColumn('accepted_at', 'timestamptz')
     .addColumn('revoked_at', 'timestamptz')
-    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addColumn('created_at', sql`timestamptz(3)`, (c) => c.notNull().defaultTo(sql`now()`))
     .addUniqueConstraint('invitations_tenant_id', ['tenant_id', 'id'])
     .addForeignKeyConstraint(
       'invitations_membership_fk',

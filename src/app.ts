@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import express, { type Express, type RequestHandler } from 'express'
-import type { Config } from './config.js'
+import type { RuntimeConfig } from './config.js'
 import type { Db } from './db/database.js'
 import type { Readiness } from './db/readiness.js'
 import { AppError } from './errors.js'
@@ -10,10 +10,19 @@ import './http/locals.js'
 import { requestContext } from './http/request-context.js'
 import { securityHeaders } from './http/security-headers.js'
 import { resolveTenant } from './http/tenant.js'
+import { tenantPages } from './http/tenant-pages.js'
+import type { Hasher } from './identity/hashing.js'
 import type { Log } from './log.js'
-import { homeRoutes } from './tenants/home.routes.js'
+import { mailboxRoutes } from './mail/mailbox.routes.js'
+import { adminRoutes } from './admin/admin.routes.js'
 
-export type Deps = { config: Config; db: Db; log: Log; readiness: Readiness }
+export type Deps = {
+  config: RuntimeConfig
+  db: Db
+  log: Log
+  readiness: Readiness
+  hasher: Hasher
+}
 
 const ASSETS = fileURLToPath(new URL('./http/assets/', import.meta.url))
 
@@ -22,15 +31,19 @@ export function createApp(deps: Deps): Express {
   const app = express()
   app.locals.log = log
   app.disable('x-powered-by')
-  app.set('trust proxy', false)
+  app.set('trust proxy', config.trustProxy)
 
   app.use(requestContext(log), securityHeaders())
   app.use(healthRoutes(db, readiness))
   app.use('/assets', express.static(ASSETS, { fallthrough: false, index: false, maxAge: '1h' }))
 
   app.use(requireMigrated(readiness))
+  app.use('/admin/api/v1', adminRoutes(deps))
   app.use(resolveTenant(db, config))
-  app.use(homeRoutes())
+  // Without SMTP a first-time user reads the mail here; never in production.
+  if (!config.smtpUrl && !config.isProduction)
+    app.use(mailboxRoutes(db, config.secretKey, config.mailTemplates))
+  app.use(tenantPages(deps))
 
   app.use(notFound)
   app.use(errorHandler)

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import * as z from 'zod'
+import { loadTemplates, type MailDefaults } from './mail/templates.js'
 import { PasswordPolicy, TenantSettings, TenantSettingsShape } from './tenants/settings.js'
 
 // Process facts and secrets come from the environment; what a person edits lives in config/.
@@ -45,6 +46,15 @@ const Env = z.object({
     .min(32, 'at least 32 characters (e.g. `openssl rand -base64 48`)')
     .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
+  MAIL_FROM: z.email('an email address such as "no-reply@stores.example.com"').optional(),
+  // Off by default: X-Forwarded-For is believed only from proxies the operator names.
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(true|false|\d{1,2}|loopback|linklocal|uniquelocal|[\d.:/a-f, ]+)$/i,
+      'true, false, a hop count, or proxy addresses/subnets',
+    )
+    .default('false'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 })
@@ -58,6 +68,8 @@ const Seed = z.strictObject({
 })
 
 export type Config = ReturnType<typeof loadConfig>
+/** The configuration a running gateway uses: SECRET_KEY resolved (secret-key.ts). */
+export type RuntimeConfig = Omit<Config, 'secretKey'> & { readonly secretKey: string }
 export type Seed = z.infer<typeof Seed>
 
 export class ConfigError extends Error {
@@ -111,8 +123,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = 'config')
         (key) => `config/tenant-defaults.json: ${key}`,
       )
   }
-  if (!e || !policies || !tenantDefaults || !seed || problems.length > 0)
+  const mailTemplates = readTemplates(dir, problems)
+  if (!e || !policies || !tenantDefaults || !seed || !mailTemplates || problems.length > 0) {
     throw new ConfigError(problems)
+  }
 
   return Object.freeze({
     port: e.PORT,
@@ -120,6 +134,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = 'config')
     publicUrlTemplate: e.PUBLIC_URL_TEMPLATE.replace('{port}', String(e.PORT)).replace(/\/$/, ''),
     databaseUrl: e.DATABASE_URL,
     smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM ?? `no-reply@${e.BASE_DOMAIN}`,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
     secretKey: e.SECRET_KEY,
     dataDir: resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
@@ -127,7 +143,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = 'config')
     passwordPolicies: policies,
     tenantDefaults,
     seed,
+    mailTemplates,
   })
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (/^(true|false)$/i.test(value)) return value.toLowerCase() === 'true'
+  return /^\d+$/.test(value) ? Number(value) : value
 }
 
 function check<S extends z.ZodType>(
@@ -148,6 +170,17 @@ function check<S extends z.ZodType>(
 // An empty variable (`PORT=`) means "not set", as in most twelve-factor tools.
 const blankToUndefined = (env: NodeJS.ProcessEnv) =>
   Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''))
+
+function readTemplates(dir: string, problems: string[]): MailDefaults | undefined {
+  try {
+    return loadTemplates(join(dir, 'email-templates'))
+  } catch (cause) {
+    problems.push(
+      `config/email-templates: ${cause instanceof Error ? cause.message : String(cause)}`,
+    )
+    return undefined
+  }
+}
 
 function readJson(dir: string, file: string, problems: string[]): unknown {
   try {

@@ -1,5 +1,8 @@
 import type { Server } from 'node:http'
 import { createApp } from './app.js'
+import { createHasher } from './identity/hashing.js'
+import { startJobs } from './jobs/runner.js'
+import { createMailer } from './mail/smtp.js'
 import type { Config } from './config.js'
 import { createDb, type Db } from './db/database.js'
 import { describeDatabaseError } from './db/errors.js'
@@ -20,26 +23,40 @@ export async function serve(loaded: Config, log: Log): Promise<void> {
   })
   const { db, close, description } = createDb(config.databaseUrl, config.dataDir)
   const readiness: Readiness = { migrated: false }
-  const server = createApp({ config, db, log, readiness }).listen(config.port)
+  const server = createApp({ config, db, log, readiness, hasher: createHasher() }).listen(
+    config.port,
+  )
   await new Promise<void>((resolve, reject) =>
     server.once('listening', resolve).once('error', reject),
   )
   log.info({ port: config.port, database: description }, 'gateway listening')
 
-  const starting = bringUp(db, config, log, readiness)
+  const mailer = config.smtpUrl ? createMailer(config.smtpUrl) : undefined
+  if (!mailer)
+    log.warn(
+      `SMTP_URL is not set: mail stays in the outbox; read it at ${config.publicUrlTemplate}/dev/mailbox`,
+    )
+  let jobs: ReturnType<typeof startJobs> | undefined
+  const starting = bringUp(db, config, log, readiness, () => {
+    jobs = startJobs({ db, config, log, templates: config.mailTemplates, mailer })
+  })
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
         log.info({ signal }, 'shutting down')
         starting.stop()
-        void shutdown(server, close, log).then(resolve)
+        void shutdown(
+          server,
+          async () => (await jobs?.stop(), mailer?.close(), await close()),
+          log,
+        ).then(resolve)
       })
     }
   })
 }
 
 // A database that is down at start is waited for, not fatal: /readyz says 503 until it is back.
-function bringUp(db: Db, config: Config, log: Log, readiness: Readiness) {
+function bringUp(db: Db, config: Config, log: Log, readiness: Readiness, onReady: () => void) {
   let stopped = false
   let timer: NodeJS.Timeout | undefined
   const attempt = async (delayMs: number): Promise<void> => {
@@ -54,6 +71,7 @@ function bringUp(db: Db, config: Config, log: Log, readiness: Readiness) {
             .transaction()
             .execute((tx) => seedDemoTenant(tx, config.seed, config.tenantDefaults, config))
       announce(log, demo, await listTenants(db, config))
+      onReady()
     } catch (error) {
       log.error(
         `database not ready: ${describeDatabaseError(error)}; retrying in ${delayMs / 1000} s`,

@@ -5,6 +5,7 @@ import { describeDatabaseError, isDatabaseUnavailable } from '../db/errors.js'
 import { AppError } from '../errors.js'
 import { createLog } from '../log.js'
 import { serve } from '../main.js'
+import { apiKeyCommand } from './api-key.command.js'
 import { migrateCommand } from './migrate.command.js'
 import { tenantCommand } from './tenant.command.js'
 
@@ -14,9 +15,12 @@ export type CommandContext = { config: Config; db: Db; io: Io }
 export const USAGE = `usage: gateway <command>
   serve                                        start the gateway (the default of npm start)
   migrate                                      apply pending database migrations
-  tenant create --slug SLUG --name NAME [--host HOST ...]
+  tenant create --slug SLUG --name NAME [--host HOST ...] [--share-directory-with SLUG]
   tenant list [--json]
-  tenant show SLUG [--json]`
+  tenant show SLUG [--json]
+  api-key create --name NAME (--tenant SLUG | --platform)
+  api-key list [--json]
+  api-key revoke ID`
 
 export class UsageError extends Error {
   override readonly name = 'UsageError'
@@ -38,7 +42,7 @@ export async function main(
     io[command ? 'out' : 'err'](USAGE)
     return command ? 0 : 2
   }
-  if (!['serve', 'migrate', 'tenant'].includes(command))
+  if (!['serve', 'migrate', 'tenant', 'api-key'].includes(command))
     return usage(io, `unknown command "${command}"`)
 
   let config: Config
@@ -75,6 +79,7 @@ export async function runCommand(argv: string[], ctx: CommandContext): Promise<n
   try {
     if (argv[0] === 'migrate') return await migrateCommand(argv.slice(1), ctx)
     if (argv[0] === 'tenant') return await tenantCommand(argv.slice(1), ctx)
+    if (argv[0] === 'api-key') return await apiKeyCommand(argv.slice(1), ctx)
     throw new UsageError(`unknown command "${argv[0]}"`)
   } catch (error) {
     if (error instanceof UsageError) return usage(ctx.io, error.message)

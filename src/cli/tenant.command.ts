@@ -17,14 +17,19 @@ async function create(args: string[], { config, db, io }: CommandContext): Promi
     slug: { type: 'string' },
     name: { type: 'string' },
     host: { type: 'string', multiple: true },
+    'share-directory-with': { type: 'string' },
   })
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
-  const { slug, name, host: hosts = [] } = values
+  const { slug, name, host: hosts = [], 'share-directory-with': shareDirectoryWith } = values
   if (!slug || !name) throw new UsageError('tenant create needs --slug and --name')
   const tenant = await db
     .transaction()
     .execute((tx) =>
-      createTenant(tx, { slug, name, hosts, settings: config.tenantDefaults }, config),
+      createTenant(
+        tx,
+        { slug, name, hosts, shareDirectoryWith, settings: config.tenantDefaults },
+        config,
+      ),
     )
   io.out(`created tenant ${tenant.slug} at ${tenant.publicUrl}/`)
   return 0

@@ -92,6 +92,7 @@ export interface InvitationsTable {
   tenant_id: string
   membership_id: string
   token_hash: Uint8Array
+  token_sealed: Uint8Array | null
   status: ColumnType<InvitationRowStatus, InvitationRowStatus | undefined, InvitationRowStatus>
   locale: string
   invited_by: string | null

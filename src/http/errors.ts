@@ -66,7 +66,11 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
     'request failed',
   )
 
-  if (status === 503) res.set('Retry-After', known?.code === 'busy' ? '1' : '5')
+  const retryAfter = (known?.details as { retryAfterSeconds?: unknown } | undefined)
+    ?.retryAfterSeconds
+  if (typeof retryAfter === 'number')
+    res.set('Retry-After', String(Math.max(1, Math.ceil(retryAfter))))
+  else if (status === 503) res.set('Retry-After', known?.code === 'busy' ? '1' : '5')
   if (wantsJson(req)) res.status(status).json(body)
   else
     res

@@ -1,3 +1,4 @@
+import type { Principal } from '../admin/api-keys.js'
 import type { Log } from '../log.js'
 import type { Tenant } from '../tenants/tenants.js'
 
@@ -9,6 +10,8 @@ declare global {
       log: Log
       /** Set by resolveTenant on every tenant-host route; absent only before it runs. */
       tenant: Tenant
+      /** The API key of an /admin/api/v1 request. */
+      principal?: Principal
     }
   }
 }

@@ -8,14 +8,15 @@ export type Locale = z.infer<typeof Locale>
 export const CHARACTER_CLASSES = ['lower', 'upper', 'digit', 'symbol', 'digit_or_symbol'] as const
 
 // Composition rules are opt-in (NIST SP 800-63B-4); length, blocklist and context checks are not.
-export const PasswordPolicy = z
-  .strictObject({
-    minLength: z.number().int().min(6).max(128),
-    maxLength: z.number().int().min(64).max(1024),
-    requiredClasses: z.array(z.enum(CHARACTER_CLASSES)).max(5),
-    blockCommon: z.boolean(),
-  })
-  .refine((p) => p.minLength <= p.maxLength, { message: 'minLength must not exceed maxLength' })
+export const PasswordPolicyFields = z.strictObject({
+  minLength: z.number().int().min(6).max(128),
+  maxLength: z.number().int().min(64).max(1024),
+  requiredClasses: z.array(z.enum(CHARACTER_CLASSES)).max(5),
+  blockCommon: z.boolean(),
+})
+export const PasswordPolicy = PasswordPolicyFields.refine((p) => p.minLength <= p.maxLength, {
+  message: 'minLength must not exceed maxLength',
+})
 export type PasswordPolicy = z.infer<typeof PasswordPolicy>
 
 const Store = z.discriminatedUnion('kind', [
@@ -33,6 +34,8 @@ export const TenantSettingsShape = z.strictObject({
   termsRequired: z.boolean(),
   store: Store,
   defaultLocale: Locale,
+  // Seeds: "by default, all users that you invite to a store join the group Everybody".
+  defaultGroups: z.array(z.string().trim().min(1).max(100)).max(20),
 })
 
 export const TenantSettings = TenantSettingsShape.refine(

@@ -108,3 +108,23 @@ export function listTenantDirectories(db: Db, tenantId: string) {
 export async function lockTenantCreation(db: Db): Promise<void> {
   await sql`select pg_advisory_xact_lock(7340812292)`.execute(db)
 }
+
+export async function updateTenantSettings(
+  db: Db,
+  tenantId: string,
+  settings: unknown,
+): Promise<void> {
+  await db
+    .updateTable('tenants')
+    .set({ settings: JSON.stringify(settings), updated_at: new Date() })
+    .where('id', '=', tenantId)
+    .execute()
+}
+
+export function listTenantSettings(db: Db) {
+  return db.selectFrom('tenants').select(['id', 'slug', 'settings']).orderBy('slug').execute()
+}
+
+export function findTenantById(db: Db, id: string): Promise<TenantRow | undefined> {
+  return tenantsWithHosts(db).where('tenants.id', '=', id).executeTakeFirst()
+}

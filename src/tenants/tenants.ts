@@ -4,7 +4,12 @@ import type { DirectoryKind } from '../db/schema.js'
 import { AppError } from '../errors.js'
 import { parse } from '../lib/validate.js'
 import { defaultHost, isHostName, normalizeHost, SLUG, slugFromHost } from './hosts.js'
-import { TenantSettings } from './settings.js'
+import {
+  type PasswordPolicy,
+  PasswordPolicyFields,
+  TenantSettings,
+  TenantSettingsShape,
+} from './settings.js'
 import * as queries from './tenants.queries.js'
 
 export type Tenant = {
@@ -108,6 +113,8 @@ export async function createTenant(
   input: CreateTenantInput & {
     settings: TenantSettings
     directory?: { kind: DirectoryKind; name: string }
+    /** A store of the same customer: its user database, and so its passwords, are shared. */
+    shareDirectoryWith?: string | undefined
   },
   urls: TenantUrls,
 ): Promise<Tenant> {
@@ -122,10 +129,12 @@ export async function createTenant(
 
   const { id } = await queries.insertTenant(tx, { slug, name, settings })
   await queries.insertHosts(tx, id, [...new Set(hosts)])
-  const directory = await queries.insertDirectory(
-    tx,
-    input.directory ?? { kind: 'database', name: `${name} users` },
-  )
+  const directory = input.shareDirectoryWith
+    ? await databaseDirectoryOf(tx, (await getTenant(tx, input.shareDirectoryWith, urls)).id)
+    : await queries.insertDirectory(
+        tx,
+        input.directory ?? { kind: 'database', name: `${name} users` },
+      )
   await queries.attachDirectory(tx, id, directory.id)
   return getTenant(tx, slug, urls)
 }
@@ -173,3 +182,76 @@ async function checkAvailable(
 export const listDirectories = (db: Db, tenantId: string) =>
   queries.listTenantDirectories(db, tenantId)
 export const countTenants = (db: Db) => queries.countTenants(db)
+
+/** The tenant's own user database (custom users, invitations, passwords). */
+export async function databaseDirectoryOf(db: Db, tenantId: string) {
+  const directory = (await queries.listTenantDirectories(db, tenantId)).find(
+    (d) => d.kind === 'database',
+  )
+  if (!directory)
+    throw new AppError(
+      'invalid_request',
+      'This tenant has no user database: its users sign in through their company.',
+    )
+  return directory
+}
+
+export const SettingsPatch = z
+  .strictObject({
+    ...TenantSettingsShape.shape,
+    passwordPolicy: z.union([z.string().max(50), PasswordPolicyFields.partial()]),
+    warnings: TenantSettingsShape.shape.warnings.partial(),
+  })
+  .partial()
+
+/**
+ * Merges a patch into the tenant's settings and validates the result as a whole. A password
+ * policy may be named (a preset of config/password-policies.json) or given field by field.
+ */
+export async function updateSettings(
+  db: Db,
+  tenant: Tenant,
+  patch: unknown,
+  presets: Record<string, PasswordPolicy>,
+) {
+  const p = parse(SettingsPatch, patch)
+  const policy =
+    typeof p.passwordPolicy === 'string'
+      ? (presets[p.passwordPolicy] ??
+        reject(`There is no password policy named "${p.passwordPolicy}".`))
+      : { ...tenant.settings.passwordPolicy, ...p.passwordPolicy }
+  const merged = {
+    ...tenant.settings,
+    ...p,
+    passwordPolicy: policy,
+    warnings: { ...tenant.settings.warnings, ...p.warnings },
+  }
+  const settings = parse(TenantSettings, merged, 'These settings are not valid together.')
+  await queries.updateTenantSettings(db, tenant.id, settings)
+  return settings
+}
+
+function reject(message: string): never {
+  throw new AppError('invalid_request', message, {
+    details: { fields: { passwordPolicy: [message] } },
+  })
+}
+
+/** Every tenant's id and validated settings; tenants with broken settings are skipped. */
+export async function tenantsWithSettings(
+  db: Db,
+): Promise<{ id: string; slug: string; settings: TenantSettings }[]> {
+  return (await queries.listTenantSettings(db)).flatMap((row) => {
+    const settings = TenantSettings.safeParse(row.settings)
+    return settings.success ? [{ id: row.id, slug: row.slug, settings: settings.data }] : []
+  })
+}
+
+export async function getTenantById(
+  db: Db,
+  id: string,
+  urls: TenantUrls,
+): Promise<Tenant | undefined> {
+  const row = await queries.findTenantById(db, id)
+  return row && toTenant(row, urls)
+}

@@ -96,7 +96,7 @@ describe.skipIf(!onPostgres())('gateway serve on PostgreSQL', () => {
       await admin(serverUrl, `drop database if exists ${name} with (force)`)
   })
   async function emptyDatabase(): Promise<string> {
-    const name = `gateway_t_${randomBytes(6).toString('hex')}`
+    const name = `${inject('clonePrefix')}${randomBytes(6).toString('hex')}`
     databases.push(name)
     await admin(serverUrl, `create database ${name}`)
     return withDatabase(serverUrl, name)

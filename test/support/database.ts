@@ -3,7 +3,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { afterAll, beforeAll, inject } from 'vitest'
 import { type Db, dbOn } from '../../src/db/database.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
-import { admin, TEMPLATE, withDatabase } from './global-setup.js'
+import { admin, withDatabase } from './global-setup.js'
 
 export type TestDb = { db: Db; kind: 'postgres' | 'pglite'; url?: string }
 
@@ -24,8 +24,8 @@ function pgliteTemplate(): Promise<PGlite> {
 export async function openTestDb(): Promise<TestDb & { close: () => Promise<void> }> {
   const serverUrl = inject('databaseUrl')
   if (serverUrl) {
-    const name = `gateway_t_${randomBytes(6).toString('hex')}`
-    await admin(serverUrl, `create database ${name} template ${TEMPLATE}`)
+    const name = `${inject('clonePrefix')}${randomBytes(6).toString('hex')}`
+    await admin(serverUrl, `create database ${name} template ${inject('templateDb')}`)
     const url = withDatabase(serverUrl, name)
     const db = dbOn({ url })
     return {

@@ -3,7 +3,10 @@ import type { TestProject } from 'vitest/node'
 import { dbOn } from '../../src/db/database.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
 
-export const TEMPLATE = 'gateway_template'
+// Per run, so two people testing on one server at once do not drop each other's databases.
+export const RUN = `${process.pid}`
+export const TEMPLATE = `gateway_template_${RUN}`
+export const CLONE_PREFIX = `gateway_t_${RUN}_`
 
 // On PostgreSQL: one migrated template database per run; each test file clones it.
 export default async function setup(project: TestProject) {
@@ -15,13 +18,15 @@ export default async function setup(project: TestProject) {
   await migrateToLatest(db)
   await db.destroy()
   project.provide('databaseUrl', url)
+  project.provide('templateDb', TEMPLATE)
+  project.provide('clonePrefix', CLONE_PREFIX)
 
   return async () => {
     const client = new pg.Client({ connectionString: url })
     await client.connect()
     const { rows } = await client.query<{ datname: string }>(
-      `select datname from pg_database where datname like 'gateway_t\\_%' or datname = $1`,
-      [TEMPLATE],
+      `select datname from pg_database where starts_with(datname, $1) or datname = $2`,
+      [CLONE_PREFIX, TEMPLATE],
     )
     for (const { datname } of rows)
       await client.query(`drop database if exists "${datname}" with (force)`)
@@ -48,5 +53,7 @@ export function withDatabase(url: string, database: string): string {
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string | undefined
+    templateDb: string
+    clonePrefix: string
   }
 }

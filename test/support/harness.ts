@@ -4,8 +4,9 @@ import type { Express } from 'express'
 import supertest from 'supertest'
 import { beforeAll } from 'vitest'
 import { createApp } from '../../src/app.js'
-import { type Config, loadConfig } from '../../src/config.js'
+import { loadConfig, type RuntimeConfig } from '../../src/config.js'
 import type { Readiness } from '../../src/db/readiness.js'
+import { createHasher, type Hasher } from '../../src/identity/hashing.js'
 import { createLog, type Log } from '../../src/log.js'
 import { createTenant, type Tenant } from '../../src/tenants/tenants.js'
 import { type TestDb, useTestDb } from './database.js'
@@ -18,8 +19,9 @@ export const TEST_ENV = {
   PORT: '3000',
 }
 
-export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ ...TEST_ENV, ...env })
+export function testConfig(env: Record<string, string> = {}): RuntimeConfig {
+  const config = loadConfig({ ...TEST_ENV, ...env })
+  return { ...config, secretKey: config.secretKey ?? TEST_ENV.SECRET_KEY }
 }
 
 /** A logger whose JSON lines the test can read back. */
@@ -46,8 +48,9 @@ export const randomSlug = (prefix = 't') => `${prefix}-${randomBytes(5).toString
 
 export type Gateway = TestDb & {
   app: Express
-  config: Config
+  config: RuntimeConfig
   readiness: Readiness
+  hasher: Hasher
   logs: () => Record<string, unknown>[]
   createTenant: (input?: { slug?: string; name?: string; hosts?: string[] }) => Promise<Tenant>
   get: (host: string, path?: string) => supertest.Test
@@ -61,11 +64,13 @@ export function useGateway(env: Record<string, string> = {}): Gateway {
     const config = testConfig(env)
     const { log, lines } = memoryLog()
     const readiness = { migrated: true }
+    const hasher = createHasher()
     Object.assign(gw, {
       config,
       readiness,
       logs: lines,
-      app: createApp({ config, db: gw.db, log, readiness }),
+      hasher,
+      app: createApp({ config, db: gw.db, log, readiness, hasher }),
       createTenant: (input: { slug?: string; name?: string; hosts?: string[] } = {}) => {
         const slug = input.slug ?? randomSlug()
         return gw.db.transaction().execute((tx) =>

@@ -58,6 +58,9 @@ describe('layering', () => {
     ['oidc-provider', /^tokens\//],
     ['@electric-sql/pglite', /^db\/database\.ts$/],
     ['pg', /^db\/database\.ts$/],
+    ['@node-rs/argon2', /^identity\/hashing\.ts$/],
+    ['rate-limiter-flexible', /^security\/rate-limits\.store\.ts$/],
+    ['cookie', /^http\/cookies\.ts$/],
   ])('keeps %s behind one seam', (module, seam) => {
     expect(outside(importersOf(module), seam)).toEqual([])
   })

@@ -1,0 +1,171 @@
+import * as z from 'zod'
+import { ERROR_CODES } from '../errors.js'
+import { PublishTermsInput } from '../identity/terms.js'
+import { InviteInput } from '../invitations/invitations.js'
+import { ListQuery } from '../invitations/list.js'
+import { TemplateBody } from '../mail/templates.routes.js'
+import { CreateTenantInput, SettingsPatch } from '../tenants/tenants.js'
+
+// Request bodies come from the same zod schemas the routes parse with, so the document cannot
+// drift from what the API accepts.
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' })
+const json = (s: object) => ({ content: { 'application/json': { schema: s } } })
+const body = (s: z.ZodType) => ({ required: true, ...json(schema(s)) })
+const ok = (description: string, s: object = { type: 'object' }) => ({ description, ...json(s) })
+const errors = { $ref: '#/components/responses/Error' }
+const slug = { name: 'slug', in: 'path', required: true, schema: { type: 'string' } }
+const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }
+const template = [
+  slug,
+  ...['name', 'locale'].map((n) => ({
+    name: n,
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  })),
+]
+const std = { 400: errors, 401: errors, 404: errors }
+
+export function openApiDocument() {
+  const query = Object.entries(schema(ListQuery).properties ?? {}).map(([name, s]) => ({
+    name,
+    in: 'query',
+    schema: s,
+  }))
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Auth gateway admin API', version: '1' },
+    servers: [{ url: '/admin/api/v1' }],
+    security: [{ apiKey: [] }],
+    components: {
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'gwk_… keys from `gateway api-key create`',
+        },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error', 'message', 'details'],
+          properties: {
+            error: { enum: [...ERROR_CODES, 'internal_error'] },
+            message: { type: 'string' },
+            details: {},
+          },
+        },
+      },
+      responses: {
+        Error: ok('An error: {error, message, details}', { $ref: '#/components/schemas/Error' }),
+      },
+    },
+    paths: {
+      '/tenants': {
+        post: {
+          summary: 'Create a tenant (platform key)',
+          requestBody: body(
+            CreateTenantInput.extend({ shareDirectoryWith: z.string().optional() }),
+          ),
+          responses: { 201: ok('The tenant'), 403: errors, 409: errors, ...std },
+        },
+      },
+      '/tenants/{slug}': {
+        get: {
+          summary: 'A tenant',
+          parameters: [slug],
+          responses: { 200: ok('The tenant'), ...std },
+        },
+      },
+      '/tenants/{slug}/settings': {
+        patch: {
+          summary:
+            'Change settings (invite TTL, cooldown, reminders, retention, warnings, password policy, Terms, store kind, locale)',
+          parameters: [slug],
+          requestBody: body(SettingsPatch),
+          responses: { 200: ok('The new settings'), ...std },
+        },
+      },
+      '/tenants/{slug}/invitations': {
+        post: {
+          summary: 'Invite people (a list, or pasted text)',
+          parameters: [slug],
+          requestBody: body(InviteInput),
+          responses: {
+            200: ok('One result per invitee: invited, reinvited, already_member or invalid'),
+            ...std,
+          },
+        },
+        get: {
+          summary: 'List invitations with status, warning colour and resend availability',
+          parameters: [slug, ...query],
+          responses: { 200: ok('{items, nextCursor}'), ...std },
+        },
+      },
+      '/tenants/{slug}/invitations/{id}': {
+        get: {
+          summary: 'One invitation',
+          parameters: [slug, id],
+          responses: { 200: ok('The invitation'), ...std },
+        },
+        delete: {
+          summary: 'Revoke',
+          parameters: [slug, id],
+          responses: { 200: ok('The revoked invitation'), 409: errors, ...std },
+        },
+      },
+      '/tenants/{slug}/invitations/{id}/resend': {
+        post: {
+          summary: 'Send the current link again (cooldown: 429 with resendAvailableAt)',
+          parameters: [slug, id],
+          responses: { 200: ok('The invitation'), 409: errors, 429: errors, ...std },
+        },
+      },
+      '/tenants/{slug}/invitations/{id}/reinvite': {
+        post: {
+          summary: 'New link and expiry; earlier links stop working',
+          parameters: [slug, id],
+          responses: { 200: ok('The invitation'), 409: errors, ...std },
+        },
+      },
+      '/tenants/{slug}/terms': {
+        put: {
+          summary: 'Publish a new Terms of Service version',
+          parameters: [slug],
+          requestBody: body(PublishTermsInput),
+          responses: { 201: ok('The version'), ...std },
+        },
+        get: {
+          summary: 'The current version',
+          parameters: [slug],
+          responses: { 200: ok('The version or null'), ...std },
+        },
+      },
+      '/tenants/{slug}/email-templates/{name}/{locale}': {
+        get: {
+          summary: 'The template in use',
+          parameters: template,
+          responses: { 200: ok('{subject, text, html}'), ...std },
+        },
+        put: {
+          summary: 'Customise a template ({{placeholders}} are checked)',
+          parameters: template,
+          requestBody: body(TemplateBody),
+          responses: { 200: ok('The saved template'), ...std },
+        },
+        delete: {
+          summary: 'Back to the default',
+          parameters: template,
+          responses: { 200: ok('The default template'), ...std },
+        },
+      },
+      '/tenants/{slug}/email-templates/{name}/{locale}/preview': {
+        post: {
+          summary: 'Render with sample data (optionally a draft)',
+          parameters: template,
+          responses: { 200: ok('{subject, text, html}'), ...std },
+        },
+      },
+    },
+  }
+}

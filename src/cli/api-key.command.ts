@@ -1,0 +1,54 @@
+import { createApiKey, listApiKeys, revokeApiKey } from '../admin/api-keys.js'
+import { getTenant } from '../tenants/tenants.js'
+import { type CommandContext, parseCommand, UsageError } from './main.js'
+
+export async function apiKeyCommand(args: string[], ctx: CommandContext): Promise<number> {
+  const [sub, ...rest] = args
+  if (sub === 'create') return create(rest, ctx)
+  if (sub === 'list') return list(rest, ctx)
+  if (sub === 'revoke') return revoke(rest, ctx)
+  throw new UsageError(
+    sub ? `unknown api-key command "${sub}"` : 'api-key needs a command: create, list or revoke',
+  )
+}
+
+async function create(args: string[], { config, db, io }: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommand(args, {
+    tenant: { type: 'string' },
+    platform: { type: 'boolean' },
+    name: { type: 'string' },
+  })
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
+  if (!values.name || Boolean(values.tenant) === Boolean(values.platform)) {
+    throw new UsageError(
+      'api-key create needs --name and exactly one of --tenant SLUG or --platform',
+    )
+  }
+  const tenantId = values.tenant ? (await getTenant(db, values.tenant, config)).id : null
+  const key = await createApiKey(db, { tenantId, name: values.name })
+  io.out(key.key)
+  io.err(
+    `created API key ${key.id} (${values.tenant ? `tenant ${values.tenant}` : 'platform'}); it is shown once: store it now`,
+  )
+  return 0
+}
+
+async function list(args: string[], { db, io }: CommandContext): Promise<number> {
+  const { values } = parseCommand(args, { json: { type: 'boolean' } })
+  const keys = await listApiKeys(db)
+  if (values.json) io.out(JSON.stringify(keys, null, 2))
+  else
+    for (const k of keys)
+      io.out(
+        `${k.id}  ${k.prefix}…  ${(k.tenant ?? '(platform)').padEnd(20)} ${k.name}${k.revoked_at ? '  (revoked)' : ''}`,
+      )
+  return 0
+}
+
+async function revoke(args: string[], { db, io }: CommandContext): Promise<number> {
+  const { positionals } = parseCommand(args, {})
+  if (positionals.length !== 1) throw new UsageError('api-key revoke needs exactly one key ID')
+  await revokeApiKey(db, positionals[0] as string)
+  io.out(`revoked API key ${positionals[0]}`)
+  return 0
+}

@@ -1,0 +1,57 @@
+import { createHmac } from 'node:crypto'
+import type { Request, RequestHandler, Response } from 'express'
+import { AppError } from '../errors.js'
+import { newToken, safeEqual, TOKEN_PATTERN } from '../lib/tokens.js'
+import { hostCookieName, readCookie, setCookie } from './cookies.js'
+
+// Signed double-submit (OWASP CSRF cheat sheet): the cookie holds a random value, the form a MAC
+// of it bound to the tenant. A forged form cannot read the cookie, nor mint a MAC without the
+// key, and a token minted on one tenant's pages is refused by every other tenant.
+const COOKIE = 'csrf'
+const FIELD = '_csrf'
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+// The cookie set earlier in this same response, so a page with two forms gets one cookie.
+const issued = new WeakMap<Response, string>()
+
+/** The value for the hidden `_csrf` field; sets the cookie when the browser has none. */
+export function csrfToken(req: Request, res: Response, secretKey: string): string {
+  const name = hostCookieName(res, COOKIE)
+  let value = issued.get(res) ?? readCookie(req, name)
+  if (!value || !TOKEN_PATTERN.test(value)) {
+    value = newToken()
+    setCookie(res, name, value, { httpOnly: true, sameSite: 'lax', path: '/' })
+  }
+  issued.set(res, value)
+  return sign(secretKey, value, res.locals.tenant.id)
+}
+
+/** For form POSTs; `express.urlencoded` must run before it. */
+export function verifyCsrf(secretKey: string): RequestHandler {
+  return (req, res, next) => {
+    if (SAFE_METHODS.has(req.method)) return next()
+    const tenant = res.locals.tenant
+    const cookie = readCookie(req, hostCookieName(res, COOKIE))
+    const field: unknown = req.body?.[FIELD]
+    const origin = req.get('origin')
+    const valid =
+      tenant !== undefined &&
+      cookie !== undefined &&
+      TOKEN_PATTERN.test(cookie) &&
+      typeof field === 'string' &&
+      safeEqual(field, sign(secretKey, cookie, tenant.id)) &&
+      // Browsers send Origin on cross-site POSTs; "null" (sandboxed, file:) never matches.
+      (origin === undefined || origin === new URL(tenant.publicUrl).origin)
+    if (!valid)
+      throw new AppError(
+        'forbidden',
+        'This form has expired. Please reload the page and try again.',
+      )
+    next()
+  }
+}
+
+// The label keeps these MACs apart from anything else keyed with SECRET_KEY. The cookie value is
+// fixed-length (43 characters), so cookie + tenant id cannot be re-split differently.
+const sign = (secretKey: string, cookie: string, tenantId: string) =>
+  createHmac('sha256', secretKey).update(`csrf:${cookie}${tenantId}`).digest('base64url')

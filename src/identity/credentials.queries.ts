@@ -1,0 +1,91 @@
+import type { Selectable } from 'kysely'
+import type { Db } from '../db/database.js'
+import type { CredentialsTable } from '../db/schema.js'
+
+export type Credential = Selectable<CredentialsTable>
+
+export function findCredential(
+  db: Db,
+  directoryId: string,
+  userId: string,
+): Promise<Credential | undefined> {
+  return db
+    .selectFrom('credentials')
+    .selectAll()
+    .where('directory_id', '=', directoryId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst()
+}
+
+export async function saveCredential(
+  db: Db,
+  row: { directoryId: string; userId: string; hash: string; policy: unknown; now: Date },
+) {
+  const values = {
+    user_id: row.userId,
+    directory_id: row.directoryId,
+    password_hash: row.hash,
+    policy: JSON.stringify(row.policy),
+    changed_at: row.now,
+    failed_logins: 0,
+    locked_until: null,
+  }
+  await db
+    .insertInto('credentials')
+    .values(values)
+    .onConflict((oc) => oc.column('user_id').doUpdateSet(values))
+    .execute()
+}
+
+/** A rehash keeps the password's policy record and its change date: only the encoding changes. */
+export async function replaceHash(
+  db: Db,
+  directoryId: string,
+  userId: string,
+  hash: string,
+): Promise<void> {
+  await db
+    .updateTable('credentials')
+    .set({ password_hash: hash })
+    .where('directory_id', '=', directoryId)
+    .where('user_id', '=', userId)
+    .execute()
+}
+
+export function recordFailedLogin(db: Db, directoryId: string, userId: string) {
+  return db
+    .updateTable('credentials')
+    .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
+    .where('directory_id', '=', directoryId)
+    .where('user_id', '=', userId)
+    .returning(['failed_logins'])
+    .executeTakeFirst()
+}
+
+export async function lockCredential(
+  db: Db,
+  directoryId: string,
+  userId: string,
+  until: Date,
+): Promise<void> {
+  await db
+    .updateTable('credentials')
+    .set({ locked_until: until })
+    .where('directory_id', '=', directoryId)
+    .where('user_id', '=', userId)
+    .execute()
+}
+
+export async function clearFailedLogins(
+  db: Db,
+  directoryId: string,
+  userId: string,
+): Promise<void> {
+  await db
+    .updateTable('credentials')
+    .set({ failed_logins: 0, locked_until: null })
+    .where('directory_id', '=', directoryId)
+    .where('user_id', '=', userId)
+    .where('failed_logins', '>', 0)
+    .execute()
+}

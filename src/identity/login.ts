@@ -1,0 +1,146 @@
+import type { Db } from '../db/database.js'
+import type { SessionPending } from '../db/schema.js'
+import { AppError } from '../errors.js'
+import { normalizeEmail } from '../invitations/addresses.js'
+import { claimInvitationOfMembership } from '../invitations/invitations.queries.js'
+import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
+import { setPassword, verifyPassword } from './credentials.js'
+import type { Hasher } from './hashing.js'
+import { checkPassword } from './password-policy.js'
+import { endOtherSessions, type Session, setSessionPending, startSession } from './sessions.js'
+import { termsOwed } from './terms.js'
+import { activateMembership, findMembershipOf, findUser, type Membership, type User } from './users.queries.js'
+
+// One message for an unknown email, a wrong password and a missing membership: no enumeration.
+const REFUSED = 'The email or password is incorrect.'
+
+/**
+ * Email + password against the tenant's user database. Returns a new session and the step the
+ * user still owes: a password that no longer meets this tenant's policy (a stricter store of
+ * the same directory, or a policy tightened since) must be replaced before anything else.
+ */
+export async function logIn(
+  db: Db,
+  tenant: Tenant,
+  input: { email: string; password: string },
+  hasher: Hasher,
+  now = new Date(),
+) {
+  const directory = await databaseDirectoryOf(db, tenant.id)
+  const email = normalizeEmail(input.email)
+  const user = await verifyPassword(
+    db,
+    {
+      directoryId: directory.id,
+      emailKey: email.ok ? email.key : undefined,
+      password: input.password,
+    },
+    hasher,
+    now,
+  )
+  if (!user) throw new AppError('unauthorized', REFUSED)
+
+  let membership = await findMembershipOf(db, tenant.id, user.id)
+  // Invited to this store and already holding this customer's password: logging in accepts.
+  if (
+    membership?.status === 'invited' &&
+    (await claimInvitationOfMembership(db, tenant.id, membership.id, now))
+  ) {
+    membership = await activateMembership(db, tenant.id, membership.id, now)
+  }
+  if (!membership || membership.status === 'invited') throw new AppError('unauthorized', REFUSED)
+  if (membership.status === 'disabled') {
+    throw new AppError(
+      'forbidden',
+      'Your access to this store is disabled. Contact your administrator.',
+    )
+  }
+  return openSession(db, tenant, { membership, user, password: input.password }, now)
+}
+
+/**
+ * A session for someone whose password was just proven (login, or an invitation accepted),
+ * with the step they still owe: a password below this tenant's policy, then the Terms.
+ */
+export async function openSession(
+  db: Db,
+  tenant: Tenant,
+  input: { membership: Membership; user: User; password: string },
+  now = new Date(),
+) {
+  const { membership, user } = input
+  const context = {
+    email: user.email,
+    firstName: user.first_name,
+    lastName: user.last_name,
+    tenantName: tenant.name,
+  }
+  const weak = checkPassword(tenant.settings.passwordPolicy, input.password, context).length > 0
+  const pending: SessionPending | null = weak
+    ? 'password_change'
+    : (await termsOwed(db, tenant, membership.id))
+      ? 'terms'
+      : null
+  const session = await startSession(
+    db,
+    { tenantId: tenant.id, membershipId: membership.id, pending },
+    now,
+  )
+  return { ...session, pending, membership, user }
+}
+
+/** The step after a password change or a Terms acceptance: terms if still owed, else none. */
+export async function nextStep(
+  db: Db,
+  tenant: Tenant,
+  session: Session,
+): Promise<SessionPending | null> {
+  const pending = (await termsOwed(db, tenant, session.membership_id)) ? 'terms' : null
+  if (pending !== session.pending) await setSessionPending(db, tenant.id, session, pending)
+  return pending
+}
+
+/**
+ * A new password under this tenant's policy; the user's other sessions end. Outside the forced
+ * step after login, the current password is asked first: a stolen session cookie alone must
+ * not be enough to take the account over.
+ */
+export async function changePassword(
+  db: Db,
+  tenant: Tenant,
+  session: Session,
+  input: { current?: string; password: string },
+  hasher: Hasher,
+  now = new Date(),
+) {
+  const user = await findUser(db, session.directory_id, session.user_id)
+  if (!user) throw new AppError('unauthorized', 'Please sign in again.')
+  if (session.pending !== 'password_change') {
+    const proven = await verifyPassword(
+      db,
+      { directoryId: session.directory_id, emailKey: user.email_key, password: input.current ?? '' },
+      hasher,
+      now,
+    )
+    if (!proven) throw new AppError('unauthorized', 'The current password is incorrect.')
+  }
+  await setPassword(
+    db,
+    {
+      directoryId: session.directory_id,
+      userId: user.id,
+      password: input.password,
+      policy: tenant.settings.passwordPolicy,
+      context: {
+        email: user.email,
+        firstName: user.first_name,
+        lastName: user.last_name,
+        tenantName: tenant.name,
+      },
+    },
+    hasher,
+    now,
+  )
+  await endOtherSessions(db, session.directory_id, user.id, session.idHash)
+  return nextStep(db, tenant, { ...session, pending: null })
+}

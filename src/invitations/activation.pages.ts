@@ -1,0 +1,89 @@
+import { page } from '../http/layout.js'
+import type { PageContext } from '../identity/home.pages.js'
+import { passwordForm, readOnlyEmail } from '../identity/login.pages.js'
+import type { PasswordProblem } from '../identity/password-policy.js'
+import { type Html, html } from '../lib/html.js'
+import { t } from '../lib/i18n.js'
+import type { Locale, PasswordPolicy } from '../tenants/settings.js'
+
+type InvitePage = PageContext & {
+  csrf: string
+  token: string
+  email: string
+  firstName: string | null
+}
+
+export type Platform = 'ios' | 'android' | 'unknown'
+
+const actionOf = (token: string) => `/invite/${encodeURIComponent(token)}`
+
+const welcome = (locale: Locale, firstName: string | null) =>
+  firstName ? html`<p class="message">${t(locale, 'welcome', { name: firstName })}</p>` : ''
+
+/** A new account: the password is chosen here, under the store's policy. */
+export function activationPage(
+  c: InvitePage & { policy: PasswordPolicy; problems?: PasswordProblem[]; mismatch?: boolean },
+): Html {
+  return page({
+    title: t(c.locale, 'activateTitle'),
+    tenantName: c.tenantName,
+    lang: c.locale,
+    body: html`<h1>${t(c.locale, 'activateTitle')}</h1>
+      ${welcome(c.locale, c.firstName)}
+      ${passwordForm({ ...c, action: actionOf(c.token), submit: t(c.locale, 'activateTitle') })}`,
+  })
+}
+
+/** The directory already knows this person (another store of the same company): prove it. */
+export function existingAccountPage(c: InvitePage & { error?: string }): Html {
+  const invalid = c.error ? html` aria-invalid="true" aria-describedby="invite-error"` : ''
+  return page({
+    title: t(c.locale, 'activateTitle'),
+    tenantName: c.tenantName,
+    lang: c.locale,
+    body: html`<h1>${t(c.locale, 'activateTitle')}</h1>
+      ${welcome(c.locale, c.firstName)}
+      <p class="message">${t(c.locale, 'existing')}</p>
+      ${c.error ? html`<p class="error" role="alert" id="invite-error">${c.error}</p>` : ''}
+      <form method="post" action="${actionOf(c.token)}">
+        <input type="hidden" name="_csrf" value="${c.csrf}" />
+        ${readOnlyEmail(c.locale, c.email)}
+        <label for="password">${t(c.locale, 'password')}</label>
+        <input id="password" name="password" type="password" autocomplete="current-password"
+          required maxlength="1024"${invalid} />
+        <button type="submit">${t(c.locale, 'signIn')}</button>
+      </form>`,
+  })
+}
+
+/**
+ * Native stores: install the app first. The platform comes from the User-Agent, so the page
+ * works without JavaScript; when it cannot tell (desktop, iPadOS posing as a Mac), both links.
+ */
+export function installPage(
+  c: PageContext & { token: string; platform: Platform; iosUrl: string; androidUrl: string },
+): Html {
+  const ios = html`<li><a href="${c.iosUrl}">${t(c.locale, 'installIos')}</a></li>`
+  const android = html`<li><a href="${c.androidUrl}">${t(c.locale, 'installAndroid')}</a></li>`
+  return page({
+    title: t(c.locale, 'installTitle'),
+    tenantName: c.tenantName,
+    lang: c.locale,
+    body: html`<h1>${t(c.locale, 'installTitle')}</h1>
+      <p class="message">${t(c.locale, 'installIntro', { tenant: c.tenantName })}</p>
+      <ul class="install">
+        ${c.platform === 'android' ? '' : ios} ${c.platform === 'ios' ? '' : android}
+      </ul>
+      <p><a href="${actionOf(c.token)}?continue=1">${t(c.locale, 'continue')}</a></p>`,
+  })
+}
+
+export function invalidInvitationPage(c: PageContext): Html {
+  return page({
+    title: t(c.locale, 'invalidTitle'),
+    tenantName: c.tenantName,
+    lang: c.locale,
+    body: html`<h1>${t(c.locale, 'invalidTitle')}</h1>
+      <p class="message">${t(c.locale, 'inviteInvalid')}</p>`,
+  })
+}

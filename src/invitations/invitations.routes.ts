@@ -1,0 +1,76 @@
+import { Router } from 'express'
+import type { Deps } from '../app.js'
+import { tenantInPath } from '../http/auth.js'
+import {
+  inviteMembers,
+  reinvite,
+  requireInvitation,
+  resendInvitation,
+  revokeInvitation,
+} from './invitations.js'
+import { invitationView, listInvitations } from './list.js'
+
+/** /admin/api/v1/tenants/:slug/invitations: bearer-authenticated JSON. */
+export function invitationAdminRoutes({ config, db, log }: Deps): Router {
+  const router = Router()
+  const tenantOf = (res: Parameters<typeof tenantInPath>[1], slug: string | undefined) =>
+    tenantInPath(db, res, slug, config)
+  const mail = { secretKey: config.secretKey }
+
+  router.post('/tenants/:slug/invitations', async (req, res) => {
+    const tenant = await tenantOf(res, req.params.slug)
+    const results = await inviteMembers(db, tenant, req.body, {
+      ...mail,
+      invitedBy: res.locals.principal?.name,
+    })
+    if (!config.smtpUrl)
+      log.info(
+        { tenant: tenant.slug, mailbox: `${tenant.publicUrl}/dev/mailbox` },
+        'no SMTP_URL: invitation mail kept in the outbox',
+      )
+    const counts = Object.fromEntries(
+      ['invited', 'reinvited', 'already_member', 'invalid'].map((s) => [
+        s,
+        results.filter((r) => r.status === s).length,
+      ]),
+    )
+    res.status(200).json({ results, counts })
+  })
+
+  router.get('/tenants/:slug/invitations', async (req, res) => {
+    const tenant = await tenantOf(res, req.params.slug)
+    res.json(await listInvitations(db, tenant, req.query))
+  })
+
+  router.get('/tenants/:slug/invitations/:id', async (req, res) => {
+    const tenant = await tenantOf(res, req.params.slug)
+    res.json(
+      invitationView(await requireInvitation(db, tenant.id, req.params.id), tenant, new Date()),
+    )
+  })
+
+  router.post('/tenants/:slug/invitations/:id/resend', async (req, res) => {
+    const tenant = await tenantOf(res, req.params.slug)
+    await db.transaction().execute((tx) => resendInvitation(tx, tenant, req.params.id, mail))
+    res.json(
+      invitationView(await requireInvitation(db, tenant.id, req.params.id), tenant, new Date()),
+    )
+  })
+
+  router.post('/tenants/:slug/invitations/:id/reinvite', async (req, res) => {
+    const tenant = await tenantOf(res, req.params.slug)
+    await db.transaction().execute((tx) => reinvite(tx, tenant, req.params.id, mail))
+    res.json(
+      invitationView(await requireInvitation(db, tenant.id, req.params.id), tenant, new Date()),
+    )
+  })
+
+  router.delete('/tenants/:slug/invitations/:id', async (req, res) => {
+    const tenant = await tenantOf(res, req.params.slug)
+    await revokeInvitation(db, tenant, req.params.id)
+    res.json(
+      invitationView(await requireInvitation(db, tenant.id, req.params.id), tenant, new Date()),
+    )
+  })
+  return router
+}

@@ -1,0 +1,340 @@
+import * as z from 'zod'
+import type { Db, Tx } from '../db/database.js'
+import { MEMBERSHIP_KINDS } from '../db/schema.js'
+import { AppError } from '../errors.js'
+import {
+  findMembershipOf,
+  insertMembership,
+  updateMembershipGrant,
+  upsertUser,
+} from '../identity/users.queries.js'
+import { durationMs } from '../lib/duration.js'
+import { open, seal } from '../lib/seal.js'
+import { hashToken, newToken } from '../lib/tokens.js'
+import { parse } from '../lib/validate.js'
+import { enqueueMail } from '../mail/outbox.js'
+import { Locale } from '../tenants/settings.js'
+import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
+import { EMAIL_PROBLEMS, normalizeEmail, parseEmailList } from './addresses.js'
+import * as queries from './invitations.queries.js'
+import { invitationStatus, resendAvailableAt } from './status.js'
+
+export const MAX_INVITEES = 1_000
+const DUPLICATE = 'This address appears more than once in the list.'
+const Text = (max: number) => z.string().trim().max(max).optional()
+const Label = z.string().trim().min(1).max(100)
+
+const Invitee = z.strictObject({
+  email: z.string().max(1_000),
+  firstName: Text(100),
+  lastName: Text(100),
+  phone: Text(40),
+  jobTitle: Text(100),
+  externalId: Text(100),
+  locale: Locale.optional(),
+})
+
+export const InviteInput = z
+  .strictObject({
+    invitees: z.array(Invitee).min(1).max(MAX_INVITEES).optional(),
+    emails: z.string().max(2_000_000).optional(),
+    role: z.string().trim().min(1).max(50).default('user'),
+    groups: z.array(Label).max(100).default([]),
+    products: z.array(Label).max(100).default([]),
+    organization: Text(200),
+    kind: z.enum(MEMBERSHIP_KINDS).default('member'),
+    locale: Locale.optional(),
+  })
+  .refine((i) => (i.invitees === undefined) !== (i.emails === undefined), {
+    message: 'give either invitees (a list) or emails (pasted text)',
+  })
+export type InviteInput = z.input<typeof InviteInput>
+
+export type InviteResult =
+  | { email: string; status: 'invited' | 'reinvited'; invitationId: string; expiresAt: string }
+  | { email: string; status: 'already_member' }
+  | { email: string; status: 'invalid'; reason: string; line?: number }
+
+export type MailContext = { secretKey: string; now?: Date }
+type Person = z.infer<typeof Invitee> & { key: string }
+
+/**
+ * Invites everyone on the list. Each invitee commits on its own (user, membership, invitation
+ * and its mail together), so one bad address or one failure never blocks the others.
+ */
+export async function inviteMembers(
+  db: Db,
+  tenant: Tenant,
+  input: unknown,
+  ctx: MailContext & { invitedBy?: string },
+) {
+  const grant = parse(InviteInput, input)
+  const { people, results } = sortOut(grant)
+  if (people.length > MAX_INVITEES) {
+    throw new AppError(
+      'invalid_request',
+      `At most ${MAX_INVITEES} people per invitation request (got ${people.length}).`,
+      {
+        details: { max: MAX_INVITEES, received: people.length },
+      },
+    )
+  }
+  const directory = await databaseDirectoryOf(db, tenant.id)
+  for (const person of people) {
+    results.push(
+      await db
+        .transaction()
+        .execute((tx) => inviteOne(tx, tenant, directory.id, person, grant, ctx)),
+    )
+  }
+  return results
+}
+
+function sortOut(grant: z.infer<typeof InviteInput>): {
+  people: Person[]
+  results: InviteResult[]
+} {
+  const results: InviteResult[] = []
+  if (grant.emails !== undefined) {
+    // Parsing is linear and the body size is capped, so count everything to report the real size.
+    const parsed = parseEmailList(grant.emails, 100_000)
+    for (const bad of parsed.invalid) {
+      results.push({
+        email: bad.input,
+        status: 'invalid',
+        reason: EMAIL_PROBLEMS[bad.reason],
+        line: bad.line,
+      })
+    }
+    for (const dup of parsed.duplicates)
+      results.push({ email: dup.input, status: 'invalid', reason: DUPLICATE, line: dup.line })
+    return { people: parsed.emails.map((e) => ({ email: e.email, key: e.key })), results }
+  }
+  const seen = new Set<string>()
+  const people: Person[] = []
+  for (const invitee of grant.invitees ?? []) {
+    const normal = normalizeEmail(invitee.email)
+    if (!normal.ok)
+      results.push({
+        email: invitee.email,
+        status: 'invalid',
+        reason: EMAIL_PROBLEMS[normal.reason],
+      })
+    else if (seen.has(normal.key))
+      results.push({ email: invitee.email, status: 'invalid', reason: DUPLICATE })
+    else (people.push({ ...invitee, email: normal.email, key: normal.key }), seen.add(normal.key))
+  }
+  return { people, results }
+}
+
+async function inviteOne(
+  tx: Tx,
+  tenant: Tenant,
+  directoryId: string,
+  person: Person,
+  grant: z.infer<typeof InviteInput>,
+  ctx: MailContext & { invitedBy?: string },
+): Promise<InviteResult> {
+  const now = ctx.now ?? new Date()
+  const { user } = await upsertUser(tx, {
+    directory_id: directoryId,
+    email: person.email,
+    email_key: person.key,
+    first_name: person.firstName || null,
+    last_name: person.lastName || null,
+    phone: person.phone || null,
+    job_title: person.jobTitle || null,
+    external_id: person.externalId || null,
+    locale: person.locale ?? grant.locale ?? null,
+  })
+  const groups = [...new Set([...tenant.settings.defaultGroups, ...grant.groups])]
+  const membership = await findMembershipOf(tx, tenant.id, user.id)
+  if (membership && membership.status !== 'invited')
+    return { email: user.email, status: 'already_member' }
+
+  const membershipGrant = {
+    kind: grant.kind,
+    role: grant.role,
+    groups,
+    products: grant.products,
+    organization: grant.organization || null,
+  }
+  const locale = person.locale ?? grant.locale ?? user.locale ?? tenant.settings.defaultLocale
+  const token = newToken()
+  const sealed = {
+    hash: hashToken(token),
+    sealed: seal(ctx.secretKey, 'invitation', token),
+    expiresAt: new Date(now.getTime() + durationMs(tenant.settings.invitationTtl)),
+    locale,
+  }
+
+  let invitation: queries.Invitation | undefined
+  if (membership) {
+    await updateMembershipGrant(tx, tenant.id, membership.id, membershipGrant, now)
+    const existing = await queries.findInvitationOfMembership(tx, tenant.id, membership.id)
+    invitation =
+      existing && (await queries.renewInvitation(tx, tenant.id, existing.id, sealed, now))
+  }
+  const created = !invitation
+  invitation ??= await queries.insertInvitation(tx, {
+    tenant_id: tenant.id,
+    membership_id: (
+      membership ??
+      (await insertMembership(tx, {
+        tenant_id: tenant.id,
+        directory_id: directoryId,
+        user_id: user.id,
+        ...membershipGrant,
+        groups: JSON.stringify(groups),
+        products: JSON.stringify(grant.products),
+      }))
+    ).id,
+    token_hash: sealed.hash,
+    token_sealed: sealed.sealed,
+    locale,
+    expires_at: sealed.expiresAt,
+    invited_by: ctx.invitedBy ?? null,
+  })
+  await mailInvitation(
+    tx,
+    tenant,
+    { ...user, locale },
+    invitation,
+    token,
+    ctx.secretKey,
+    'invitation',
+  )
+  return {
+    email: user.email,
+    status: created && !membership ? 'invited' : 'reinvited',
+    invitationId: invitation.id,
+    expiresAt: invitation.expires_at.toISOString(),
+  }
+}
+
+export function invitationLink(tenant: Pick<Tenant, 'publicUrl'>, token: string): string {
+  return `${tenant.publicUrl}/invite/${token}`
+}
+
+/** Written in the caller's transaction: the invitation and its mail commit together or not at all. */
+export async function mailInvitation(
+  db: Db,
+  tenant: Tenant,
+  person: {
+    email: string
+    first_name: string | null
+    last_name: string | null
+    locale: string | null
+  },
+  invitation: Pick<queries.Invitation, 'expires_at' | 'locale'>,
+  token: string,
+  secretKey: string,
+  template: 'invitation' | 'reminder',
+) {
+  await enqueueMail(
+    db,
+    {
+      tenantId: tenant.id,
+      template,
+      locale: invitation.locale,
+      to: {
+        address: person.email,
+        name: [person.first_name, person.last_name].filter(Boolean).join(' ') || null,
+      },
+      data: {
+        firstName: person.first_name ?? '',
+        email: person.email,
+        expiresAt: invitation.expires_at.toISOString(),
+        storeKind: tenant.settings.store.kind,
+      },
+      secret: { link: invitationLink(tenant, token) },
+    },
+    secretKey,
+  )
+}
+
+async function requireInvitation(db: Db, tenantId: string, id: string) {
+  const invitation = z.uuid().safeParse(id).success
+    ? await queries.findInvitation(db, tenantId, id)
+    : undefined
+  if (!invitation) throw new AppError('not_found', 'There is no such invitation.')
+  return invitation
+}
+
+/** Sends the current link again, at most once per cooldown (24 h by default). */
+export async function resendInvitation(tx: Tx, tenant: Tenant, id: string, ctx: MailContext) {
+  const now = ctx.now ?? new Date()
+  const invitation = await requireInvitation(tx, tenant.id, id)
+  if (invitationStatus(invitation, now) !== 'pending' || !invitation.token_sealed) {
+    throw new AppError(
+      'conflict',
+      'Only a pending invitation can be resent. Reinvite to send a new link.',
+      {
+        details: { status: invitationStatus(invitation, now) },
+      },
+    )
+  }
+  const availableAt = resendAvailableAt(invitation, tenant.settings)
+  const resent =
+    availableAt <= now &&
+    (await queries.markResent(tx, tenant.id, id, new Date(now.getTime() - durationMs(tenant.settings.resendCooldown)), now))
+  if (!resent) {
+    throw new AppError(
+      'rate_limited',
+      'This invitation was sent recently. It can be resent later.',
+      {
+        details: {
+          resendAvailableAt: availableAt.toISOString(),
+          retryAfterSeconds: Math.max(1, (availableAt.getTime() - now.getTime()) / 1000),
+        },
+      },
+    )
+  }
+  await mailInvitation(
+    tx,
+    tenant,
+    invitation,
+    resent,
+    open(ctx.secretKey, 'invitation', invitation.token_sealed),
+    ctx.secretKey,
+    'invitation',
+  )
+  return resent
+}
+
+/** New token and new expiry; every earlier link of this invitation stops working at once. */
+export async function reinvite(tx: Tx, tenant: Tenant, id: string, ctx: MailContext) {
+  const now = ctx.now ?? new Date()
+  const invitation = await requireInvitation(tx, tenant.id, id)
+  if (invitation.status === 'accepted')
+    throw new AppError('conflict', 'This invitation was already accepted.')
+  const token = newToken()
+  const renewed = await queries.renewInvitation(
+    tx,
+    tenant.id,
+    id,
+    {
+      hash: hashToken(token),
+      sealed: seal(ctx.secretKey, 'invitation', token),
+      expiresAt: new Date(now.getTime() + durationMs(tenant.settings.invitationTtl)),
+      locale: invitation.locale,
+    },
+    now,
+  )
+  if (!renewed) throw new AppError('conflict', 'This invitation was already accepted.')
+  await mailInvitation(tx, tenant, invitation, renewed, token, ctx.secretKey, 'invitation')
+  return renewed
+}
+
+export async function revokeInvitation(db: Db, tenant: Tenant, id: string, now = new Date()) {
+  const invitation = await requireInvitation(db, tenant.id, id)
+  const revoked = await queries.revokeInvitation(db, tenant.id, id, now)
+  if (!revoked)
+    throw new AppError(
+      'conflict',
+      `Only a pending invitation can be revoked (this one is ${invitationStatus(invitation, now)}).`,
+    )
+  return revoked
+}
+
+export { requireInvitation }

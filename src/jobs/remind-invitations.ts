@@ -1,0 +1,47 @@
+import type { Db } from '../db/database.js'
+import { mailInvitation } from '../invitations/invitations.js'
+import { lockRemindable, markReminded } from '../invitations/invitations.queries.js'
+import { durationMs } from '../lib/duration.js'
+import { open } from '../lib/seal.js'
+import { TenantSettings } from '../tenants/settings.js'
+import { getTenantById, type TenantUrls } from '../tenants/tenants.js'
+
+const MIN_QUIET_MS = 3_600_000 // no tenant is reminded more often than hourly
+
+/**
+ * Sends the reminder of every pending invitation whose tenant's reminder interval has passed
+ * since the last mail, in one transaction: the reminder is written and marked together.
+ */
+export async function remindPendingInvitations(
+  db: Db,
+  deps: {
+    secretKey: string
+    urls: TenantUrls
+    now?: Date
+  },
+) {
+  const now = deps.now ?? new Date()
+  return db.transaction().execute(async (tx) => {
+    let reminded = 0
+    for (const row of await lockRemindable(tx, now, MIN_QUIET_MS, 200)) {
+      const settings = TenantSettings.safeParse(row.tenant_settings)
+      if (!settings.success || !row.token_sealed) continue // a misconfigured tenant is reported where it is served
+      const last = row.last_reminded_at ?? row.last_sent_at
+      if (now.getTime() - last.getTime() < durationMs(settings.data.reminderInterval)) continue
+      const tenant = await getTenantById(tx, row.tenant_id, deps.urls)
+      if (!tenant) continue
+      await mailInvitation(
+        tx,
+        tenant,
+        row,
+        row,
+        open(deps.secretKey, 'invitation', row.token_sealed),
+        deps.secretKey,
+        'reminder',
+      )
+      await markReminded(tx, row.tenant_id, row.id, now)
+      reminded++
+    }
+    return reminded
+  })
+}

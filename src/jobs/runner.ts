@@ -1,0 +1,77 @@
+import type { RuntimeConfig } from '../config.js'
+import type { Db } from '../db/database.js'
+import { deleteExpiredSessions } from '../identity/sessions.js'
+import type { Log } from '../log.js'
+import type { Mailer } from '../mail/smtp.js'
+import type { MailDefaults } from '../mail/templates.js'
+import { deleteExpiredRateLimits } from '../security/rate-limits.store.js'
+import { purgeNeverActivated } from './purge.js'
+import { remindPendingInvitations } from './remind-invitations.js'
+import { sendDueMail } from './send-outbox.js'
+
+type Job = { name: string; everyMs: number; run: () => Promise<unknown> }
+
+/**
+ * Runs each job on its own timer, never overlapping itself in this process. Across processes
+ * each job is safe by construction (SKIP LOCKED rows, idempotent deletes), so every gateway
+ * process runs the same jobs and each piece of work happens once.
+ */
+export function startJobs(deps: {
+  db: Db
+  config: RuntimeConfig
+  log: Log
+  templates: MailDefaults
+  mailer?: Mailer
+}) {
+  const { db, config, log } = deps
+  const jobs: Job[] = [
+    {
+      name: 'remind-invitations',
+      everyMs: 5 * 60_000,
+      run: () =>
+        remindPendingInvitations(db, {
+          secretKey: config.secretKey,
+          urls: config,
+        }),
+    },
+    { name: 'purge-never-activated', everyMs: 60 * 60_000, run: () => purgeNeverActivated(db) },
+    {
+      name: 'cleanup',
+      everyMs: 10 * 60_000,
+      run: async () => ({
+        sessions: await deleteExpiredSessions(db, new Date()),
+        rateLimits: await deleteExpiredRateLimits(db, new Date()),
+      }),
+    },
+  ]
+  const mailer = deps.mailer
+  if (mailer) {
+    const from = { address: config.mailFrom }
+    jobs.push({
+      name: 'send-outbox',
+      everyMs: 5_000,
+      run: () =>
+        sendDueMail(db, { mailer, secretKey: config.secretKey, templates: deps.templates, from }),
+    })
+  }
+
+  const timers = jobs.map((job) => {
+    let running: Promise<void> | undefined
+    const tick = () => {
+      running ??= job
+        .run()
+        .then((result) => log.debug({ job: job.name, result }, 'job done'))
+        .catch((error: unknown) => log.error({ job: job.name, err: error }, 'job failed'))
+        .finally(() => (running = undefined))
+    }
+    const first = setTimeout(tick, 1_000)
+    const timer = setInterval(tick, job.everyMs)
+    return { job, first, timer, current: () => running }
+  })
+  return {
+    async stop() {
+      for (const t of timers) (clearTimeout(t.first), clearInterval(t.timer))
+      await Promise.all(timers.map((t) => t.current()))
+    },
+  }
+}

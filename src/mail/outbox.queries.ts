@@ -1,0 +1,74 @@
+import type { Insertable, Selectable } from 'kysely'
+import type { Db } from '../db/database.js'
+import type { OutboxStatus, OutboxTable } from '../db/schema.js'
+
+/** An outbox row with the name of its tenant (the From name). */
+export type OutboxMail = Selectable<OutboxTable> & { tenant_name: string }
+
+export function insertMail(db: Db, row: Insertable<OutboxTable>): Promise<{ id: string }> {
+  return db.insertInto('outbox').values(row).returning('id').executeTakeFirstOrThrow()
+}
+
+function mailWithTenant(db: Db) {
+  return db
+    .selectFrom('outbox')
+    .innerJoin('tenants', 'tenants.id', 'outbox.tenant_id')
+    .selectAll('outbox')
+    .select('tenants.name as tenant_name')
+}
+
+/**
+ * Due pending mail, locked for this transaction. SKIP LOCKED lets every gateway process take a
+ * different batch; `of outbox` leaves the tenant rows unlocked, or two senders would wait on (or
+ * skip every mail of) the same tenant.
+ */
+export function lockDueMail(db: Db, now: Date, limit: number): Promise<OutboxMail[]> {
+  return mailWithTenant(db)
+    .where('outbox.status', '=', 'pending')
+    .where('outbox.next_attempt_at', '<=', now)
+    .orderBy('outbox.next_attempt_at')
+    .orderBy('outbox.created_at')
+    .limit(limit)
+    .forUpdate('outbox')
+    .skipLocked()
+    .execute()
+}
+
+export function listTenantMail(db: Db, tenantId: string, limit: number): Promise<OutboxMail[]> {
+  return mailWithTenant(db)
+    .where('outbox.tenant_id', '=', tenantId)
+    .orderBy('outbox.created_at', 'desc')
+    .orderBy('outbox.id', 'desc')
+    .limit(limit)
+    .execute()
+}
+
+/** Sent: the sealed link is wiped, so the outbox no longer holds a live credential. */
+export async function markSent(db: Db, id: string, now: Date): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set({ status: 'sent', sent_at: now, secret: null, last_error: null })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .execute()
+}
+
+export async function markAttemptFailed(
+  db: Db,
+  id: string,
+  outcome: { attempts: number; status: OutboxStatus; nextAttemptAt: Date; lastError: string },
+): Promise<void> {
+  await db
+    .updateTable('outbox')
+    .set({
+      attempts: outcome.attempts,
+      status: outcome.status,
+      next_attempt_at: outcome.nextAttemptAt,
+      last_error: outcome.lastError,
+      // A mail given up on will never need its link again.
+      ...(outcome.status === 'failed' ? { secret: null } : {}),
+    })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .execute()
+}

@@ -1,0 +1,138 @@
+import type { Db } from '../db/database.js'
+import type { OutboxStatus } from '../db/schema.js'
+import { AppError } from '../errors.js'
+import { open, seal } from '../lib/seal.js'
+import * as queries from './outbox.queries.js'
+import { isMailAddress } from './smtp.js'
+import { findTemplate } from './tenant-templates.js'
+import {
+  isLocale,
+  isMailTemplateName,
+  type MailDefaults,
+  type MailTemplateName,
+  type RenderedMail,
+  renderMail,
+} from './templates.js'
+
+const SEAL_PURPOSE = 'outbox'
+
+export type MailRecipient = { address: string; name?: string | null }
+export type EnqueueMailInput = {
+  tenantId: string
+  template: MailTemplateName
+  /** The reader's language; one we do not ship falls back to English. */
+  locale: string
+  to: MailRecipient
+  /** Values the template shows (firstName, expiresAt as ISO…), stored as they are. */
+  data?: Record<string, string>
+  /** Values that grant something (the link): sealed at rest and wiped once sent. */
+  secret?: Record<string, string>
+}
+export type MailKeys = { secretKey: string; templates: MailDefaults }
+
+/**
+ * Queues a mail. Call it with the transaction of the change that causes it (DESIGN.md, mail):
+ * the change and its mail commit together or not at all.
+ */
+export async function enqueueMail(
+  db: Db,
+  input: EnqueueMailInput,
+  secretKey: string,
+): Promise<{ id: string }> {
+  if (!isMailTemplateName(input.template))
+    throw new Error(`unknown email template "${input.template}"`)
+  if (!isMailAddress(input.to.address)) {
+    throw new AppError('invalid_request', 'This email address cannot receive mail.', {
+      details: { fields: { email: ['an address such as name@example.com'] }, form: [] },
+    })
+  }
+  const data = input.data ?? {}
+  // The outbox must not undo "only the hash is stored": a link in `data` would sit there in clear.
+  if ('link' in data) throw new Error('enqueueMail: pass the link in `secret`, not in `data`')
+  return queries.insertMail(db, {
+    tenant_id: input.tenantId,
+    template: input.template,
+    locale: isLocale(input.locale) ? input.locale : 'en',
+    to_address: input.to.address,
+    to_name: input.to.name ?? null,
+    data: JSON.stringify(data),
+    secret: input.secret ? seal(secretKey, SEAL_PURPOSE, JSON.stringify(input.secret)) : null,
+  })
+}
+
+/** The rendered mail of an outbox row: the tenant's template (or the default), data and secret. */
+export async function composeMail(
+  db: Db,
+  mail: queries.OutboxMail,
+  keys: MailKeys,
+): Promise<RenderedMail> {
+  if (!isMailTemplateName(mail.template))
+    throw new Error(`unknown email template "${mail.template}"`)
+  const template = await findTemplate(db, keys.templates, {
+    tenantId: mail.tenant_id,
+    name: mail.template,
+    locale: mail.locale,
+  })
+  const vars = {
+    tenantName: mail.tenant_name,
+    email: mail.to_address,
+    ...mail.data,
+    ...openSecret(keys.secretKey, mail.secret),
+  }
+  return renderMail(template, vars, mail.locale)
+}
+
+function openSecret(secretKey: string, sealed: Uint8Array | null): Record<string, string> {
+  if (!sealed) return {}
+  return JSON.parse(open(secretKey, SEAL_PURPOSE, sealed)) as Record<string, string>
+}
+
+export type MailboxEntry = RenderedMail & {
+  id: string
+  to: { address: string; name: string | null }
+  status: OutboxStatus
+  attempts: number
+  /** False when the sealed link cannot be opened (sealed under another SECRET_KEY). */
+  isSecretReadable: boolean
+  createdAt: Date
+  sentAt: Date | null
+}
+
+/**
+ * The tenant's latest mail, rendered, for the dev mailbox (no SMTP configured). It opens the
+ * sealed links: only ever show it where a developer reads their own trial's mail.
+ */
+export async function listMailbox(
+  db: Db,
+  input: { tenantId: string; limit?: number },
+  keys: MailKeys,
+): Promise<MailboxEntry[]> {
+  const limit = Math.min(Math.max(input.limit ?? 50, 1), 200)
+  const rows = await queries.listTenantMail(db, input.tenantId, limit)
+  const entries: MailboxEntry[] = []
+  for (const row of rows) {
+    // A row sealed under an earlier SECRET_KEY shows without its link instead of failing the page.
+    const isSecretReadable = canOpen(keys.secretKey, row.secret)
+    const rendered = await composeMail(db, isSecretReadable ? row : { ...row, secret: null }, keys)
+    entries.push({
+      ...rendered,
+      isSecretReadable,
+      id: row.id,
+      to: { address: row.to_address, name: row.to_name },
+      status: row.status,
+      attempts: row.attempts,
+      createdAt: row.created_at,
+      sentAt: row.sent_at,
+    })
+  }
+  return entries
+}
+
+function canOpen(secretKey: string, sealed: Uint8Array | null): boolean {
+  try {
+    openSecret(secretKey, sealed)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,56 @@
+import { Router } from 'express'
+import * as z from 'zod'
+import type { Deps } from '../app.js'
+import { requirePlatformKey, tenantInPath } from '../http/auth.js'
+import { parse } from '../lib/validate.js'
+import { createTenant, listDirectories, type Tenant, updateSettings } from './tenants.js'
+
+const CreateTenantBody = z.strictObject({
+  slug: z.string(),
+  name: z.string(),
+  hosts: z.array(z.string()).max(20).optional(),
+  shareDirectoryWith: z.string().max(40).optional(),
+})
+
+/** /admin/api/v1/tenants: creating tenants needs a platform key; reading and settings a tenant key. */
+export function tenantAdminRoutes({ config, db }: Deps): Router {
+  const router = Router()
+
+  router.post('/tenants', async (req, res) => {
+    requirePlatformKey(res)
+    const body = parse(CreateTenantBody, req.body)
+    const tenant = await db
+      .transaction()
+      .execute((tx) =>
+        createTenant(
+          tx,
+          { ...body, hosts: body.hosts ?? [], settings: config.tenantDefaults },
+          config,
+        ),
+      )
+    res.status(201).json(tenantJson(tenant, await listDirectories(db, tenant.id)))
+  })
+
+  router.get('/tenants/:slug', async (req, res) => {
+    const tenant = await tenantInPath(db, res, req.params.slug, config)
+    res.json(tenantJson(tenant, await listDirectories(db, tenant.id)))
+  })
+
+  router.patch('/tenants/:slug/settings', async (req, res) => {
+    const tenant = await tenantInPath(db, res, req.params.slug, config)
+    res.json(await updateSettings(db, tenant, req.body, config.passwordPolicies))
+  })
+  return router
+}
+
+const tenantJson = (t: Tenant, directories: { id: string; kind: string; name: string }[]) => ({
+  id: t.id,
+  slug: t.slug,
+  name: t.name,
+  hosts: t.hosts,
+  primaryHost: t.primaryHost,
+  publicUrl: t.publicUrl,
+  directories,
+  settings: t.settings,
+  createdAt: t.createdAt.toISOString(),
+})
