@@ -32,14 +32,33 @@ async function setUp(url: string) {
   const config = loadConfig({ NODE_ENV: 'test', SECRET_KEY, LOG_LEVEL: 'silent' })
   const db = dbOn({ url })
   await migrateToLatest(db)
-  const tenant = await db.transaction().execute((tx) => createTenant(tx, { slug: 'bench', name: 'Bench', settings: config.tenantDefaults }, config))
+  const tenant = await db
+    .transaction()
+    .execute((tx) =>
+      createTenant(tx, { slug: 'bench', name: 'Bench', settings: config.tenantDefaults }, config),
+    )
   const directory = await databaseDirectoryOf(db, tenant.id)
   const hasher = createHasher()
   for (let i = 0; i < USERS; i++) {
     const email = `user${i}@bench.test`
     const { user } = await upsertUser(db, { directory_id: directory.id, email, email_key: email })
-    await insertMembership(db, { tenant_id: tenant.id, directory_id: directory.id, user_id: user.id, status: 'active' })
-    await setPassword(db, { directoryId: directory.id, userId: user.id, password: PASSWORD, policy: tenant.settings.passwordPolicy, context: { email } }, hasher)
+    await insertMembership(db, {
+      tenant_id: tenant.id,
+      directory_id: directory.id,
+      user_id: user.id,
+      status: 'active',
+    })
+    await setPassword(
+      db,
+      {
+        directoryId: directory.id,
+        userId: user.id,
+        password: PASSWORD,
+        policy: tenant.settings.passwordPolicy,
+        context: { email },
+      },
+      hasher,
+    )
   }
   await db.destroy()
 }
@@ -58,26 +77,42 @@ async function rawVerify(encoded: string) {
     }),
   )
   latencies.sort((a, b) => a - b)
-  const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0
+  const at = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0
   return { rps: latencies.length / SECONDS, p50: at(0.5), p99: at(0.99) }
 }
 
-function loginLoad(port: number, csrf: { cookie: string; token: string }, extra: Partial<autocannon.Options> = {}) {
+function loginLoad(
+  port: number,
+  csrf: { cookie: string; token: string },
+  extra: Partial<autocannon.Options> = {},
+) {
   let n = 0
   return autocannon({
     url: `http://127.0.0.1:${port}/login`,
     method: 'POST',
     connections: cores * 4,
     duration: SECONDS,
-    headers: { host: 'bench.localhost', cookie: csrf.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      host: 'bench.localhost',
+      cookie: csrf.cookie,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     requests: [
       {
         setupRequest: (req) => {
           const i = n++
           const email = `user${i % USERS}@bench.test`
           // Behind a load balancer clients come from many addresses (TRUST_PROXY=loopback).
-          req.headers = { ...req.headers, 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` }
-          req.body = new URLSearchParams({ email, password: PASSWORD, _csrf: csrf.token }).toString()
+          req.headers = {
+            ...req.headers,
+            'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+          }
+          req.body = new URLSearchParams({
+            email,
+            password: PASSWORD,
+            _csrf: csrf.token,
+          }).toString()
           return req
         },
       },
@@ -93,14 +128,27 @@ async function main() {
   await admin(`create database ${name}`)
   const url = new URL(ADMIN_URL)
   url.pathname = `/${name}`
-  const gw = await startGateway({ DATABASE_URL: url.toString(), SECRET_KEY, LOG_LEVEL: 'warn', NODE_ENV: 'production', TRUST_PROXY: 'loopback', PUBLIC_URL_TEMPLATE: 'http://{host}' })
+  const gw = await startGateway({
+    DATABASE_URL: url.toString(),
+    SECRET_KEY,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    TRUST_PROXY: 'loopback',
+    PUBLIC_URL_TEMPLATE: 'http://{host}',
+  })
   try {
     await setUp(url.toString())
-    await waitFor(async () => (await httpGet(gw.port, '/readyz')).status === 200, 30_000, 'gateway ready')
+    await waitFor(
+      async () => (await httpGet(gw.port, '/readyz')).status === 200,
+      30_000,
+      'gateway ready',
+    )
     const csrf = await fetchCsrf(gw.port)
     const encoded = await hash(PASSWORD, { algorithm: 2, ...DEFAULT_ARGON2_PARAMS })
 
-    console.log(`cores ${cores}, ${SECONDS} s per phase, argon2id m=${DEFAULT_ARGON2_PARAMS.memoryCost} t=${DEFAULT_ARGON2_PARAMS.timeCost} p=${DEFAULT_ARGON2_PARAMS.parallelism}`)
+    console.log(
+      `cores ${cores}, ${SECONDS} s per phase, argon2id m=${DEFAULT_ARGON2_PARAMS.memoryCost} t=${DEFAULT_ARGON2_PARAMS.timeCost} p=${DEFAULT_ARGON2_PARAMS.parallelism}`,
+    )
     console.log('phase              req/s      p50 ms   p99 ms   non-303')
     const raws: number[] = []
     const logins: number[] = []
@@ -111,15 +159,21 @@ async function main() {
       const load = await loginLoad(gw.port, csrf)
       const ok = load.statusCodeStats?.['303']?.count ?? 0
       logins.push(ok / SECONDS)
-      console.log(`POST /login     ${fmt(ok / SECONDS)} ${fmt(load.latency.p50)} ${fmt(load.latency.p99)}   ${load.requests.total - ok}`)
+      console.log(
+        `POST /login     ${fmt(ok / SECONDS)} ${fmt(load.latency.p50)} ${fmt(load.latency.p99)}   ${load.requests.total - ok}`,
+      )
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
     const peak = mean(logins)
     console.log(`login / raw verify: ${((peak / mean(raws)) * 100).toFixed(1)} % (goal >= 90 %)`)
 
     const lone = await loginLoad(gw.port, csrf, { connections: 1, duration: 5 })
-    const at70 = await loginLoad(gw.port, csrf, { overallRate: Math.max(1, Math.floor(peak * 0.7)) })
-    console.log(`lone login p50 ${lone.latency.p50.toFixed(1)} ms; at 70 % of peak (${Math.floor(peak * 0.7)} req/s) p99 ${at70.latency.p99.toFixed(1)} ms = ${(at70.latency.p99 / lone.latency.p50).toFixed(1)}x (goal < 5x)`)
+    const at70 = await loginLoad(gw.port, csrf, {
+      overallRate: Math.max(1, Math.floor(peak * 0.7)),
+    })
+    console.log(
+      `lone login p50 ${lone.latency.p50.toFixed(1)} ms; at 70 % of peak (${Math.floor(peak * 0.7)} req/s) p99 ${at70.latency.p99.toFixed(1)} ms = ${(at70.latency.p99 / lone.latency.p50).toFixed(1)}x (goal < 5x)`,
+    )
   } finally {
     await gw.stop()
     await admin(`drop database if exists ${name} with (force)`)
@@ -129,16 +183,19 @@ async function main() {
 async function fetchCsrf(port: number) {
   const { request } = await import('node:http')
   return new Promise<{ cookie: string; token: string }>((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path: '/login', headers: { host: 'bench.localhost' } }, (res) => {
-      let body = ''
-      res.on('data', (d) => (body += d))
-      res.on('end', () => {
-        const cookie = (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ')
-        const token = /name="_csrf" value="([^"]+)"/.exec(body)?.[1]
-        if (!token) reject(new Error(`no CSRF token on /login (status ${res.statusCode})`))
-        else resolve({ cookie, token })
-      })
-    })
+    request(
+      { host: '127.0.0.1', port, path: '/login', headers: { host: 'bench.localhost' } },
+      (res) => {
+        let body = ''
+        res.on('data', (d) => (body += d))
+        res.on('end', () => {
+          const cookie = (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ')
+          const token = /name="_csrf" value="([^"]+)"/.exec(body)?.[1]
+          if (!token) reject(new Error(`no CSRF token on /login (status ${res.statusCode})`))
+          else resolve({ cookie, token })
+        })
+      },
+    )
       .on('error', reject)
       .end()
   })

@@ -40,8 +40,10 @@ export function verifyCsrf(secretKey: string): RequestHandler {
       TOKEN_PATTERN.test(cookie) &&
       typeof field === 'string' &&
       safeEqual(field, sign(secretKey, cookie, tenant.id)) &&
-      // Browsers send Origin on cross-site POSTs; "null" (sandboxed, file:) never matches.
-      (origin === undefined || origin === new URL(tenant.publicUrl).origin)
+      // A foreign Origin is refused outright. "null" carries no information: Chromium sends it
+      // for every form POST from a page with Referrer-Policy: no-referrer (our token pages), so
+      // there the signed token bound to the cookie decides alone.
+      (origin === undefined || origin === 'null' || origin === new URL(tenant.publicUrl).origin)
     if (!valid)
       throw new AppError(
         'forbidden',

@@ -69,12 +69,14 @@ export function passwordForm(f: PasswordFormInput): Html {
       data-password-policy="${JSON.stringify({ minLength, maxLength, requiredClasses })}">
       ${csrfField(f.csrf)}
       ${f.email ? readOnlyEmail(f.locale, f.email) : ''}
-      ${f.askCurrent
-        ? html`${f.wrongCurrent ? html`<p class="error" role="alert">${t(f.locale, 'wrongCurrent')}</p>` : ''}
+      ${
+        f.askCurrent
+          ? html`${f.wrongCurrent ? html`<p class="error" role="alert">${t(f.locale, 'wrongCurrent')}</p>` : ''}
           <label for="current-password">${t(f.locale, 'currentPassword')}</label>
           <input id="current-password" name="current_password" type="password"
             autocomplete="current-password" required maxlength="1024" />`
-        : ''}
+          : ''
+      }
       <label for="password">${t(f.locale, 'newPassword')}</label>
       <input id="password" name="password" type="password" autocomplete="new-password" required
         maxlength="1024" aria-describedby="${described}"${hasErrors ? html` aria-invalid="true"` : ''} />

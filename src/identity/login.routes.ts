@@ -127,7 +127,11 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
       res.redirect(303, pending ? PENDING_PAGES[pending] : '/')
     } catch (err) {
       if (isCode(err, 'unauthorized')) {
-        return sendPage(res, passwordChangePage({ ...changeForm(req, res), wrongCurrent: true }), 401)
+        return sendPage(
+          res,
+          passwordChangePage({ ...changeForm(req, res), wrongCurrent: true }),
+          401,
+        )
       }
       const problems = passwordProblems(err)
       if (!problems) throw err

@@ -9,7 +9,13 @@ import type { Hasher } from './hashing.js'
 import { checkPassword } from './password-policy.js'
 import { endOtherSessions, type Session, setSessionPending, startSession } from './sessions.js'
 import { termsOwed } from './terms.js'
-import { activateMembership, findMembershipOf, findUser, type Membership, type User } from './users.queries.js'
+import {
+  activateMembership,
+  findMembershipOf,
+  findUser,
+  type Membership,
+  type User,
+} from './users.queries.js'
 
 // One message for an unknown email, a wrong password and a missing membership: no enumeration.
 const REFUSED = 'The email or password is incorrect.'
@@ -118,7 +124,11 @@ export async function changePassword(
   if (session.pending !== 'password_change') {
     const proven = await verifyPassword(
       db,
-      { directoryId: session.directory_id, emailKey: user.email_key, password: input.current ?? '' },
+      {
+        directoryId: session.directory_id,
+        emailKey: user.email_key,
+        password: input.current ?? '',
+      },
       hasher,
       now,
     )

@@ -52,10 +52,9 @@ export function termsPage(
       <form method="post" action="/terms">
         <input type="hidden" name="_csrf" value="${c.csrf}" />
         <input type="hidden" name="version" value="${terms.version}" />
-        <input id="accept" name="accept" type="checkbox" value="yes" required${
-          errors.length ? html` aria-describedby="terms-errors"` : ''
-        } />
-        <label for="accept">${t(c.locale, 'termsAccept')}</label>
+        <label class="checkbox" for="accept"><input id="accept" name="accept" type="checkbox"
+          value="yes" required${errors.length ? html` aria-describedby="terms-errors"` : ''} />
+          ${t(c.locale, 'termsAccept')}</label>
         <button id="terms-submit" type="submit"${
           locked ? html` disabled aria-describedby="terms-hint"` : ''
         }>${t(c.locale, 'submit')}</button>

@@ -15,7 +15,10 @@ export async function openInvitation(db: Db, tenant: Tenant, token: string, now 
     ? await queries.findUsableByTokenHash(db, tenant.id, hashToken(token), now)
     : undefined
   if (!invitation) throw new AppError('invitation_invalid', INVALID)
-  return { invitation, hasPassword: await hasPassword(db, invitation.directory_id, invitation.user_id) }
+  return {
+    invitation,
+    hasPassword: await hasPassword(db, invitation.directory_id, invitation.user_id),
+  }
 }
 
 /**
@@ -36,7 +39,11 @@ export async function acceptInvitation(
   if (existing) {
     const proven = await verifyPassword(
       db,
-      { directoryId: invitation.directory_id, emailKey: invitation.email_key, password: input.password },
+      {
+        directoryId: invitation.directory_id,
+        emailKey: invitation.email_key,
+        password: input.password,
+      },
       hasher,
       now,
     )

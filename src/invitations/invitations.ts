@@ -277,7 +277,13 @@ export async function resendInvitation(tx: Tx, tenant: Tenant, id: string, ctx: 
   const availableAt = resendAvailableAt(invitation, tenant.settings)
   const resent =
     availableAt <= now &&
-    (await queries.markResent(tx, tenant.id, id, new Date(now.getTime() - durationMs(tenant.settings.resendCooldown)), now))
+    (await queries.markResent(
+      tx,
+      tenant.id,
+      id,
+      new Date(now.getTime() - durationMs(tenant.settings.resendCooldown)),
+      now,
+    ))
   if (!resent) {
     throw new AppError(
       'rate_limited',

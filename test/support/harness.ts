@@ -52,7 +52,12 @@ export type Gateway = TestDb & {
   readiness: Readiness
   hasher: Hasher
   logs: () => Record<string, unknown>[]
-  createTenant: (input?: { slug?: string; name?: string; hosts?: string[] }) => Promise<Tenant>
+  createTenant: (input?: {
+    slug?: string
+    name?: string
+    hosts?: string[]
+    shareDirectoryWith?: string | undefined
+  }) => Promise<Tenant>
   get: (host: string, path?: string) => supertest.Test
 }
 
@@ -71,7 +76,7 @@ export function useGateway(env: Record<string, string> = {}): Gateway {
       logs: lines,
       hasher,
       app: createApp({ config, db: gw.db, log, readiness, hasher }),
-      createTenant: (input: { slug?: string; name?: string; hosts?: string[] } = {}) => {
+      createTenant: (input: Parameters<Gateway['createTenant']>[0] = {}) => {
         const slug = input.slug ?? randomSlug()
         return gw.db.transaction().execute((tx) =>
           createTenant(
@@ -80,6 +85,7 @@ export function useGateway(env: Record<string, string> = {}): Gateway {
               slug,
               name: input.name ?? `Store ${slug}`,
               hosts: input.hosts ?? [],
+              shareDirectoryWith: input.shareDirectoryWith,
               settings: config.tenantDefaults,
             },
             config,

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser } from 'playwright-core'
+import { publishTerms } from '../../src/identity/terms.js'
+import { inviteMembers } from '../../src/invitations/invitations.js'
+import { sendDueMail } from '../../src/jobs/send-outbox.js'
+import { createMailer } from '../../src/mail/smtp.js'
+import { getTenant, updateSettings } from '../../src/tenants/tenants.js'
+import { hasBrowser, launchBrowser, listen, SCREENSHOTS } from '../support/browser.js'
+import { useGateway } from '../support/harness.js'
+import { freePort } from '../support/process.js'
+import { extractLink, startSmtp, type TestSmtp } from '../support/smtp.js'
+
+// The journey of the seeds, clicked in Chromium: the invitation mail arrives over SMTP, its link
+// opens the activation page with live password feedback, the Terms come before anything else,
+// and the password then signs in.
+const port = await freePort()
+const gw = useGateway({ PORT: String(port) })
+
+describe.skipIf(!hasBrowser)('activation in a real browser', () => {
+  let browser: Browser
+  let smtp: TestSmtp
+  let server: Awaited<ReturnType<typeof listen>>
+  beforeAll(async () => {
+    ;[browser, smtp] = await Promise.all([launchBrowser(), startSmtp()])
+    server = await listen(gw, port)
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+    await smtp?.close()
+  })
+
+  it('activates from the emailed link, accepts the Terms, then logs in with the password', async () => {
+    const created = await gw.createTenant({ name: 'Seller Platform' })
+    await updateSettings(
+      gw.db,
+      created,
+      { passwordPolicy: 'classes-10', termsRequired: true },
+      gw.config.passwordPolicies,
+    )
+    const tenant = await getTenant(gw.db, created.slug, gw.config)
+    await gw.db.transaction().execute((tx) =>
+      publishTerms(tx, tenant.id, {
+        title: 'Terms of Service',
+        text: 'Be kind to each other.\n\nKeep your password to yourself.',
+      }),
+    )
+    await inviteMembers(
+      gw.db,
+      tenant,
+      { invitees: [{ email: 'ada@example.com', firstName: 'Ada' }] },
+      { secretKey: gw.config.secretKey },
+    )
+    await sendDueMail(gw.db, {
+      mailer: createMailer(smtp.url),
+      secretKey: gw.config.secretKey,
+      templates: gw.config.mailTemplates,
+      from: { address: 'no-reply@localhost' },
+    })
+    const mail = await smtp.waitFor('ada@example.com')
+    const link = extractLink(mail, '/invite/')
+    expect(link.startsWith(`http://${tenant.slug}.localhost:${port}/invite/`)).toBe(true)
+
+    const page = await browser.newPage()
+    await page.goto(link)
+    expect(await page.locator('h1').textContent()).toBe('Activate your account')
+    const rule = (name: string) => page.locator(`#password-rules li[data-rule="${name}"]`)
+    await page.fill('#password', 'short')
+    expect(await rule('too_short').getAttribute('data-met')).toBe('false')
+    expect(await rule('missing_upper').getAttribute('data-met')).toBe('false')
+    await page.fill('#password', 'Harbour-Light-42')
+    await page.fill('#password-confirm', 'Harbour-Light-42')
+    for (const name of [
+      'too_short',
+      'missing_upper',
+      'missing_lower',
+      'missing_digit_or_symbol',
+      'match',
+    ]) {
+      expect(await rule(name).getAttribute('data-met')).toBe('true')
+    }
+    await page.screenshot({ path: `${SCREENSHOTS}/activation.png`, fullPage: true })
+    await page.click('button[type="submit"]')
+
+    await page.waitForURL('**/terms')
+    expect(await page.textContent('main')).toContain('Keep your password to yourself.')
+    await page.screenshot({ path: `${SCREENSHOTS}/terms.png`, fullPage: true })
+    await page.check('#accept')
+    await page.click('#terms-submit')
+    await page.waitForURL((url) => url.pathname === '/')
+    expect(await page.textContent('main')).toContain('ada@example.com')
+    await page.screenshot({ path: `${SCREENSHOTS}/home.png`, fullPage: true })
+
+    // The link was single-use.
+    await page.goto(link)
+    expect(await page.textContent('main')).toContain('no longer valid')
+
+    const fresh = await browser.newPage()
+    await fresh.goto(`http://${tenant.slug}.localhost:${port}/login`)
+    await fresh.fill('#email', 'ada@example.com')
+    await fresh.fill('#password', 'Harbour-Light-42')
+    await fresh.screenshot({ path: `${SCREENSHOTS}/login.png`, fullPage: true })
+    await fresh.click('button[type="submit"]')
+    await fresh.waitForURL((url) => url.pathname === '/')
+    expect(await fresh.textContent('main')).toContain('ada@example.com')
+  })
+})
