@@ -91,7 +91,7 @@ function loginLoad(
   return autocannon({
     url: `http://127.0.0.1:${port}/login`,
     method: 'POST',
-    connections: cores * 4,
+    connections: cores * 3,
     duration: SECONDS,
     headers: {
       host: 'bench.localhost',
@@ -135,6 +135,8 @@ async function main() {
     NODE_ENV: 'production',
     TRUST_PROXY: 'loopback',
     PUBLIC_URL_TEMPLATE: 'http://{host}',
+    // e.g. BENCH_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the gateway
+    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
   })
   try {
     await setUp(url.toString())

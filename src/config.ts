@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import * as z from 'zod'
 import { loadTemplates, type MailDefaults } from './mail/templates.js'
 import { PasswordPolicy, TenantSettings, TenantSettingsShape } from './tenants/settings.js'
 
 // Process facts and secrets come from the environment; what a person edits lives in config/.
 // A key lives in exactly one of the two.
+// config/ of this package, wherever the command runs from (`npx gateway` in another folder).
+const PACKAGE_CONFIG = fileURLToPath(new URL('../config', import.meta.url))
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 const PORT_RULE = 'a port number from 1 to 65535'
@@ -82,7 +86,7 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment and config/ once; every problem is reported together. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = 'config') {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = PACKAGE_CONFIG) {
   const problems: string[] = []
   const vars = blankToUndefined(env)
   const e = check(Env, vars, problems, (key) => key)

@@ -3,7 +3,7 @@ import { isIPv4, isIPv6 } from 'node:net'
 import type { Request, RequestHandler, Response } from 'express'
 import type { Db } from '../db/database.js'
 import { AppError } from '../errors.js'
-import { RateLimiterRes, RateLimitsStore } from '../security/rate-limits.store.js'
+import { peekCounts, RateLimiterRes, RateLimitsStore } from '../security/rate-limits.store.js'
 
 export type Limiter = RateLimitsStore
 export type LimiterOptions = {
@@ -92,4 +92,36 @@ export function clientAddress(req: Request): string {
     .slice(0, 4)
     .map((g) => g.replace(/^0+(?=.)/, ''))
     .join(':')}::/64`
+}
+
+/**
+ * For limits that count failures only (login): refuses when any key has used up its points,
+ * without spending one, reading every key in one statement (this runs on every login). Says
+ * which keys have a count at all, so success can skip `reward`. Concurrent requests may pass
+ * the check together: the overshoot is bounded by the hashing slots, and each failure among
+ * them is still counted.
+ */
+export async function refuseWhenExhausted(db: Db, checks: [Limiter, string][]): Promise<boolean[]> {
+  const keys = checks.map(([limiter, key]) => limiter.getKey(storedKey(key)))
+  const counts = await peekCounts(db, keys)
+  let retryAfterMs = 0
+  checks.forEach(([limiter], i) => {
+    const count = counts.get(keys[i] ?? '')
+    if (count && count.points >= limiter.points && count.ms_before_next !== 0) {
+      retryAfterMs = Math.max(retryAfterMs, count.ms_before_next < 0 ? 3_600_000 : count.ms_before_next)
+    }
+  })
+  if (retryAfterMs > 0) {
+    throw new AppError('rate_limited', 'Too many attempts. Please wait a moment and try again.', {
+      details: { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) },
+    })
+  }
+  return keys.map((key) => counts.has(key))
+}
+
+/** Counts one failure; being already over the limit is no error here. */
+export async function countFailure(limiter: Limiter, key: string): Promise<void> {
+  await limiter.consume(storedKey(key)).catch((err: unknown) => {
+    if (!(err instanceof RateLimiterRes)) throw err
+  })
 }

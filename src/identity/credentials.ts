@@ -2,6 +2,7 @@ import type { Db } from '../db/database.js'
 import { AppError } from '../errors.js'
 import type { PasswordPolicy } from '../tenants/settings.js'
 import * as queries from './credentials.queries.js'
+import type { Credential } from './credentials.queries.js'
 import type { Hasher } from './hashing.js'
 import { checkPassword, type PasswordContext } from './password-policy.js'
 import { findUserByEmailKey, type User } from './users.queries.js'
@@ -55,27 +56,42 @@ export async function verifyPassword(
     ? await findUserByEmailKey(db, input.directoryId, input.emailKey)
     : undefined
   const credential = user && (await queries.findCredential(db, input.directoryId, user.id))
-  if (!user || !credential || (credential.locked_until && credential.locked_until > now)) {
-    await hasher.verifyDummy(input.password)
-    return undefined
+  return (await proveCredential(db, credential, input.password, hasher, now)) ? user : undefined
+}
+
+/**
+ * Checks a password against a credential already read (or its absence), with the same cost
+ * either way; counts consecutive failures, locks after 100, and rehashes on new parameters.
+ */
+export async function proveCredential(
+  db: Db,
+  credential: Credential | undefined,
+  password: string,
+  hasher: Hasher,
+  now = new Date(),
+): Promise<boolean> {
+  if (!credential || (credential.locked_until && credential.locked_until > now)) {
+    await hasher.verifyDummy(password)
+    return false
   }
-  const { ok, needsRehash } = await hasher.verify(credential.password_hash, input.password)
+  const { directory_id: directoryId, user_id: userId } = credential
+  const { ok, needsRehash } = await hasher.verify(credential.password_hash, password)
   if (!ok) {
-    const failed = await queries.recordFailedLogin(db, input.directoryId, user.id)
+    const failed = await queries.recordFailedLogin(db, directoryId, userId)
     if ((failed?.failed_logins ?? 0) >= MAX_CONSECUTIVE_FAILURES) {
-      await queries.lockCredential(
-        db,
-        input.directoryId,
-        user.id,
-        new Date(now.getTime() + LOCK_MS),
-      )
+      await queries.lockCredential(db, directoryId, userId, new Date(now.getTime() + LOCK_MS))
     }
-    return undefined
+    return false
   }
-  await queries.clearFailedLogins(db, input.directoryId, user.id)
-  if (needsRehash)
-    await queries.replaceHash(db, input.directoryId, user.id, await hasher.hash(input.password))
-  return user
+  if (credential.failed_logins > 0) await queries.clearFailedLogins(db, directoryId, userId)
+  // Best effort: a busy hasher must not fail a login that already succeeded; the next one rehashes.
+  if (needsRehash) {
+    await hasher.hash(password).then(
+      (hash) => queries.replaceHash(db, directoryId, userId, hash),
+      () => undefined,
+    )
+  }
+  return true
 }
 
 export async function hasPassword(db: Db, directoryId: string, userId: string): Promise<boolean> {

@@ -3,7 +3,16 @@ import * as z from 'zod'
 import type { Deps } from '../app.js'
 import { AppError, type ErrorCode } from '../errors.js'
 import { verifyCsrf } from '../http/csrf.js'
-import { consumeOrThrow, createLimiter, rateLimit, reward, tenantKey } from '../http/rate-limit.js'
+import {
+  clientAddress,
+  consumeOrThrow,
+  countFailure,
+  createLimiter,
+  rateLimit,
+  refuseWhenExhausted,
+  reward,
+  tenantKey,
+} from '../http/rate-limit.js'
 import {
   beginSession,
   finishSession,
@@ -56,7 +65,8 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
   const csrf = verifyCsrf(secretKey)
   const limiter = (name: string, points: number, durationSeconds: number) =>
     createLimiter(db, { name, points, durationSeconds })
-  const loginPerIp = rateLimit(limiter('login-ip', 30, 600))
+  // Failures only, per IP and per account: an office behind one address can still sign in.
+  const loginPerIp = limiter('login-ip', 30, 600)
   // Keyed by directory and address, existing or not: the limit itself reveals no account.
   const loginPerAccount = limiter('login-account', 10, 900)
   const forgotPerIp = rateLimit(limiter('forgot-ip', 10, 900))
@@ -69,21 +79,25 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
     sendPage(res, loginPage({ ...c, returnTo: safeReturnTo(req.query.return_to), notice }))
   })
 
-  router.post('/login', csrf, loginPerIp, async (req, res) => {
+  router.post('/login', csrf, async (req, res) => {
     const tenant = res.locals.tenant
     const body = parse(LoginBody, req.body)
     const returnTo = safeReturnTo(body.return_to)
-    const directory = await databaseDirectoryOf(db, tenant.id)
+    const directoryId = tenant.databaseDirectoryId ?? (await databaseDirectoryOf(db, tenant.id)).id
     const address = normalizeEmail(body.email)
-    const account = `${directory.id}:${address.ok ? address.key : body.email.trim().toLowerCase()}`
-    // Counted before verifying, forgotten on success: only failures accumulate, and a blocked
-    // account costs no password hashing.
-    await consumeOrThrow(loginPerAccount, account)
+    const account = `${directoryId}:${address.ok ? address.key : body.email.trim().toLowerCase()}`
+    const ip = tenantKey(res, clientAddress(req))
+    // A blocked IP or account costs no password hashing; only failures are counted.
+    const [, accountCounted] = await refuseWhenExhausted(db, [
+      [loginPerIp, ip],
+      [loginPerAccount, account],
+    ])
     let started
     try {
       started = await logIn(db, tenant, body, hasher)
     } catch (err) {
       if (!isCode(err, 'unauthorized') && !isCode(err, 'forbidden')) throw err
+      await Promise.all([countFailure(loginPerIp, ip), countFailure(loginPerAccount, account)])
       const c = formContext(req, res, secretKey)
       const refused = isCode(err, 'unauthorized')
       const error = t(c.locale, refused ? 'refused' : 'disabled')
@@ -93,7 +107,7 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
         refused ? 401 : 403,
       )
     }
-    await reward(loginPerAccount, account)
+    if (accountCounted) await reward(loginPerAccount, account)
     await beginSession(req, res, db, started)
     res.redirect(303, started.pending ? PENDING_PAGES[started.pending] : returnTo)
   })

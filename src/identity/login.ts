@@ -4,14 +4,14 @@ import { AppError } from '../errors.js'
 import { normalizeEmail } from '../invitations/addresses.js'
 import { claimInvitationOfMembership } from '../invitations/invitations.queries.js'
 import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
-import { setPassword, verifyPassword } from './credentials.js'
+import { proveCredential, setPassword, verifyPassword } from './credentials.js'
 import type { Hasher } from './hashing.js'
 import { checkPassword } from './password-policy.js'
 import { endOtherSessions, type Session, setSessionPending, startSession } from './sessions.js'
 import { termsOwed } from './terms.js'
 import {
   activateMembership,
-  findMembershipOf,
+  findLoginCandidate,
   findUser,
   type Membership,
   type User,
@@ -32,21 +32,15 @@ export async function logIn(
   hasher: Hasher,
   now = new Date(),
 ) {
-  const directory = await databaseDirectoryOf(db, tenant.id)
+  const directoryId = tenant.databaseDirectoryId ?? (await databaseDirectoryOf(db, tenant.id)).id
   const email = normalizeEmail(input.email)
-  const user = await verifyPassword(
-    db,
-    {
-      directoryId: directory.id,
-      emailKey: email.ok ? email.key : undefined,
-      password: input.password,
-    },
-    hasher,
-    now,
-  )
-  if (!user) throw new AppError('unauthorized', REFUSED)
-
-  let membership = await findMembershipOf(db, tenant.id, user.id)
+  const found = email.ok
+    ? await findLoginCandidate(db, { tenantId: tenant.id, directoryId, emailKey: email.key })
+    : undefined
+  if (!(await proveCredential(db, found?.credential, input.password, hasher, now)) || !found) {
+    throw new AppError('unauthorized', REFUSED)
+  }
+  let membership = found.membership
   // Invited to this store and already holding this customer's password: logging in accepts.
   if (
     membership?.status === 'invited' &&
@@ -61,7 +55,7 @@ export async function logIn(
       'Your access to this store is disabled. Contact your administrator.',
     )
   }
-  return openSession(db, tenant, { membership, user, password: input.password }, now)
+  return openSession(db, tenant, { membership, user: found.user, password: input.password }, now)
 }
 
 /**
@@ -71,7 +65,7 @@ export async function logIn(
 export async function openSession(
   db: Db,
   tenant: Tenant,
-  input: { membership: Membership; user: User; password: string },
+  input: { membership: Pick<Membership, 'id'>; user: User; password: string },
   now = new Date(),
 ) {
   const { membership, user } = input

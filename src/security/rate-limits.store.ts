@@ -126,3 +126,14 @@ export async function deleteExpiredRateLimits(db: Db, now: Date): Promise<number
     .executeTakeFirst()
   return Number(result.numDeletedRows)
 }
+
+/** Live counts of several keys (full stored keys, prefix included) in one statement. */
+export async function peekCounts(db: Db, rlKeys: string[]): Promise<Map<string, StoredCount>> {
+  const rows = await db
+    .selectFrom('rate_limits')
+    .select(['key', 'points', msBeforeNext.as('ms_before_next')])
+    .where('key', 'in', rlKeys)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .execute()
+  return new Map(rows.map((r) => [r.key, { points: r.points, ms_before_next: r.ms_before_next }]))
+}

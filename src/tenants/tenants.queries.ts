@@ -10,6 +10,7 @@ export type TenantRow = {
   created_at: Date
   updated_at: Date
   hosts: { host: string; is_primary: boolean }[]
+  database_directory_id: string | null
 }
 
 function tenantsWithHosts(db: Db) {
@@ -23,14 +24,35 @@ function tenantsWithHosts(db: Db) {
     sql<TenantRow['hosts']>`coalesce((
       select json_agg(json_build_object('host', h.host, 'is_primary', h.is_primary) order by h.is_primary desc, h.host)
       from tenant_hosts h where h.tenant_id = tenants.id), '[]'::json)`.as('hosts'),
+    sql<string | null>`(select td.directory_id from tenant_directories td
+      join directories d on d.id = td.directory_id
+      where td.tenant_id = tenants.id and d.kind = 'database'
+      order by td.created_at limit 1)`.as('database_directory_id'),
   ])
 }
 
-export function findTenantByHost(db: Db, host: string): Promise<TenantRow | undefined> {
+/**
+ * The tenant of an exact host, or of `{slug}.BASE_DOMAIN`, in one statement (it runs on every
+ * request). Both cannot name different tenants: tenant creation refuses a host under the base
+ * domain that names another slug, and a slug whose default host is someone's exact host.
+ */
+export function findTenantByHost(
+  db: Db,
+  host: string,
+  slug: string | undefined,
+): Promise<TenantRow | undefined> {
   return tenantsWithHosts(db)
-    .where('tenants.id', '=', (eb) =>
-      eb.selectFrom('tenant_hosts').select('tenant_id').where('host', '=', host),
+    .where((eb) =>
+      eb.or([
+        eb(
+          'tenants.id',
+          '=',
+          eb.selectFrom('tenant_hosts').select('tenant_id').where('host', '=', host),
+        ),
+        ...(slug ? [eb('tenants.slug', '=', slug)] : []),
+      ]),
     )
+    .limit(1)
     .executeTakeFirst()
 }
 

@@ -19,6 +19,8 @@ export type Tenant = {
   settings: TenantSettings
   hosts: string[]
   primaryHost: string
+  /** Its own user database, if it has one (enterprise-only tenants do not). */
+  databaseDirectoryId: string | null
   /** Canonical origin: every URL we emit (links in mail, issuer) is built from it, never from the request. */
   publicUrl: string
   createdAt: Date
@@ -58,6 +60,7 @@ function summarize(
     publicUrl: urls.publicUrlTemplate.replace('{host}', primaryHost).replace('{slug}', row.slug),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
+    databaseDirectoryId: row.database_directory_id,
   }
 }
 
@@ -85,14 +88,9 @@ export async function findTenantForHost(
   host: string,
   urls: TenantUrls,
 ): Promise<Tenant | undefined> {
-  const row =
-    (await queries.findTenantByHost(db, host)) ??
-    (await lookupSlug(db, slugFromHost(host, urls.baseDomain)))
+  const row = await queries.findTenantByHost(db, host, slugFromHost(host, urls.baseDomain))
   return row && toTenant(row, urls)
 }
-
-const lookupSlug = async (db: Db, slug: string | undefined) =>
-  slug ? queries.findTenantBySlug(db, slug) : undefined
 
 export async function getTenant(db: Db, slug: string, urls: TenantUrls): Promise<Tenant> {
   const row = await queries.findTenantBySlug(db, slug)
