@@ -108,7 +108,10 @@ export async function refuseWhenExhausted(db: Db, checks: [Limiter, string][]): 
   checks.forEach(([limiter], i) => {
     const count = counts.get(keys[i] ?? '')
     if (count && count.points >= limiter.points && count.ms_before_next !== 0) {
-      retryAfterMs = Math.max(retryAfterMs, count.ms_before_next < 0 ? 3_600_000 : count.ms_before_next)
+      retryAfterMs = Math.max(
+        retryAfterMs,
+        count.ms_before_next < 0 ? 3_600_000 : count.ms_before_next,
+      )
     }
   })
   if (retryAfterMs > 0) {

@@ -51,6 +51,22 @@ describe('login', () => {
     expect(blocked.text).toContain('Too many attempts.')
   })
 
+  it('slows brute force per address across accounts, yet lets many good logins through', async () => {
+    const { host } = await member('ivy@example.com')
+    const b = browser(host)
+    // Failures only count: an office behind one address signs in as often as it needs.
+    for (let i = 0; i < 35; i++) {
+      const ok = await b.submit('/login', { email: 'ivy@example.com', password: PASSWORD })
+      expect(ok.status).toBe(303)
+    }
+    const statuses: number[] = []
+    for (let i = 0; i < 31; i++) {
+      const email = `spray${i}@example.com` // one guess per account: only the IP limit sees it
+      statuses.push((await b.submit('/login', { email, password: 'Winter2026!' })).status)
+    }
+    expect(statuses).toEqual([...Array(30).fill(401), 429])
+  })
+
   it('sends only same-origin paths back after login', async () => {
     const { host } = await member('fay@example.com')
     const cases = [
