@@ -42,6 +42,48 @@ export async function setPassword(
   })
 }
 
+type Person = {
+  id: string
+  directory_id: string
+  email: string
+  first_name: string | null
+  last_name: string | null
+}
+
+/** What a password of this person may not contain, in this tenant. */
+export const passwordContext = (
+  tenant: { name: string },
+  person: Omit<Person, 'id' | 'directory_id'>,
+): PasswordContext => ({
+  email: person.email,
+  firstName: person.first_name,
+  lastName: person.last_name,
+  tenantName: tenant.name,
+})
+
+/** A new password for this person under the tenant's policy (activation, reset, change). */
+export function setTenantPassword(
+  db: Db,
+  tenant: { name: string; settings: { passwordPolicy: PasswordPolicy } },
+  person: Person,
+  password: string,
+  hasher: Hasher,
+  now = new Date(),
+): Promise<void> {
+  return setPassword(
+    db,
+    {
+      directoryId: person.directory_id,
+      userId: person.id,
+      password,
+      policy: tenant.settings.passwordPolicy,
+      context: passwordContext(tenant, person),
+    },
+    hasher,
+    now,
+  )
+}
+
 /**
  * The user whose password this is, or undefined. Unknown emails, missing credentials and
  * locked accounts cost one argon2 verification too, so timing does not tell them apart.

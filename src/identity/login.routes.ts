@@ -24,7 +24,7 @@ import {
   sendPage,
   sessionOf,
 } from '../http/session.js'
-import { normalizeEmail } from '../invitations/addresses.js'
+import { normalizeEmail } from './addresses.js'
 import { t } from '../lib/i18n.js'
 import { parse } from '../lib/validate.js'
 import { databaseDirectoryOf } from '../tenants/tenants.js'

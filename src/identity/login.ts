@@ -1,10 +1,14 @@
 import type { Db } from '../db/database.js'
 import type { SessionPending } from '../db/schema.js'
 import { AppError } from '../errors.js'
-import { normalizeEmail } from '../invitations/addresses.js'
-import { claimInvitationOfMembership } from '../invitations/invitations.queries.js'
+import { normalizeEmail } from './addresses.js'
 import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
-import { proveCredential, setPassword, verifyPassword } from './credentials.js'
+import {
+  passwordContext,
+  proveCredential,
+  setTenantPassword,
+  verifyPassword,
+} from './credentials.js'
 import type { Hasher } from './hashing.js'
 import { checkPassword } from './password-policy.js'
 import { endOtherSessions, type Session, setSessionPending, startSession } from './sessions.js'
@@ -40,14 +44,9 @@ export async function logIn(
   if (!(await proveCredential(db, found?.credential, input.password, hasher, now)) || !found) {
     throw new AppError('unauthorized', REFUSED)
   }
-  let membership = found.membership
-  // Invited to this store and already holding this customer's password: logging in accepts.
-  if (
-    membership?.status === 'invited' &&
-    (await claimInvitationOfMembership(db, tenant.id, membership.id, now))
-  ) {
-    membership = await activateMembership(db, tenant.id, membership.id, now)
-  }
+  // Someone invited here who already has this customer's password accepts through the link
+  // (it asks for that password): until then this store does not know them.
+  const membership = found.membership
   if (!membership || membership.status === 'invited') throw new AppError('unauthorized', REFUSED)
   if (membership.status === 'disabled') {
     throw new AppError(
@@ -69,12 +68,7 @@ export async function openSession(
   now = new Date(),
 ) {
   const { membership, user } = input
-  const context = {
-    email: user.email,
-    firstName: user.first_name,
-    lastName: user.last_name,
-    tenantName: tenant.name,
-  }
+  const context = passwordContext(tenant, user)
   const weak = checkPassword(tenant.settings.passwordPolicy, input.password, context).length > 0
   const pending: SessionPending | null = weak
     ? 'password_change'
@@ -128,23 +122,7 @@ export async function changePassword(
     )
     if (!proven) throw new AppError('unauthorized', 'The current password is incorrect.')
   }
-  await setPassword(
-    db,
-    {
-      directoryId: session.directory_id,
-      userId: user.id,
-      password: input.password,
-      policy: tenant.settings.passwordPolicy,
-      context: {
-        email: user.email,
-        firstName: user.first_name,
-        lastName: user.last_name,
-        tenantName: tenant.name,
-      },
-    },
-    hasher,
-    now,
-  )
+  await setTenantPassword(db, tenant, user, input.password, hasher, now)
   await endOtherSessions(db, session.directory_id, user.id, session.idHash)
   return nextStep(db, tenant, { ...session, pending: null })
 }

@@ -1,10 +1,10 @@
 import type { Db, Tx } from '../db/database.js'
 import { AppError } from '../errors.js'
-import { normalizeEmail } from '../invitations/addresses.js'
+import { normalizeEmail } from './addresses.js'
 import { hashToken, newToken, TOKEN_PATTERN } from '../lib/tokens.js'
 import { enqueueMail } from '../mail/outbox.js'
 import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
-import { setPassword } from './credentials.js'
+import { setTenantPassword } from './credentials.js'
 import type { Hasher } from './hashing.js'
 import * as queries from './password-reset.queries.js'
 import { endOtherSessions } from './sessions.js'
@@ -92,23 +92,7 @@ export async function resetPassword(
   // Disabled or removed since the link was sent: the link dies with the access.
   if (!user || membership?.status !== 'active') throw new AppError('invitation_invalid', INVALID)
 
-  await setPassword(
-    tx,
-    {
-      directoryId: claimed.directory_id,
-      userId: user.id,
-      password: input.password,
-      policy: tenant.settings.passwordPolicy,
-      context: {
-        email: user.email,
-        firstName: user.first_name,
-        lastName: user.last_name,
-        tenantName: tenant.name,
-      },
-    },
-    hasher,
-    now,
-  )
+  await setTenantPassword(tx, tenant, user, input.password, hasher, now)
   await endOtherSessions(tx, claimed.directory_id, user.id)
   return { email: user.email }
 }

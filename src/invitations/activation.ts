@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js'
 import { AppError } from '../errors.js'
-import { hasPassword, setPassword, verifyPassword } from '../identity/credentials.js'
+import { hasPassword, setTenantPassword, verifyPassword } from '../identity/credentials.js'
 import type { Hasher } from '../identity/hashing.js'
 import { activateMembership, findUser } from '../identity/users.queries.js'
 import { hashToken, TOKEN_PATTERN } from '../lib/tokens.js'
@@ -53,23 +53,8 @@ export async function acceptInvitation(
     const claimed = await queries.claimInvitation(tx, tenant.id, hashToken(input.token), now)
     if (!claimed) throw new AppError('invitation_invalid', INVALID)
     if (!existing) {
-      await setPassword(
-        tx,
-        {
-          directoryId: invitation.directory_id,
-          userId: invitation.user_id,
-          password: input.password,
-          policy: tenant.settings.passwordPolicy,
-          context: {
-            email: invitation.email,
-            firstName: invitation.first_name,
-            lastName: invitation.last_name,
-            tenantName: tenant.name,
-          },
-        },
-        hasher,
-        now,
-      )
+      const person = { ...invitation, id: invitation.user_id }
+      await setTenantPassword(tx, tenant, person, input.password, hasher, now)
     }
     const membership = await activateMembership(tx, tenant.id, claimed.membership_id, now)
     const user = await findUser(tx, invitation.directory_id, invitation.user_id)

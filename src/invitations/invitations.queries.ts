@@ -44,35 +44,12 @@ export function findUsableByTokenHash(db: Db, tenantId: string, tokenHash: Uint8
  * Spends a token: pending and unexpired becomes accepted in one guarded UPDATE, so when
  * requests race, exactly one gets the row back.
  */
-export function claimInvitation(
-  db: Db,
-  tenantId: string,
-  tokenHash: Uint8Array,
-  now: Date,
-): Promise<Invitation | undefined> {
+export function claimInvitation(db: Db, tenantId: string, tokenHash: Uint8Array, now: Date) {
   return db
     .updateTable('invitations')
     .set({ status: 'accepted', accepted_at: now, token_sealed: null })
     .where('tenant_id', '=', tenantId)
     .where('token_hash', '=', tokenHash)
-    .where('status', '=', 'pending')
-    .where('expires_at', '>', now)
-    .returningAll()
-    .executeTakeFirst()
-}
-
-/** Accepts whatever pending, unexpired invitation a membership has (login on a second store). */
-export function claimInvitationOfMembership(
-  db: Db,
-  tenantId: string,
-  membershipId: string,
-  now: Date,
-) {
-  return db
-    .updateTable('invitations')
-    .set({ status: 'accepted', accepted_at: now, token_sealed: null })
-    .where('tenant_id', '=', tenantId)
-    .where('membership_id', '=', membershipId)
     .where('status', '=', 'pending')
     .where('expires_at', '>', now)
     .returningAll()

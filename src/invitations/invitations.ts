@@ -15,7 +15,7 @@ import { parse } from '../lib/validate.js'
 import { enqueueMail } from '../mail/outbox.js'
 import { Locale } from '../tenants/settings.js'
 import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
-import { EMAIL_PROBLEMS, normalizeEmail, parseEmailList } from './addresses.js'
+import { EMAIL_PROBLEMS, normalizeEmail, parseEmailList } from '../identity/addresses.js'
 import * as queries from './invitations.queries.js'
 import { invitationStatus, resendAvailableAt } from './status.js'
 

@@ -37,6 +37,18 @@ describe('layering', () => {
     expect(offenders.map((s) => s.path)).toEqual([])
   })
 
+  it.each([
+    ['tenants', ['identity', 'invitations', 'sso', 'tokens']],
+    ['identity', ['invitations', 'sso', 'tokens']],
+    ['mail', ['identity', 'invitations', 'sso', 'tokens']],
+  ])('keeps feature dependencies pointing one way: %s imports none of %j', (feature, above) => {
+    const offenders = sources
+      .filter((s) => s.path.startsWith(`${feature}/`))
+      .filter((s) => above.some((f) => new RegExp(`from '\\.\\./${f}/`).test(s.code)))
+      .map((s) => s.path)
+    expect(offenders).toEqual([])
+  })
+
   it('keeps migrations frozen: they import kysely only', () => {
     const migrations = readdirSync('migrations').map((f) => ({
       f,

@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  EMAIL_PROBLEMS,
-  normalizeEmail,
-  parseEmailList,
-} from '../../../src/invitations/addresses.js'
+import { EMAIL_PROBLEMS, normalizeEmail, parseEmailList } from '../../../src/identity/addresses.js'
 
 describe('normalizeEmail', () => {
   it.each([
