@@ -1,4 +1,5 @@
 import type { Server } from 'node:http'
+import { createApiKey } from './admin/api-keys.js'
 import { createApp } from './app.js'
 import { createHasher } from './identity/hashing.js'
 import { startJobs } from './jobs/runner.js'
@@ -70,7 +71,10 @@ function bringUp(db: Db, config: Config, log: Log, readiness: Readiness, onReady
         : await db
             .transaction()
             .execute((tx) => seedDemoTenant(tx, config.seed, config.tenantDefaults, config))
-      announce(log, demo, await listTenants(db, config))
+      // A first-time user cannot run the CLI beside a server on the embedded database, so the
+      // first run hands out the demo tenant's admin API key itself (once, outside production).
+      const key = demo && (await createApiKey(db, { tenantId: demo.id, name: 'demo (first run)' }))
+      announce(log, config.port, demo, await listTenants(db, config), key?.key)
       onReady()
     } catch (error) {
       log.error(
@@ -83,8 +87,15 @@ function bringUp(db: Db, config: Config, log: Log, readiness: Readiness, onReady
   return { stop: () => ((stopped = true), clearTimeout(timer)) }
 }
 
-function announce(log: Log, demo: Tenant | undefined, tenants: TenantSummary[]) {
-  if (demo) log.info({ tenant: demo.slug }, 'first run: created the demo tenant')
+function announce(log: Log, port: number, demo: Tenant | undefined, tenants: TenantSummary[], key?: string) {
+  if (demo) {
+    log.info(
+      `first run: created the demo tenant "${demo.slug}". Its admin API key (shown once): ${key}\n` +
+        `  invite someone: curl -H 'Authorization: Bearer ${key}' -H 'content-type: application/json' ` +
+        `-d '{"emails": "you@example.com"}' http://localhost:${port}/admin/api/v1/tenants/${demo.slug}/invitations\n` +
+        `  then read the mail at ${demo.publicUrl}/dev/mailbox`,
+    )
+  }
   const shown = tenants.slice(0, 10).map((t) => `  ${t.slug.padEnd(16)} ${t.publicUrl}/`)
   const more =
     tenants.length > 10 ? [`  … and ${tenants.length - 10} more (gateway tenant list)`] : []
