@@ -87,7 +87,13 @@ function bringUp(db: Db, config: Config, log: Log, readiness: Readiness, onReady
   return { stop: () => ((stopped = true), clearTimeout(timer)) }
 }
 
-function announce(log: Log, port: number, demo: Tenant | undefined, tenants: TenantSummary[], key?: string) {
+function announce(
+  log: Log,
+  port: number,
+  demo: Tenant | undefined,
+  tenants: TenantSummary[],
+  key?: string,
+) {
   if (demo) {
     log.info(
       `first run: created the demo tenant "${demo.slug}". Its admin API key (shown once): ${key}\n` +

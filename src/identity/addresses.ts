@@ -14,7 +14,7 @@ export type NormalizedEmail = { ok: true; email: string; key: string }
 export type EmailResult = NormalizedEmail | { ok: false; reason: EmailProblem }
 
 export type EmailList = {
-  emails: { email: string; key: string; line: number }[]
+  emails: { email: string; key: string; line: number; firstName?: string; lastName?: string }[]
   invalid: { input: string; line: number; reason: EmailProblem }[]
   duplicates: { input: string; line: number }[]
   truncated: boolean
@@ -100,15 +100,23 @@ export function parseEmailList(text: string, max = 10_000): EmailList {
       }
       const isNamed = short && item.includes('<')
       if (!isNamed && !flushNameParts()) return list
+      const outlookLastName = isNamed ? nameParts.join(' ') : ''
       nameParts = []
-      if (!addItem(list, seen, max, item, line)) return list
+      if (!addItem(list, seen, max, item, line, outlookLastName)) return list
     }
     if (!flushNameParts()) return list
   }
   return list
 }
 
-function addItem(list: EmailList, seen: Set<string>, max: number, item: string, line: number) {
+function addItem(
+  list: EmailList,
+  seen: Set<string>,
+  max: number,
+  item: string,
+  line: number,
+  lastNameBefore: string,
+) {
   if (item.length > MAX_ITEM)
     return add(list, 'invalid', max, { input: shown(item), line, reason: 'too_long' })
   const address = unbracket(item)
@@ -119,7 +127,34 @@ function addItem(list: EmailList, seen: Set<string>, max: number, item: string, 
   }
   if (seen.has(parsed.key)) return add(list, 'duplicates', max, { input: item, line })
   seen.add(parsed.key)
-  return add(list, 'emails', max, { email: parsed.email, key: parsed.key, line })
+  return add(list, 'emails', max, {
+    email: parsed.email,
+    key: parsed.key,
+    line,
+    ...displayName(item, lastNameBefore),
+  })
+}
+
+/**
+ * The person's name from `Grace Hopper <a@b.c>` (first word, then the rest) or Outlook's
+ * `Hopper, Grace <a@b.c>` (the part before the comma is the last name). Plain text, capped.
+ */
+function displayName(
+  item: string,
+  lastNameBefore: string,
+): { firstName?: string; lastName?: string } {
+  const open = item.indexOf('<')
+  const name = (open > 0 ? item.slice(0, open) : '')
+    .trim()
+    .replace(/^["']|["']$/g, '')
+    .trim()
+  if (!name) return {}
+  const cap = (s: string) => s.slice(0, 100) || undefined
+  if (lastNameBefore) return { firstName: cap(name), lastName: cap(lastNameBefore) }
+  const space = name.indexOf(' ')
+  return space === -1
+    ? { firstName: cap(name) }
+    : { firstName: cap(name.slice(0, space)), lastName: cap(name.slice(space + 1).trim()) }
 }
 
 /** `Name <a@b.c>` -> `a@b.c`; a bare address is returned as is; broken brackets -> undefined. */

@@ -108,7 +108,15 @@ function sortOut(grant: z.infer<typeof InviteInput>): {
     }
     for (const dup of parsed.duplicates)
       results.push({ email: dup.input, status: 'invalid', reason: DUPLICATE, line: dup.line })
-    return { people: parsed.emails.map((e) => ({ email: e.email, key: e.key })), results }
+    return {
+      people: parsed.emails.map((e) => ({
+        email: e.email,
+        key: e.key,
+        firstName: e.firstName,
+        lastName: e.lastName,
+      })),
+      results,
+    }
   }
   const seen = new Set<string>()
   const people: Person[] = []

@@ -76,7 +76,13 @@ describe('parseEmailList', () => {
     expect(parseEmailList(paste)).toEqual({
       emails: [
         { email: 'ada@example.com', key: 'ada@example.com', line: 1 },
-        { email: 'bob@example.org', key: 'bob@example.org', line: 1 },
+        {
+          email: 'bob@example.org',
+          key: 'bob@example.org',
+          line: 1,
+          firstName: 'Bob',
+          lastName: 'Builder',
+        },
         { email: 'carol@example.net', key: 'carol@example.net', line: 2 },
       ],
       invalid: [],
@@ -156,5 +162,21 @@ describe('parseEmailList', () => {
       expect(list.invalid[0]?.reason).toBe('too_long')
       expect(list.invalid[0]?.input.length).toBeLessThan(200)
     }
+  })
+})
+
+describe('names in a pasted list', () => {
+  it('takes first and last names from display names, Outlook order included', () => {
+    const { emails } = parseEmailList(
+      'Grace Brewster Hopper <grace@example.com>\nHopper, Grace <g2@example.com>; "Ada" <ada@example.com>\nbare@example.com',
+    )
+    expect(
+      emails.map(({ email, firstName, lastName }) => ({ email, firstName, lastName })),
+    ).toEqual([
+      { email: 'grace@example.com', firstName: 'Grace', lastName: 'Brewster Hopper' },
+      { email: 'g2@example.com', firstName: 'Grace', lastName: 'Hopper' },
+      { email: 'ada@example.com', firstName: 'Ada', lastName: undefined },
+      { email: 'bare@example.com', firstName: undefined, lastName: undefined },
+    ])
   })
 })
