@@ -2,6 +2,7 @@ import type { RuntimeConfig } from '../config.js'
 import type { Db } from '../db/database.js'
 import { deleteExpiredSessions } from '../identity/sessions.js'
 import type { Log } from '../log.js'
+import { newMailForLog } from '../mail/outbox.js'
 import type { Mailer } from '../mail/smtp.js'
 import type { MailDefaults } from '../mail/templates.js'
 import { deleteExpiredRateLimits } from '../security/rate-limits.store.js'
@@ -45,6 +46,23 @@ export function startJobs(deps: {
     },
   ]
   const mailer = deps.mailer
+  if (!mailer && !config.isProduction) {
+    let since = new Date()
+    const keys = { secretKey: config.secretKey, templates: deps.templates }
+    jobs.push({
+      name: 'log-outbox',
+      everyMs: 2_000,
+      run: async () => {
+        for (const mail of await newMailForLog(db, since, keys)) {
+          log.info(
+            { to: mail.to, link: mail.link },
+            `mail kept in the outbox (no SMTP_URL): ${mail.subject}`,
+          )
+          since = mail.createdAt
+        }
+      },
+    })
+  }
   if (mailer) {
     const from = { address: config.mailFrom }
     jobs.push({

@@ -72,3 +72,12 @@ export async function markAttemptFailed(
     .where('status', '=', 'pending')
     .execute()
 }
+
+/** Mail written after `since`, oldest first (the dev log of the embedded default). */
+export function listMailSince(db: Db, since: Date, limit: number): Promise<OutboxMail[]> {
+  return mailWithTenant(db)
+    .where('outbox.created_at', '>', since)
+    .orderBy('outbox.created_at')
+    .limit(limit)
+    .execute()
+}

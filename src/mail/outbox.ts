@@ -136,3 +136,18 @@ function canOpen(secretKey: string, sealed: Uint8Array | null): boolean {
     return false
   }
 }
+
+/**
+ * Without SMTP_URL (never in production) the link of each new mail is logged, so a first-time
+ * user can click it from the terminal; the same mail is on /dev/mailbox.
+ */
+export async function newMailForLog(db: Db, since: Date, keys: MailKeys) {
+  const rows = await queries.listMailSince(db, since, 100)
+  const mails = []
+  for (const row of rows) {
+    const { subject } = await composeMail(db, row, keys)
+    const secret = canOpen(keys.secretKey, row.secret) ? openSecret(keys.secretKey, row.secret) : {}
+    mails.push({ to: row.to_address, subject, link: secret.link, createdAt: row.created_at })
+  }
+  return mails
+}

@@ -6,6 +6,9 @@ import { purgeNeverActivated } from '../../src/jobs/purge.js'
 import { remindPendingInvitations } from '../../src/jobs/remind-invitations.js'
 import { sendDueMail } from '../../src/jobs/send-outbox.js'
 import { createMailer } from '../../src/mail/smtp.js'
+import { newMailForLog } from '../../src/mail/outbox.js'
+import { dbOn } from '../../src/db/database.js'
+import { onPostgres } from '../support/database.js'
 import type { Tenant } from '../../src/tenants/tenants.js'
 import { type Gateway, useGateway } from '../support/harness.js'
 import { extractLink, startSmtp, type TestSmtp } from '../support/smtp.js'
@@ -217,6 +220,62 @@ describe('invitations through the admin API', () => {
       gw.db,
     )
     expect(again.rows[0]?.n).toBe(1)
+  })
+
+  it.runIf(onPostgres())(
+    'reminds once when two gateway processes run the job together',
+    async () => {
+      const { tenant, api } = await tenantWithKey()
+      for (const email of ['r1@example.com', 'r2@example.com', 'r3@example.com']) {
+        await api('post', '/invitations').send({ invitees: [{ email }] })
+      }
+      const other = dbOn({ url: gw.url ?? '' })
+      try {
+        const later = new Date(Date.now() + 2 * DAY + 60_000)
+        const run = (db: typeof gw.db) =>
+          remindPendingInvitations(db, {
+            secretKey: gw.config.secretKey,
+            urls: gw.config,
+            now: later,
+          })
+        const [a, b] = await Promise.all([run(gw.db), run(other)])
+        expect(a + b).toBeGreaterThanOrEqual(3)
+        const reminders = await sql<{
+          n: number
+        }>`select count(*)::int as n from outbox where tenant_id = ${tenant.id} and template = 'reminder'`.execute(
+          gw.db,
+        )
+        expect(reminders.rows[0]?.n).toBe(3)
+      } finally {
+        await other.destroy()
+      }
+    },
+  )
+
+  it('customises an email template, checks its placeholders, previews it, and uses it', async () => {
+    const { tenant, api } = await tenantWithKey()
+    const bad = await api('put', '/email-templates/invitation/en').send({
+      subject: 'Hi {{nope}}',
+      text: '{{link}}',
+      html: '<a href="{{link}}">go</a>',
+    })
+    expect(bad.status).toBe(400)
+    const good = {
+      subject: 'Join {{tenantName}}',
+      text: 'Click {{link}} before {{expiresAt}}',
+      html: '<p><a href="{{link}}">Join</a></p>',
+    }
+    expect((await api('put', '/email-templates/invitation/en').send(good)).status).toBe(200)
+    const preview = await api('post', '/email-templates/invitation/en/preview').send({})
+    expect(preview.body.subject).toBe(`Join ${tenant.name}`)
+    await api('post', '/invitations').send({ invitees: [{ email: 'custom@example.com' }] })
+    const logged = await newMailForLog(gw.db, new Date(Date.now() - 60_000), {
+      secretKey: gw.config.secretKey,
+      templates: gw.config.mailTemplates,
+    })
+    const mail = logged.find((m) => m.to === 'custom@example.com')
+    expect(mail?.subject).toBe(`Join ${tenant.name}`)
+    expect(mail?.link).toMatch(/\/invite\/[A-Za-z0-9_-]{43}$/)
   })
 
   it('purges a never-activated account after the retention, with its invitation (GDPR)', async () => {
