@@ -69,6 +69,9 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
   const loginPerIp = limiter('login-ip', 30, 600)
   // Keyed by directory and address, existing or not: the limit itself reveals no account.
   const loginPerAccount = limiter('login-account', 10, 900)
+  // The backoff's second step: past 50 failures in a day an account waits out the day. (After
+  // 100 consecutive failures credentials.ts locks it for 24 h or until a reset, as NIST allows.)
+  const loginPerAccountDaily = limiter('login-account-day', 50, 86_400)
   const forgotPerIp = rateLimit(limiter('forgot-ip', 10, 900))
   const forgotPerAddress = limiter('forgot-address', 5, 3600)
   const resetPerIp = rateLimit(limiter('reset-ip', 20, 600))
@@ -91,13 +94,18 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
     const [, accountCounted] = await refuseWhenExhausted(db, [
       [loginPerIp, ip],
       [loginPerAccount, account],
+      [loginPerAccountDaily, account],
     ])
     let started
     try {
       started = await logIn(db, tenant, body, hasher)
     } catch (err) {
       if (!isCode(err, 'unauthorized') && !isCode(err, 'forbidden')) throw err
-      await Promise.all([countFailure(loginPerIp, ip), countFailure(loginPerAccount, account)])
+      await Promise.all([
+        countFailure(loginPerIp, ip),
+        countFailure(loginPerAccount, account),
+        countFailure(loginPerAccountDaily, account),
+      ])
       const c = formContext(req, res, secretKey)
       const refused = isCode(err, 'unauthorized')
       const error = t(c.locale, refused ? 'refused' : 'disabled')

@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import supertest from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app.js'
@@ -49,6 +50,21 @@ describe('login', () => {
     expect(blocked.status).toBe(429)
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0)
     expect(blocked.text).toContain('Too many attempts.')
+  })
+
+  it('backs off further: past 50 failures in a day the account waits out the day', async () => {
+    const { tenant, host } = await member('dee@example.com')
+    // Ten failures would trip the 15-minute step first: stand the daily counter at its limit.
+    await sql`insert into rate_limits (key, points, expires_at)
+      values (${`login-account-day:${tenant.databaseDirectoryId}:dee@example.com`}, 50, now() + interval '20 hours')`.execute(
+      gw.db,
+    )
+    const res = await browser(host).submit('/login', {
+      email: 'dee@example.com',
+      password: PASSWORD,
+    })
+    expect(res.status).toBe(429)
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(19 * 3600)
   })
 
   it('slows brute force per address across accounts, yet lets many good logins through', async () => {
