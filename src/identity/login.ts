@@ -13,13 +13,7 @@ import type { Hasher } from './hashing.js'
 import { checkPassword } from './password-policy.js'
 import { endOtherSessions, type Session, setSessionPending, startSession } from './sessions.js'
 import { termsOwed } from './terms.js'
-import {
-  activateMembership,
-  findLoginCandidate,
-  findUser,
-  type Membership,
-  type User,
-} from './users.queries.js'
+import { findLoginCandidate, findUser, type Membership, type User } from './users.queries.js'
 
 // One message for an unknown email, a wrong password and a missing membership: no enumeration.
 const REFUSED = 'The email or password is incorrect.'

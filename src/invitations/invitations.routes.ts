@@ -1,13 +1,8 @@
 import { Router } from 'express'
 import type { Deps } from '../app.js'
 import { tenantInPath } from '../http/auth.js'
-import {
-  inviteMembers,
-  reinvite,
-  requireInvitation,
-  resendInvitation,
-  revokeInvitation,
-} from './invitations.js'
+import { inviteMembers } from './invitations.js'
+import { reinvite, requireInvitation, resendInvitation, revokeInvitation } from './lifecycle.js'
 import { invitationView, listInvitations } from './list.js'
 
 /** /admin/api/v1/tenants/:slug/invitations: bearer-authenticated JSON. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { revokeInvitation } from '../../src/invitations/invitations.js'
+import { revokeInvitation } from '../../src/invitations/lifecycle.js'
 import { newToken } from '../../src/lib/tokens.js'
 import { onPostgres } from '../support/database.js'
 import { useGateway } from '../support/harness.js'
