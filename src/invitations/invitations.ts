@@ -7,7 +7,7 @@ import {
   insertMembership,
   updateMembershipGrant,
   upsertUser,
-} from '../identity/users.queries.js'
+} from '../identity/memberships.js'
 import { durationMs } from '../lib/duration.js'
 import { seal } from '../lib/seal.js'
 import { hashToken, newToken } from '../lib/tokens.js'

@@ -49,6 +49,15 @@ describe('layering', () => {
     expect(offenders).toEqual([])
   })
 
+  it("reaches another feature's tables only through its domain modules", () => {
+    const offenders = sources
+      .filter((s) => !/^(jobs|admin|cli)\//.test(s.path))
+      .filter((s) => /from '\.\.\/[a-z-]+\/[a-z.-]+\.(queries|store)\.js'/.test(s.code))
+      .filter((s) => !/^(http\/rate-limit\.ts)$/.test(s.path)) // the limiter middleware wraps its store
+      .map((s) => s.path)
+    expect(offenders).toEqual([])
+  })
+
   it('keeps migrations frozen: they import kysely only', () => {
     const migrations = readdirSync('migrations').map((f) => ({
       f,
