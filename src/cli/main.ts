@@ -1,6 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { ConfigError, loadConfig, type Config } from '../config.js'
 import { createDb, type Db } from '../db/database.js'
+import { migrateToLatest } from '../db/migrate.js'
 import { describeDatabaseError, isDatabaseUnavailable } from '../db/errors.js'
 import { AppError } from '../errors.js'
 import { createLog } from '../log.js'
@@ -68,7 +69,18 @@ export async function main(
     return fail(io, (error as Error).message)
   }
   try {
+    // A fresh database is brought up to date first, as `serve` does (idempotent, under a lock).
+    if (command !== 'migrate') await migrateToLatest(opened.db)
     return await runCommand(argv, { config, db: opened.db, io })
+  } catch (error) {
+    if (isDatabaseUnavailable(error))
+      return fail(io, `cannot reach the database: ${describeDatabaseError(error)}`)
+    return fail(
+      io,
+      `unexpected error: ${(error as Error).message} (run with LOG_LEVEL=debug for details)`,
+      error,
+      config.logLevel,
+    )
   } finally {
     await opened.close()
   }
@@ -114,8 +126,10 @@ function usage(io: Io, message: string): number {
   return 2
 }
 
-function fail(io: Io, message: string): number {
+function fail(io: Io, message: string, error?: unknown, logLevel?: string): number {
   io.err(`gateway: ${message}`)
+  if (error && (logLevel === 'debug' || logLevel === 'trace'))
+    io.err(String((error as Error).stack))
   return 1
 }
 
