@@ -83,3 +83,13 @@ export function claimReset(
     .returningAll()
     .executeTakeFirst()
 }
+
+/** Cleanup: links used or expired for a day are of no further use, not even as evidence. */
+export async function deleteSpentResets(db: Db, now: Date): Promise<number> {
+  const dayAgo = new Date(now.getTime() - 86_400_000)
+  const result = await db
+    .deleteFrom('password_resets')
+    .where((eb) => eb.or([eb('used_at', '<', dayAgo), eb('expires_at', '<', dayAgo)]))
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}

@@ -96,3 +96,5 @@ export async function resetPassword(
   await endOtherSessions(tx, claimed.directory_id, user.id)
   return { email: user.email }
 }
+
+export const deleteSpentResets = queries.deleteSpentResets

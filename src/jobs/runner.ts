@@ -1,11 +1,10 @@
 import type { RuntimeConfig } from '../config.js'
 import type { Db } from '../db/database.js'
-import { deleteExpiredSessions } from '../identity/sessions.js'
 import type { Log } from '../log.js'
 import { newMailForLog } from '../mail/outbox.js'
 import type { Mailer } from '../mail/smtp.js'
 import type { MailDefaults } from '../mail/templates.js'
-import { deleteExpiredRateLimits } from '../security/rate-limits.store.js'
+import { cleanUp } from './cleanup.js'
 import { purgeNeverActivated } from './purge.js'
 import { remindPendingInvitations } from './remind-invitations.js'
 import { sendDueMail } from './send-outbox.js'
@@ -36,14 +35,7 @@ export function startJobs(deps: {
         }),
     },
     { name: 'purge-never-activated', everyMs: 60 * 60_000, run: () => purgeNeverActivated(db) },
-    {
-      name: 'cleanup',
-      everyMs: 10 * 60_000,
-      run: async () => ({
-        sessions: await deleteExpiredSessions(db, new Date()),
-        rateLimits: await deleteExpiredRateLimits(db, new Date()),
-      }),
-    },
+    { name: 'cleanup', everyMs: 10 * 60_000, run: () => cleanUp(db) },
   ]
   const mailer = deps.mailer
   if (!mailer && !config.isProduction) {

@@ -81,3 +81,14 @@ export function listMailSince(db: Db, since: Date, limit: number): Promise<Outbo
     .limit(limit)
     .execute()
 }
+
+/** Cleanup: sent or abandoned mail is kept 30 days (the dev mailbox, support), then deleted. */
+export async function deleteOldMail(db: Db, now: Date): Promise<number> {
+  const cutoff = new Date(now.getTime() - 30 * 86_400_000)
+  const result = await db
+    .deleteFrom('outbox')
+    .where('status', 'in', ['sent', 'failed'])
+    .where('created_at', '<', cutoff)
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}

@@ -151,3 +151,5 @@ export async function newMailForLog(db: Db, since: Date, keys: MailKeys) {
   }
   return mails
 }
+
+export const deleteOldMail = queries.deleteOldMail
