@@ -1,14 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Browser } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import { publishTerms } from '../../src/identity/terms.js'
 import { inviteMembers } from '../../src/invitations/invitations.js'
-import { sendDueMail } from '../../src/jobs/send-outbox.js'
-import { createMailer } from '../../src/mail/smtp.js'
 import { getTenant, updateSettings } from '../../src/tenants/tenants.js'
-import { hasBrowser, launchBrowser, listen, SCREENSHOTS } from '../support/browser.js'
+import { hasBrowser, SCREENSHOTS, useBrowserWorld } from '../support/browser.js'
 import { useGateway } from '../support/harness.js'
 import { freePort } from '../support/process.js'
-import { extractLink, startSmtp, type TestSmtp } from '../support/smtp.js'
+import { extractLink } from '../support/smtp.js'
 
 // The journey of the seeds, clicked in Chromium: the invitation mail arrives over SMTP, its link
 // opens the activation page with live password feedback, the Terms come before anything else,
@@ -17,18 +14,7 @@ const port = await freePort()
 const gw = useGateway({ PORT: String(port) })
 
 describe.skipIf(!hasBrowser)('activation in a real browser', () => {
-  let browser: Browser
-  let smtp: TestSmtp
-  let server: Awaited<ReturnType<typeof listen>>
-  beforeAll(async () => {
-    ;[browser, smtp] = await Promise.all([launchBrowser(), startSmtp()])
-    server = await listen(gw, port)
-  })
-  afterAll(async () => {
-    await browser?.close()
-    await server?.close()
-    await smtp?.close()
-  })
+  const world = useBrowserWorld(gw, port)
 
   it('activates from the emailed link, accepts the Terms, then logs in with the password', async () => {
     const created = await gw.createTenant({ name: 'Seller Platform' })
@@ -51,17 +37,12 @@ describe.skipIf(!hasBrowser)('activation in a real browser', () => {
       { invitees: [{ email: 'ada@example.com', firstName: 'Ada' }] },
       { secretKey: gw.config.secretKey },
     )
-    await sendDueMail(gw.db, {
-      mailer: createMailer(smtp.url),
-      secretKey: gw.config.secretKey,
-      templates: gw.config.mailTemplates,
-      from: { address: 'no-reply@localhost' },
-    })
-    const mail = await smtp.waitFor('ada@example.com')
+    await world.deliver()
+    const mail = await world.smtp.waitFor('ada@example.com')
     const link = extractLink(mail, '/invite/')
     expect(link.startsWith(`http://${tenant.slug}.localhost:${port}/invite/`)).toBe(true)
 
-    const page = await browser.newPage()
+    const page = await world.browser.newPage()
     await page.goto(link)
     expect(await page.locator('h1').textContent()).toBe('Activate your account')
     const rule = (name: string) => page.locator(`#password-rules li[data-rule="${name}"]`)
@@ -95,7 +76,7 @@ describe.skipIf(!hasBrowser)('activation in a real browser', () => {
     await page.goto(link)
     expect(await page.textContent('main')).toContain('no longer valid')
 
-    const fresh = await browser.newPage()
+    const fresh = await world.browser.newPage()
     await fresh.goto(`http://${tenant.slug}.localhost:${port}/login`)
     await fresh.fill('#email', 'ada@example.com')
     await fresh.fill('#password', 'Harbour-Light-42')

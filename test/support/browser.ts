@@ -1,6 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { type Browser, chromium } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
+import { sendDueMail } from '../../src/jobs/send-outbox.js'
+import { createMailer } from '../../src/mail/smtp.js'
+import { startSmtp, type TestSmtp } from './smtp.js'
 import type { Gateway } from './harness.js'
 
 export const CHROMIUM = '/usr/bin/chromium'
@@ -39,4 +43,32 @@ export async function listen(
     port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
+}
+
+/**
+ * A browser journey's world: Chromium, an SMTP server, the app listening on `port` (which the
+ * gateway's config must name, so emailed links point at it), and `deliver()` to run the outbox.
+ */
+export function useBrowserWorld(gw: Gateway, port: number) {
+  const world = {} as { browser: Browser; smtp: TestSmtp; deliver: () => Promise<unknown> }
+  let server: Awaited<ReturnType<typeof listen>> | undefined
+  beforeAll(async () => {
+    const [browser, smtp] = await Promise.all([launchBrowser(), startSmtp()])
+    server = await listen(gw, port)
+    const mailer = createMailer(smtp.url)
+    const deliver = () =>
+      sendDueMail(gw.db, {
+        mailer,
+        secretKey: gw.config.secretKey,
+        templates: gw.config.mailTemplates,
+        from: { address: 'no-reply@localhost' },
+      })
+    Object.assign(world, { browser, smtp, deliver })
+  })
+  afterAll(async () => {
+    await world.browser?.close()
+    await server?.close()
+    await world.smtp?.close()
+  })
+  return world
 }
