@@ -128,16 +128,18 @@ async function main() {
   await admin(`create database ${name}`)
   const url = new URL(ADMIN_URL)
   url.pathname = `/${name}`
-  const gw = await startGateway({
-    DATABASE_URL: url.toString(),
-    SECRET_KEY,
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    TRUST_PROXY: 'loopback',
-    PUBLIC_URL_TEMPLATE: 'http://{host}',
-    // e.g. BENCH_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the gateway
-    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
-  })
+  const gw = await startGateway(
+    {
+      DATABASE_URL: url.toString(),
+      SECRET_KEY,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      TRUST_PROXY: 'loopback',
+      PUBLIC_URL_TEMPLATE: 'http://{host}',
+    },
+    // e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the gateway
+    process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean),
+  )
   try {
     await setUp(url.toString())
     await waitFor(

@@ -38,9 +38,12 @@ export async function runGateway(args: string[], env: Record<string, string>, ti
 }
 
 /** `gateway serve` on a free port; `stop()` sends SIGTERM and resolves with the exit code. */
-export async function startGateway(env: Record<string, string>): Promise<GatewayProcess> {
+export async function startGateway(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<GatewayProcess> {
   const port = await freePort()
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve'], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env, PORT: String(port) },
     stdio: 'pipe',
   })
