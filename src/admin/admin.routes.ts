@@ -5,6 +5,7 @@ import { termsAdminRoutes } from '../identity/terms.routes.js'
 import { invitationAdminRoutes } from '../invitations/invitations.routes.js'
 import { templateAdminRoutes } from '../mail/templates.routes.js'
 import { tenantAdminRoutes } from '../tenants/tenants.routes.js'
+import { appAdminRoutes } from '../tokens/apps.routes.js'
 import { openApiDocument } from './openapi.js'
 
 /** /admin/api/v1: JSON, bearer API keys; each feature brings its own router. */
@@ -19,6 +20,7 @@ export function adminRoutes(deps: Deps): Router {
     invitationAdminRoutes(deps),
     termsAdminRoutes(deps),
     templateAdminRoutes(deps, deps.config.mailTemplates),
+    appAdminRoutes(deps),
   )
   return router
 }

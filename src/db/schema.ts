@@ -209,4 +209,51 @@ export interface Database {
   email_templates: EmailTemplatesTable
   rate_limits: RateLimitsTable
   api_keys: ApiKeysTable
+  apps: AppsTable
+  signing_keys: SigningKeysTable
+  oidc_artefacts: OidcArtefactsTable
+}
+
+export type AppType = 'web' | 'native' | 'spa' | 'machine'
+
+export interface AppsTable {
+  id: Generated<string>
+  tenant_id: string
+  client_id: string
+  name: string
+  type: AppType
+  redirect_uris: ColumnType<string[], string, string>
+  post_logout_redirect_uris: ColumnType<string[], string, string>
+  /** A guest may sign in to this app only when its membership lists this product. */
+  product: string | null
+  secret_hash: Uint8Array | null
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+export type SigningKeyState = 'next' | 'active' | 'retired'
+export type SigningAlg = 'RS256' | 'ES256'
+
+export interface SigningKeysTable {
+  tenant_id: string
+  kid: string
+  alg: SigningAlg
+  state: SigningKeyState
+  public_jwk: ColumnType<Record<string, unknown>, string, string>
+  private_sealed: Uint8Array
+  created_at: CreatedAt
+  activated_at: Date | null
+  retire_after: Date | null
+}
+
+export interface OidcArtefactsTable {
+  tenant_id: string
+  model: string
+  id: string
+  payload: ColumnType<Record<string, unknown>, string, string>
+  grant_id: string | null
+  uid: string | null
+  user_code: string | null
+  consumed_at: Date | null
+  expires_at: Date | null
 }

@@ -11,7 +11,8 @@ export const securityHeaders = () =>
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
         connectSrc: ["'self'"],
-        formAction: ["'self'"],
+        // No form-action: browsers apply it to the redirects after a form is sent, and a
+        // login form's redirects end at the app's redirect URI, on the app's origin.
         frameAncestors: ["'none'"],
         baseUri: ["'none'"],
       },

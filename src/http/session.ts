@@ -66,7 +66,32 @@ export const pendingStepGuard: RequestHandler = (req, res, next) => {
     req.path === '/logout' ||
     req.path.startsWith('/assets/')
   if (allowed) return next()
+  // A page asked for on the way (an app's sign-in, say) is where the person goes afterwards.
+  if (req.method === 'GET') deferReturn(res, req.originalUrl)
   res.redirect(303, target)
+}
+
+const RETURN_COOKIE = 'gw_return'
+
+/** Remembers where to go once the steps the session owes are done. */
+export function deferReturn(res: Response, returnTo: string): void {
+  const path = safeReturnTo(returnTo)
+  if (path === '/') return
+  setCookie(res, hostCookieName(res, RETURN_COOKIE), path, {
+    httpOnly: true,
+    sameSite: 'lax',
+    path: '/',
+    maxAge: 3600,
+  })
+}
+
+/** Where to go now that no step is owed: the remembered page (once), else home. */
+export function continueTo(req: Request, res: Response): string {
+  const name = hostCookieName(res, RETURN_COOKIE)
+  const remembered = readCookie(req, name)
+  if (!remembered) return '/'
+  clearCookie(res, name, { httpOnly: true, sameSite: 'lax', path: '/' })
+  return safeReturnTo(remembered)
 }
 
 /**

@@ -6,6 +6,7 @@ import { loginRoutes } from '../identity/login.routes.js'
 import { termsPageRoutes } from '../identity/terms-page.routes.js'
 import { activationRoutes } from '../invitations/activation.routes.js'
 import { type MessageKey, t } from '../lib/i18n.js'
+import { tokenRoutes } from '../tokens/tokens.routes.js'
 import { csrfToken } from './csrf.js'
 import { statusOf, wantsJson } from './errors.js'
 import { loadSession, noStore, pageLocale, pendingStepGuard, sendPage } from './session.js'
@@ -37,7 +38,7 @@ export function tenantPages(deps: Deps): Router {
     }
     sendPage(res, homePage({ ...c, ...signedIn }))
   })
-  router.use(loginRoutes(deps), activationRoutes(deps), termsPageRoutes(deps))
+  router.use(loginRoutes(deps), activationRoutes(deps), termsPageRoutes(deps), tokenRoutes(deps))
   router.use(localizedRefusals)
   return router
 }

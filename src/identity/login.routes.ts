@@ -15,6 +15,8 @@ import {
 } from '../http/rate-limit.js'
 import {
   beginSession,
+  continueTo,
+  deferReturn,
   finishSession,
   formContext,
   noStore,
@@ -117,6 +119,7 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
     }
     if (accountCounted) await reward(loginPerAccount, account)
     await beginSession(req, res, db, started)
+    if (started.pending) deferReturn(res, returnTo)
     res.redirect(303, started.pending ? PENDING_PAGES[started.pending] : returnTo)
   })
 
@@ -146,7 +149,7 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
       const tenant = res.locals.tenant
       const input = { current: body.current_password, password: body.password }
       const pending = await changePassword(db, tenant, sessionOf(res), input, hasher)
-      res.redirect(303, pending ? PENDING_PAGES[pending] : '/')
+      res.redirect(303, pending ? PENDING_PAGES[pending] : continueTo(req, res))
     } catch (err) {
       if (isCode(err, 'unauthorized')) {
         return sendPage(

@@ -36,6 +36,7 @@ export function findLiveSession(db: Db, tenantId: string, idHash: Uint8Array, no
     .select([
       's.membership_id',
       's.pending',
+      's.created_at',
       's.expires_at',
       'm.user_id',
       'm.directory_id',

@@ -4,7 +4,14 @@ import * as z from 'zod'
 import type { Deps } from '../app.js'
 import { clearCookie, hostCookieName, readCookie, setCookie } from '../http/cookies.js'
 import { verifyCsrf } from '../http/csrf.js'
-import { formContext, PENDING_PAGES, requireSession, sendPage, sessionOf } from '../http/session.js'
+import {
+  continueTo,
+  formContext,
+  PENDING_PAGES,
+  requireSession,
+  sendPage,
+  sessionOf,
+} from '../http/session.js'
 import { type MessageKey, t } from '../lib/i18n.js'
 import { safeEqual } from '../lib/tokens.js'
 import { parse } from '../lib/validate.js'
@@ -47,14 +54,14 @@ export function termsPageRoutes({ config, db }: Deps): Router {
       status,
     )
   }
-  const moveOn = async (res: Response) => {
+  const moveOn = async (req: Request, res: Response) => {
     const pending = await nextStep(db, res.locals.tenant, sessionOf(res))
-    res.redirect(303, pending ? PENDING_PAGES[pending] : '/')
+    res.redirect(303, pending ? PENDING_PAGES[pending] : continueTo(req, res))
   }
 
   router.get('/terms', requireSession, async (req, res) => {
     const owed = await termsOwed(db, res.locals.tenant, sessionOf(res).membership_id)
-    if (!owed) return moveOn(res)
+    if (!owed) return moveOn(req, res)
     show(req, res, owed)
   })
 
@@ -72,7 +79,7 @@ export function termsPageRoutes({ config, db }: Deps): Router {
     const session = sessionOf(res)
     const tenant = res.locals.tenant
     const owed = await termsOwed(db, tenant, session.membership_id)
-    if (!owed) return moveOn(res)
+    if (!owed) return moveOn(req, res)
     // A newer version published while the form was open is shown, never accepted unseen.
     if (owed.version !== body.version) return show(req, res, owed, ['termsChanged'])
     const errors: MessageKey[] = []
@@ -85,7 +92,7 @@ export function termsPageRoutes({ config, db }: Deps): Router {
       version: owed.version,
     })
     clearCookie(res, hostCookieName(res, OPENED), OPENED_OPTIONS)
-    await moveOn(res)
+    await moveOn(req, res)
   })
   return router
 }

@@ -24,6 +24,21 @@ const Store = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('native'), iosUrl: z.url(), androidUrl: z.url() }),
 ])
 
+// Lifetimes of what the tenant's OpenID Provider issues; the refresh token's slides with use.
+export const TokenSettings = z.strictObject({
+  accessTokenTtl: Duration,
+  idTokenTtl: Duration,
+  refreshTokenTtl: Duration,
+  signingAlg: z.enum(['RS256', 'ES256']),
+})
+export type TokenSettings = z.infer<typeof TokenSettings>
+export const DEFAULT_TOKEN_SETTINGS: TokenSettings = {
+  accessTokenTtl: '10m',
+  idTokenTtl: '10m',
+  refreshTokenTtl: '30d',
+  signingAlg: 'RS256',
+}
+
 export const TenantSettingsShape = z.strictObject({
   invitationTtl: Duration,
   resendCooldown: Duration,
@@ -36,6 +51,8 @@ export const TenantSettingsShape = z.strictObject({
   defaultLocale: Locale,
   // Seeds: "by default, all users that you invite to a store join the group Everybody".
   defaultGroups: z.array(z.string().trim().min(1).max(100)).max(20),
+  // Tenants created before the OpenID Provider existed get the defaults.
+  tokens: TokenSettings.default(DEFAULT_TOKEN_SETTINGS),
 })
 
 export const TenantSettings = TenantSettingsShape.refine(

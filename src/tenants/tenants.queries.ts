@@ -150,3 +150,11 @@ export function listTenantSettings(db: Db) {
 export function findTenantById(db: Db, id: string): Promise<TenantRow | undefined> {
   return tenantsWithHosts(db).where('tenants.id', '=', id).executeTakeFirst()
 }
+
+export async function touchTenant(db: Db, tenantId: string): Promise<void> {
+  await db
+    .updateTable('tenants')
+    .set({ updated_at: new Date() })
+    .where('id', '=', tenantId)
+    .execute()
+}

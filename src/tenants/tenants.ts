@@ -253,3 +253,9 @@ export async function getTenantById(
   const row = await queries.findTenantById(db, id)
   return row && toTenant(row, urls)
 }
+
+/**
+ * Marks the tenant changed: every gateway process rebuilds what it derived from the tenant (its
+ * OpenID Provider: keys, lifetimes) within the host cache's second.
+ */
+export const markTenantChanged = (db: Db, tenantId: string) => queries.touchTenant(db, tenantId)

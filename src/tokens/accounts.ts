@@ -1,0 +1,99 @@
+import type { Db } from '../db/database.js'
+import { findMembershipOf, findUser, type Membership } from '../identity/memberships.js'
+import type { Tenant } from '../tenants/tenants.js'
+
+/**
+ * The claims of a user at a tenant: the same set whatever directory the user comes from. `sub`
+ * is the user's id in its directory: stable, never the email.
+ */
+export type AccountClaims = {
+  sub: string
+  email: string
+  email_verified: boolean
+  name: string
+  given_name?: string
+  family_name?: string
+  locale?: string
+  tenant: string
+  roles: string[]
+  groups: string[]
+  products: string[]
+  kind: Membership['kind']
+  organization?: string
+}
+
+/** Claims for tokens carried by people; `undefined` once the membership is no longer active. */
+export async function accountClaims(
+  db: Db,
+  tenant: Tenant,
+  userId: string,
+): Promise<{ claims: AccountClaims; membership: Membership } | undefined> {
+  const membership = await findMembershipOf(db, tenant.id, userId)
+  if (membership?.status !== 'active') return undefined
+  const user = await findUser(db, membership.directory_id, userId)
+  if (!user) return undefined
+  const name = [user.first_name, user.last_name].filter(Boolean).join(' ') || user.email
+  return {
+    membership,
+    claims: {
+      sub: user.id,
+      email: user.email,
+      // Proven by the invitation link (or asserted by the company's IdP).
+      email_verified: true,
+      name,
+      ...(user.first_name && { given_name: user.first_name }),
+      ...(user.last_name && { family_name: user.last_name }),
+      ...(user.locale && { locale: user.locale }),
+      tenant: tenant.slug,
+      roles: [membership.role],
+      groups: membership.groups,
+      products: membership.products,
+      kind: membership.kind,
+      ...(membership.organization && { organization: membership.organization }),
+    },
+  }
+}
+
+/** Members use every app of their tenant; a guest only the apps whose product it was granted. */
+export function mayUseApp(
+  membership: Pick<Membership, 'kind' | 'products'>,
+  app: { product: string | null },
+): boolean {
+  if (membership.kind === 'member') return true
+  return app.product !== null && membership.products.includes(app.product)
+}
+
+// Which claims each scope releases in ID tokens and userinfo.
+export const SCOPE_CLAIMS = {
+  openid: ['sub'],
+  email: ['email', 'email_verified'],
+  profile: [
+    'name',
+    'given_name',
+    'family_name',
+    'locale',
+    'tenant',
+    'roles',
+    'groups',
+    'products',
+    'kind',
+    'organization',
+  ],
+} as const satisfies Record<string, readonly (keyof AccountClaims)[]>
+
+/** The claims a set of scopes releases. */
+export function claimsForScopes(claims: AccountClaims, scopes: Iterable<string>) {
+  const released: Partial<AccountClaims> & { sub: string } = { sub: claims.sub }
+  for (const scope of scopes) {
+    const names = SCOPE_CLAIMS[scope as keyof typeof SCOPE_CLAIMS] ?? []
+    for (const name of names)
+      if (claims[name] !== undefined) Object.assign(released, { [name]: claims[name] })
+  }
+  return released
+}
+
+/** What an access token carries about its user, whatever scopes were asked. */
+export function accessTokenClaims(claims: AccountClaims) {
+  const { tenant, email, name, roles, groups, products, kind } = claims
+  return { tenant, email, name, roles, groups, products, kind }
+}

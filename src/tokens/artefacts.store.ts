@@ -1,0 +1,117 @@
+import type { Db } from '../db/database.js'
+import { clientMetadata, findClient } from './apps.js'
+
+// oidc-provider's storage contract (its Adapter interface), backed by one table keyed by tenant.
+// Every model lives here; the `Client` model is read from the tenant's apps.
+type Payload = Record<string, unknown> & {
+  grantId?: string
+  uid?: string
+  userCode?: string
+  consumed?: number
+}
+
+export type ArtefactAdapterOptions = {
+  db: Db
+  tenantId: string
+  /** The jti of a signed access token of this tenant, after its signature was verified. */
+  jtiOfJwt: (token: string) => Promise<string | undefined>
+}
+
+const JWT_MODELS = new Set(['AccessToken', 'ClientCredentials'])
+const looksLikeJwt = (value: string) => value.split('.').length === 3
+
+export function artefactAdapter({ db, tenantId, jtiOfJwt }: ArtefactAdapterOptions) {
+  const rows = (model: string) =>
+    db.selectFrom('oidc_artefacts').where('tenant_id', '=', tenantId).where('model', '=', model)
+
+  const live = async (model: string, column: 'id' | 'uid' | 'user_code', value: string) => {
+    const row = await rows(model)
+      .select(['payload', 'consumed_at'])
+      .where(column, '=', value)
+      .where((w) => w.or([w('expires_at', 'is', null), w('expires_at', '>', new Date())]))
+      .executeTakeFirst()
+    if (!row) return undefined
+    const payload = row.payload as Payload
+    return row.consumed_at
+      ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) }
+      : payload
+  }
+
+  return class ArtefactAdapter {
+    readonly model: string
+    constructor(model: string) {
+      this.model = model
+    }
+
+    async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
+      const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null
+      const values = {
+        payload: JSON.stringify(payload),
+        grant_id: payload.grantId ?? null,
+        uid: payload.uid ?? null,
+        user_code: payload.userCode ?? null,
+        expires_at: expiresAt,
+      }
+      await db
+        .insertInto('oidc_artefacts')
+        .values({ tenant_id: tenantId, model: this.model, id, ...values })
+        .onConflict((oc) => oc.columns(['tenant_id', 'model', 'id']).doUpdateSet(values))
+        .execute()
+    }
+
+    async find(id: string): Promise<Payload | undefined> {
+      if (this.model === 'Client') {
+        const row = await findClient(db, tenantId, id)
+        return row && clientMetadata(row)
+      }
+      if (JWT_MODELS.has(this.model) && looksLikeJwt(id)) {
+        const jti = await jtiOfJwt(id)
+        return jti ? live(this.model, 'id', jti) : undefined
+      }
+      return live(this.model, 'id', id)
+    }
+
+    findByUid(uid: string) {
+      return live(this.model, 'uid', uid)
+    }
+
+    findByUserCode(userCode: string) {
+      return live(this.model, 'user_code', userCode)
+    }
+
+    async consume(id: string): Promise<void> {
+      await db
+        .updateTable('oidc_artefacts')
+        .set({ consumed_at: new Date() })
+        .where('tenant_id', '=', tenantId)
+        .where('model', '=', this.model)
+        .where('id', '=', id)
+        .execute()
+    }
+
+    async destroy(id: string): Promise<void> {
+      await db
+        .deleteFrom('oidc_artefacts')
+        .where('tenant_id', '=', tenantId)
+        .where('model', '=', this.model)
+        .where('id', '=', id)
+        .execute()
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await db
+        .deleteFrom('oidc_artefacts')
+        .where('tenant_id', '=', tenantId)
+        .where('grant_id', '=', grantId)
+        .execute()
+    }
+  }
+}
+
+export async function deleteExpiredArtefacts(db: Db, now: Date): Promise<number> {
+  const result = await db
+    .deleteFrom('oidc_artefacts')
+    .where('expires_at', '<=', now)
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}

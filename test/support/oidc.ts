@@ -1,0 +1,152 @@
+import { once } from 'node:events'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import * as client from 'openid-client'
+import { Agent, fetch as undiciFetch } from 'undici'
+import { afterAll, beforeAll } from 'vitest'
+import { createApp } from '../../src/tokens/apps.js'
+import type { Tenant } from '../../src/tenants/tenants.js'
+import type { Gateway } from './harness.js'
+
+// Node's resolver does not know `*.localhost` (DESIGN.md): every tenant host goes to loopback.
+const loopback = new Agent({
+  connect: {
+    lookup: (_host, _options, callback) =>
+      callback(null, [{ address: '127.0.0.1', family: 4 }] as never, 4 as never),
+  },
+})
+
+/** fetch for tenant hosts, as openid-client's and jose's customFetch. */
+export const tenantFetch = ((url: string | URL, options?: RequestInit) =>
+  undiciFetch(url, { ...(options as object), dispatcher: loopback })) as unknown as typeof fetch
+
+/** The gateway listening on `port`, for the tests of this file. */
+export function useListening(gw: Gateway, port: number) {
+  let server: Server
+  beforeAll(async () => {
+    server = gw.app.listen(port, '127.0.0.1')
+    await once(server, 'listening')
+  })
+  afterAll(() => new Promise((resolve) => server.close(resolve)))
+  return { address: () => server.address() as AddressInfo }
+}
+
+export const REDIRECT = 'https://app.example/callback'
+
+/** A relying party of `tenant`: openid-client configured by discovery on the tenant's issuer. */
+export async function relyingParty(
+  gw: Gateway,
+  tenant: Tenant,
+  app: Parameters<typeof createApp>[2] = { name: 'Shop', type: 'web', redirectUris: [REDIRECT] },
+) {
+  const created = await createApp(gw.db, tenant.id, app)
+  const config = await client.discovery(
+    new URL(tenant.publicUrl),
+    created.clientId,
+    created.clientSecret ? { client_secret: created.clientSecret } : undefined,
+    created.clientSecret ? undefined : client.None(),
+    { execute: [client.allowInsecureRequests], [client.customFetch]: tenantFetch },
+  )
+  return { app: created, config }
+}
+
+/**
+ * A person's browser over HTTP: a cookie jar per host and redirects followed by hand, so a test
+ * sees every hop of a login flow. Stops at a URL outside the gateway (the app's redirect URI).
+ */
+export function httpBrowser() {
+  const jar = new Map<string, Map<string, string>>()
+  const cookiesFor = (url: URL) =>
+    [...(jar.get(url.host) ?? new Map()).entries()].map(([k, v]) => `${k}=${v}`).join('; ')
+  const keep = (url: URL, res: Response) => {
+    const cookies = jar.get(url.host) ?? new Map<string, string>()
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';')
+      const eq = pair.indexOf('=')
+      const [name, value] = [pair.slice(0, eq).trim(), pair.slice(eq + 1)]
+      if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(line)) cookies.delete(name)
+      else cookies.set(name, value)
+    }
+    jar.set(url.host, cookies)
+  }
+  async function request(
+    url: string | URL,
+    init: { method?: string; form?: Record<string, string> } = {},
+  ) {
+    const target = new URL(url)
+    const res = await tenantFetch(target, {
+      method: init.method ?? (init.form ? 'POST' : 'GET'),
+      redirect: 'manual',
+      headers: {
+        cookie: cookiesFor(target),
+        accept: 'text/html',
+        ...(init.form && { 'content-type': 'application/x-www-form-urlencoded' }),
+      },
+      ...(init.form && { body: new URLSearchParams(init.form).toString() }),
+    })
+    keep(target, res)
+    return res
+  }
+  /** Follows redirects while they stay on gateway hosts; returns the last response and URL. */
+  async function follow(url: string | URL, init: Parameters<typeof request>[1] = {}) {
+    let current = new URL(url)
+    let res = await request(current, init)
+    while (res.status >= 300 && res.status < 400) {
+      const next = new URL(res.headers.get('location') ?? '', current)
+      if (!next.hostname.endsWith('localhost')) return { res, url: next }
+      current = next
+      res = await request(current)
+    }
+    return { res, url: current }
+  }
+  /** Signs in on the login form the flow landed on, and follows on. */
+  async function signIn(at: { res: Response; url: URL }, email: string, password: string) {
+    const text = await at.res.text()
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(text)?.[1]
+    const returnTo = /name="return_to" value="([^"]*)"/.exec(text)?.[1]
+    if (!csrf) throw new Error(`no login form at ${at.url.href} (${at.res.status})`)
+    const action = new URL('/login', at.url)
+    return follow(action, {
+      form: {
+        _csrf: csrf,
+        email,
+        password,
+        return_to: (returnTo ?? '/').replaceAll('&amp;', '&'),
+      },
+    })
+  }
+  return { request, follow, signIn, jar }
+}
+
+/** Authorization code + PKCE through the login page; the tokens and the browser that got them. */
+export async function authorize(
+  config: client.Configuration,
+  person: { email: string; password: string },
+  options: {
+    scope?: string
+    browser?: ReturnType<typeof httpBrowser>
+    params?: Record<string, string>
+  } = {},
+) {
+  const browser = options.browser ?? httpBrowser()
+  const verifier = client.randomPKCECodeVerifier()
+  const state = client.randomState()
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT,
+    scope: options.scope ?? 'openid profile email offline_access',
+    prompt: 'consent',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    ...options.params,
+  })
+  let at = await browser.follow(url)
+  if (at.url.pathname === '/login') at = await browser.signIn(at, person.email, person.password)
+  const tokens = at.url.href.startsWith(REDIRECT)
+    ? await client.authorizationCodeGrant(config, at.url, {
+        pkceCodeVerifier: verifier,
+        expectedState: state,
+      })
+    : undefined
+  return { tokens, at, browser, verifier, state }
+}
