@@ -10,17 +10,7 @@ type Payload = Record<string, unknown> & {
   consumed?: number
 }
 
-export type ArtefactAdapterOptions = {
-  db: Db
-  tenantId: string
-  /** The jti of a signed access token of this tenant, after its signature was verified. */
-  jtiOfJwt: (token: string) => Promise<string | undefined>
-}
-
-const JWT_MODELS = new Set(['AccessToken', 'ClientCredentials'])
-const looksLikeJwt = (value: string) => value.split('.').length === 3
-
-export function artefactAdapter({ db, tenantId, jtiOfJwt }: ArtefactAdapterOptions) {
+export function artefactAdapter({ db, tenantId }: { db: Db; tenantId: string }) {
   const rows = (model: string) =>
     db.selectFrom('oidc_artefacts').where('tenant_id', '=', tenantId).where('model', '=', model)
 
@@ -63,10 +53,6 @@ export function artefactAdapter({ db, tenantId, jtiOfJwt }: ArtefactAdapterOptio
       if (this.model === 'Client') {
         const row = await findClient(db, tenantId, id)
         return row && clientMetadata(row)
-      }
-      if (JWT_MODELS.has(this.model) && looksLikeJwt(id)) {
-        const jti = await jtiOfJwt(id)
-        return jti ? live(this.model, 'id', jti) : undefined
       }
       return live(this.model, 'id', id)
     }

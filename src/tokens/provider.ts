@@ -1,11 +1,7 @@
 import { hkdfSync } from 'node:crypto'
 import type { Response } from 'express'
 import { createLocalJWKSet, type JWTPayload, jwtVerify } from 'jose'
-import Provider, {
-  type Configuration,
-  errors,
-  interactionPolicy,
-} from 'oidc-provider'
+import Provider, { type Configuration, errors, interactionPolicy } from 'oidc-provider'
 import type { Db } from '../db/database.js'
 import { SESSION_TTL_MS } from '../identity/sessions.js'
 import { messagePage } from '../identity/home.pages.js'
@@ -21,6 +17,7 @@ import {
   mayUseApp,
   SCOPE_CLAIMS,
 } from './accounts.js'
+import { getApp } from './apps.js'
 import { artefactAdapter } from './artefacts.store.js'
 import { publishedKeys, type SigningKey } from './keys.js'
 
@@ -41,6 +38,8 @@ export type TenantProvider = {
   handle: ReturnType<Provider['callback']>
   keys: SigningKey[]
   audience: string
+  /** The id of the record kept for a signed access token of this tenant, if the signature holds. */
+  recordIdOf: (token: string) => Promise<string | undefined>
   /** A signed access token of this tenant, still live (not revoked, user still a member). */
   verifyAccessToken: (token: string) => Promise<LiveAccessToken | undefined>
 }
@@ -97,11 +96,7 @@ async function buildProvider(tenant: Tenant, { db, secretKey, trustProxy }: Opti
     }
   }
 
-  const Adapter = artefactAdapter({
-    db,
-    tenantId: tenant.id,
-    jtiOfJwt: async (token) => (await verifySignature(token))?.jti,
-  })
+  const Adapter = artefactAdapter({ db, tenantId: tenant.id })
 
   const policy = interactionPolicy.base()
   // Single sign-on follows the gateway's own session: signing out of the store (or its
@@ -190,7 +185,8 @@ async function buildProvider(tenant: Tenant, { db, secretKey, trustProxy }: Opti
     formats: {
       customizers: {
         // JWT access tokens are not stored by the provider; we keep a record of each, so that
-        // introspection, revocation and a disabled membership can end it before it expires.
+        // introspection, revocation and a disabled membership can end it before it expires
+        // (tokens.routes.ts hands the provider the record's id in place of the JWT).
         async jwt(_ctx, token, jwt) {
           const payload: Record<string, unknown> = { iat: jwt.payload.iat, exp: jwt.payload.exp }
           for (const key of (token.constructor as unknown as { IN_PAYLOAD: string[] }).IN_PAYLOAD) {
@@ -270,10 +266,8 @@ async function buildProvider(tenant: Tenant, { db, secretKey, trustProxy }: Opti
     },
   }
 
-  const appOf = async (clientId: string) => {
-    const client = await new Adapter('Client').find(clientId)
-    return { product: (client?.['product'] as string | undefined) ?? null }
-  }
+  const appOf = (clientId: string) =>
+    getApp(db, tenant.id, clientId).catch(() => ({ product: null }))
 
   const provider = new Provider(issuer, configuration)
   provider.proxy = trustProxy
@@ -303,6 +297,7 @@ async function buildProvider(tenant: Tenant, { db, secretKey, trustProxy }: Opti
     handle: provider.callback(),
     keys,
     audience,
+    recordIdOf: async (token: string) => (await verifySignature(token))?.jti,
     verifyAccessToken,
   } satisfies TenantProvider
 }

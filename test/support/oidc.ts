@@ -142,11 +142,12 @@ export async function authorize(
   })
   let at = await browser.follow(url)
   if (at.url.pathname === '/login') at = await browser.signIn(at, person.email, person.password)
-  const tokens = at.url.href.startsWith(REDIRECT)
-    ? await client.authorizationCodeGrant(config, at.url, {
-        pkceCodeVerifier: verifier,
-        expectedState: state,
-      })
-    : undefined
+  const tokens =
+    at.url.href.startsWith(REDIRECT) && !at.url.searchParams.has('error')
+      ? await client.authorizationCodeGrant(config, at.url, {
+          pkceCodeVerifier: verifier,
+          expectedState: state,
+        })
+      : undefined
   return { tokens, at, browser, verifier, state }
 }
