@@ -7,6 +7,7 @@ import { AppError } from '../errors.js'
 import { createLog } from '../log.js'
 import { serve } from '../main.js'
 import { apiKeyCommand } from './api-key.command.js'
+import { appCommand, keysCommand } from './app.command.js'
 import { migrateCommand } from './migrate.command.js'
 import { tenantCommand } from './tenant.command.js'
 
@@ -21,7 +22,11 @@ export const USAGE = `usage: gateway <command>
   tenant show SLUG [--json]
   api-key create --name NAME (--tenant SLUG | --platform)
   api-key list [--json]
-  api-key revoke ID`
+  api-key revoke ID
+  app create --tenant SLUG --name NAME --type web|native|spa|machine
+             [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...] [--product KEY]
+  app list --tenant SLUG [--json]
+  keys rotate --tenant SLUG                    publish a new signing key, sign with the next one`
 
 export class UsageError extends Error {
   override readonly name = 'UsageError'
@@ -43,7 +48,7 @@ export async function main(
     io[command ? 'out' : 'err'](USAGE)
     return command ? 0 : 2
   }
-  if (!['serve', 'migrate', 'tenant', 'api-key'].includes(command))
+  if (!['serve', 'migrate', 'tenant', 'api-key', 'app', 'keys'].includes(command))
     return usage(io, `unknown command "${command}"`)
 
   let config: Config
@@ -92,6 +97,8 @@ export async function runCommand(argv: string[], ctx: CommandContext): Promise<n
     if (argv[0] === 'migrate') return await migrateCommand(argv.slice(1), ctx)
     if (argv[0] === 'tenant') return await tenantCommand(argv.slice(1), ctx)
     if (argv[0] === 'api-key') return await apiKeyCommand(argv.slice(1), ctx)
+    if (argv[0] === 'app') return await appCommand(argv.slice(1), ctx)
+    if (argv[0] === 'keys') return await keysCommand(argv.slice(1), ctx)
     throw new UsageError(`unknown command "${argv[0]}"`)
   } catch (error) {
     if (error instanceof UsageError) return usage(ctx.io, error.message)

@@ -1,7 +1,6 @@
 import { hkdfSync } from 'node:crypto'
-import type { Response } from 'express'
 import { createLocalJWKSet, type JWTPayload, jwtVerify } from 'jose'
-import Provider, { type Configuration, errors, interactionPolicy } from 'oidc-provider'
+import type { Configuration, default as Provider } from 'oidc-provider'
 import type { Db } from '../db/database.js'
 import { SESSION_TTL_MS } from '../identity/sessions.js'
 import { messagePage } from '../identity/home.pages.js'
@@ -51,6 +50,9 @@ export type LiveAccessToken = JWTPayload & {
   roles?: string[]
 }
 
+// The Node response oidc-provider sees is Express's: loadSession put the gateway session on it.
+type GatewayResponse = { locals?: { session?: { pending: string | null; user_id: string } } }
+
 type Options = { db: Db; secretKey: string; trustProxy: boolean }
 
 /**
@@ -98,13 +100,16 @@ async function buildProvider(tenant: Tenant, { db, secretKey, trustProxy }: Opti
 
   const Adapter = artefactAdapter({ db, tenantId: tenant.id })
 
+  // Loaded on first use: on Node 20 the module warns when imported, which commands other than
+  // `serve` (and a misconfigured start) should not print.
+  const { default: OidcProvider, errors, interactionPolicy } = await import('oidc-provider')
   const policy = interactionPolicy.base()
   // Single sign-on follows the gateway's own session: signing out of the store (or its
   // expiry) ends it for every app, and another person's session never continues this one.
   policy.get('login')!.checks.add(
     new interactionPolicy.Check('gateway_session', 'the gateway session ended', (ctx) => {
       if (ctx.oidc.result?.login || !ctx.oidc.session?.accountId) return false
-      const session = (ctx.res as unknown as Response).locals?.session
+      const session = (ctx.res as unknown as GatewayResponse).locals?.session
       return !session || session.pending !== null || session.user_id !== ctx.oidc.session.accountId
     }),
   )
@@ -269,7 +274,7 @@ async function buildProvider(tenant: Tenant, { db, secretKey, trustProxy }: Opti
   const appOf = (clientId: string) =>
     getApp(db, tenant.id, clientId).catch(() => ({ product: null }))
 
-  const provider = new Provider(issuer, configuration)
+  const provider = new OidcProvider(issuer, configuration)
   provider.proxy = trustProxy
   // Secrets are stored as their SHA-256 (apps.ts); compare digests in constant time.
   provider.Client.prototype.compareClientSecret = function (
