@@ -3,13 +3,18 @@ import { deleteSpentResets } from '../identity/password-reset.js'
 import { deleteExpiredSessions } from '../identity/sessions.js'
 import { deleteOldMail } from '../mail/outbox.js'
 import { deleteExpiredRateLimits } from '../security/rate-limits.store.js'
+import { deleteExpiredArtefacts } from '../tokens/artefacts.store.js'
 
-/** Expired sessions, counters and links, and mail older than 30 days. Idempotent deletes. */
+/**
+ * Expired sessions, counters, links and OIDC artefacts (codes, tokens, interactions), and mail
+ * older than 30 days. Idempotent deletes.
+ */
 export async function cleanUp(db: Db, now = new Date()) {
   return {
     sessions: await deleteExpiredSessions(db, now),
     rateLimits: await deleteExpiredRateLimits(db, now),
     resets: await deleteSpentResets(db, now),
     mail: await deleteOldMail(db, now),
+    oidcArtefacts: await deleteExpiredArtefacts(db, now),
   }
 }

@@ -24,8 +24,17 @@ describe('the cleanup job', () => {
     await browser(host).submit('/forgot-password', { email: 'tidy@example.com' })
     expect(await count(gw, 'sessions', tenant.id)).toBe(1)
     expect(await count(gw, 'password_resets', tenant.id)).toBe(1)
+    for (const [id, expires] of [
+      ['live', "now() + interval '1 hour'"],
+      ['spent', "now() - interval '1 second'"],
+    ])
+      await sql`insert into oidc_artefacts (tenant_id, model, id, payload, expires_at)
+        values (${tenant.id}, 'AuthorizationCode', ${id}, '{}', ${sql.raw(expires!)})`.execute(
+        gw.db,
+      )
 
     await cleanUp(gw.db, new Date())
+    expect(await count(gw, 'oidc_artefacts', tenant.id)).toBe(1)
     expect(await count(gw, 'sessions', tenant.id)).toBe(1)
     expect(await count(gw, 'password_resets', tenant.id)).toBe(1)
 
