@@ -55,6 +55,15 @@ async function addKey(
   })
 }
 
+/** Locks the tenant's keys; a tenant without a signing key gets its first two (active, next). */
+async function lockKeysCreatingFirst(tx: Tx, tenant: Tenant, secretKey: string, now: Date) {
+  const locked = await queries.lockKeys(tx, tenant.id)
+  if (locked.some((r) => r.state === 'active')) return
+  const alg = tenant.settings.tokens.signingAlg
+  await addKey(tx, secretKey, tenant.id, alg, 'active', now)
+  await addKey(tx, secretKey, tenant.id, alg, 'next', now)
+}
+
 /** The keys the tenant's provider publishes, active first; a tenant without keys gets its first two. */
 export async function publishedKeys(
   db: Db,
@@ -64,13 +73,7 @@ export async function publishedKeys(
 ): Promise<SigningKey[]> {
   let rows = await queries.findPublishedKeys(db, tenant.id, now)
   if (!rows.some((r) => r.state === 'active')) {
-    await db.transaction().execute(async (tx) => {
-      const locked = await queries.lockKeys(tx, tenant.id)
-      if (locked.some((r) => r.state === 'active')) return // another process was first
-      const alg = tenant.settings.tokens.signingAlg
-      await addKey(tx, secretKey, tenant.id, alg, 'active', now)
-      await addKey(tx, secretKey, tenant.id, alg, 'next', now)
-    })
+    await db.transaction().execute((tx) => lockKeysCreatingFirst(tx, tenant, secretKey, now))
     rows = await queries.findPublishedKeys(db, tenant.id, now)
   }
   return rows.map((row) => ({
@@ -93,8 +96,7 @@ export async function rotateKeys(
   secretKey: string,
   now = new Date(),
 ): Promise<{ activeKid: string; nextKid: string }> {
-  await publishedKeys(tx, tenant, secretKey, now)
-  await queries.lockKeys(tx, tenant.id)
+  await lockKeysCreatingFirst(tx, tenant, secretKey, now)
   const { accessTokenTtl, idTokenTtl, signingAlg } = tenant.settings.tokens
   const longest = Math.max(durationSeconds(accessTokenTtl), durationSeconds(idTokenTtl))
   await queries.deleteExpiredKeys(tx, tenant.id, now)

@@ -2,23 +2,19 @@ import { createRemoteJWKSet, customFetch, decodeProtectedHeader, jwtVerify } fro
 import * as client from 'openid-client'
 import { describe, expect, it } from 'vitest'
 import { type Io, runCommand } from '../../src/cli/main.js'
-import { useGateway } from '../support/harness.js'
 import {
   authorize,
   httpBrowser,
   REDIRECT,
   relyingParty,
   tenantFetch,
-  useListening,
+  useOidcGateway,
 } from '../support/oidc.js'
 import { PASSWORD, pageHelpers } from '../support/pages.js'
-import { freePort } from '../support/process.js'
 
 // Issue 4, "Keys" and "Apps": rotation publishes the next key before it signs and keeps the
 // retired one until its tokens expire; the CLI registers apps and rotates keys.
-const port = await freePort()
-const gw = useGateway({ PUBLIC_URL_TEMPLATE: `http://{host}:${port}` })
-useListening(gw, port)
+const gw = await useOidcGateway()
 const { member } = pageHelpers(gw)
 const person = { email: 'ada@example.com', password: PASSWORD }
 
@@ -86,6 +82,13 @@ describe('signing keys', () => {
     expect(
       (await client.refreshTokenGrant(config, before.refresh_token!)).access_token,
     ).toBeTruthy()
+  })
+
+  it('rotates the keys of a tenant whose provider never started (it gets its first keys)', async () => {
+    const { tenant } = await member(person.email)
+    const rotated = await run('keys', 'rotate', '--tenant', tenant.slug)
+    expect(rotated.code).toBe(0)
+    expect(await jwksOf(tenant.publicUrl)).toHaveLength(3)
   })
 
   it('keeps private keys sealed at rest', async () => {
