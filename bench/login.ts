@@ -1,67 +1,16 @@
 // Login throughput of a running gateway on PostgreSQL against the raw argon2id verify rate with
 // the same parameters, measured alternately in one run (issue 3). Run: npx tsx bench/login.ts
 // Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SECONDS.
-import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { hash, verify } from '@node-rs/argon2'
 import autocannon from 'autocannon'
-import pg from 'pg'
-import { loadConfig } from '../src/config.js'
-import { dbOn } from '../src/db/database.js'
-import { migrateToLatest } from '../src/db/migrate.js'
-import { setPassword } from '../src/identity/credentials.js'
-import { createHasher, DEFAULT_ARGON2_PARAMS } from '../src/identity/hashing.js'
-import { insertMembership, upsertUser } from '../src/identity/users.queries.js'
-import { createTenant, databaseDirectoryOf } from '../src/tenants/tenants.js'
-import { httpGet, startGateway, waitFor } from '../test/support/process.js'
+import { DEFAULT_ARGON2_PARAMS } from '../src/identity/hashing.js'
+import { benchGateway, seedBenchTenant } from './support.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const USERS = 200
 const PASSWORD = 'correct horse battery staple 42'
-const SECRET_KEY = randomBytes(32).toString('base64url')
 const cores = availableParallelism()
-
-async function admin(statement: string) {
-  const client = new pg.Client({ connectionString: ADMIN_URL })
-  await client.connect()
-  await client.query(statement).finally(() => client.end())
-}
-
-async function setUp(url: string) {
-  const config = loadConfig({ NODE_ENV: 'test', SECRET_KEY, LOG_LEVEL: 'silent' })
-  const db = dbOn({ url })
-  await migrateToLatest(db)
-  const tenant = await db
-    .transaction()
-    .execute((tx) =>
-      createTenant(tx, { slug: 'bench', name: 'Bench', settings: config.tenantDefaults }, config),
-    )
-  const directory = await databaseDirectoryOf(db, tenant.id)
-  const hasher = createHasher()
-  for (let i = 0; i < USERS; i++) {
-    const email = `user${i}@bench.test`
-    const { user } = await upsertUser(db, { directory_id: directory.id, email, email_key: email })
-    await insertMembership(db, {
-      tenant_id: tenant.id,
-      directory_id: directory.id,
-      user_id: user.id,
-      status: 'active',
-    })
-    await setPassword(
-      db,
-      {
-        directoryId: directory.id,
-        userId: user.id,
-        password: PASSWORD,
-        policy: tenant.settings.passwordPolicy,
-        context: { email },
-      },
-      hasher,
-    )
-  }
-  await db.destroy()
-}
 
 /** argon2id verifications/s at concurrency = cores, the ceiling any login can reach. */
 async function rawVerify(encoded: string) {
@@ -124,29 +73,16 @@ function loginLoad(
 const fmt = (n: number) => n.toFixed(1).padStart(8)
 
 async function main() {
-  const name = `gateway_bench_${randomBytes(4).toString('hex')}`
-  await admin(`create database ${name}`)
-  const url = new URL(ADMIN_URL)
-  url.pathname = `/${name}`
-  const gw = await startGateway(
-    {
-      DATABASE_URL: url.toString(),
-      SECRET_KEY,
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      TRUST_PROXY: 'loopback',
-      PUBLIC_URL_TEMPLATE: 'http://{host}',
-    },
-    // e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the gateway
-    process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean),
-  )
+  const bench = await benchGateway({
+    TRUST_PROXY: 'loopback',
+    PUBLIC_URL_TEMPLATE: 'http://{host}',
+  })
+  const { gw } = bench
   try {
-    await setUp(url.toString())
-    await waitFor(
-      async () => (await httpGet(gw.port, '/readyz')).status === 200,
-      30_000,
-      'gateway ready',
-    )
+    const emails = Array.from({ length: USERS }, (_, i) => `user${i}@bench.test`)
+    const { db } = await seedBenchTenant(bench.databaseUrl, bench.secretKey, emails, PASSWORD)
+    await db.destroy()
+    await bench.ready()
     const csrf = await fetchCsrf(gw.port)
     const encoded = await hash(PASSWORD, { algorithm: 2, ...DEFAULT_ARGON2_PARAMS })
 
@@ -179,8 +115,7 @@ async function main() {
       `lone login p50 ${lone.latency.p50.toFixed(1)} ms; at 70 % of peak (${Math.floor(peak * 0.7)} req/s) p99 ${at70.latency.p99.toFixed(1)} ms = ${(at70.latency.p99 / lone.latency.p50).toFixed(1)}x (goal < 5x)`,
     )
   } finally {
-    await gw.stop()
-    await admin(`drop database if exists ${name} with (force)`)
+    await bench.close()
   }
 }
 

@@ -3,7 +3,7 @@
 // code exchanges/s, raw RS256 sign and verify. Run: npx tsx bench/tokens.ts
 // Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SECONDS,
 // BENCH_ROUNDS, BENCH_NODE_ARGS (as in bench/login.ts).
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import {
@@ -16,66 +16,32 @@ import {
   SignJWT,
 } from 'jose'
 import * as client from 'openid-client'
-import pg from 'pg'
-import { loadConfig } from '../src/config.js'
-import { dbOn } from '../src/db/database.js'
-import { migrateToLatest } from '../src/db/migrate.js'
-import { setPassword } from '../src/identity/credentials.js'
-import { createHasher } from '../src/identity/hashing.js'
-import { insertMembership, upsertUser } from '../src/identity/users.queries.js'
-import { createTenant, databaseDirectoryOf } from '../src/tenants/tenants.js'
 import { createApp } from '../src/tokens/apps.js'
-import { authorize, httpBrowser, REDIRECT, tenantFetch } from '../test/support/oidc.js'
-import { httpGet, startGateway, waitFor } from '../test/support/process.js'
+import {
+  authorizationRequest,
+  authorize,
+  httpBrowser,
+  REDIRECT,
+  tenantFetch,
+} from '../test/support/oidc.js'
+import { benchGateway, seedBenchTenant } from './support.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const EMAIL = 'ada@bench.test'
 const PASSWORD = 'correct horse battery staple 42'
-const SECRET_KEY = randomBytes(32).toString('base64url')
 // Codes live 60 s (provider.ts): collected in batches small enough to be spent well within that.
 const BATCH = 200
 const TOKENS = 8
 const cores = availableParallelism()
 
-async function admin(statement: string) {
-  const client = new pg.Client({ connectionString: ADMIN_URL })
-  await client.connect()
-  await client.query(statement).finally(() => client.end())
-}
-
-async function setUp(url: string) {
-  const config = loadConfig({ NODE_ENV: 'test', SECRET_KEY, LOG_LEVEL: 'silent' })
-  const db = dbOn({ url })
-  await migrateToLatest(db)
-  const tenant = await db
-    .transaction()
-    .execute((tx) =>
-      createTenant(tx, { slug: 'bench', name: 'Bench', settings: config.tenantDefaults }, config),
-    )
-  const directory = await databaseDirectoryOf(db, tenant.id)
-  const { user } = await upsertUser(db, {
-    directory_id: directory.id,
-    email: EMAIL,
-    email_key: EMAIL,
-  })
-  await insertMembership(db, {
-    tenant_id: tenant.id,
-    directory_id: directory.id,
-    user_id: user.id,
-    status: 'active',
-  })
-  await setPassword(
-    db,
-    {
-      directoryId: directory.id,
-      userId: user.id,
-      password: PASSWORD,
-      policy: tenant.settings.passwordPolicy,
-      context: { email: EMAIL },
-    },
-    createHasher(),
+/** The tenant "bench" with one member, and a confidential web app. */
+async function setUp(bench: Awaited<ReturnType<typeof benchGateway>>) {
+  const { db, tenant } = await seedBenchTenant(
+    bench.databaseUrl,
+    bench.secretKey,
+    [EMAIL],
+    PASSWORD,
   )
   const app = await createApp(db, tenant.id, {
     name: 'Bench',
@@ -120,14 +86,8 @@ async function code(
   config: client.Configuration,
   browser: ReturnType<typeof httpBrowser>,
 ): Promise<Code> {
-  const verifier = client.randomPKCECodeVerifier()
-  const state = client.randomState()
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT,
+  const { url, verifier, state } = await authorizationRequest(config, {
     scope: 'openid profile email',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
   })
   const at = await browser.follow(url)
   if (!at.url.href.startsWith(REDIRECT) || !at.url.searchParams.has('code'))
@@ -218,28 +178,12 @@ const row = (label: string, s: Stats) =>
   console.log(`${label.padEnd(28)} ${fmt(s.rate)} ${fmt(s.p50)} ${fmt(s.p99)}`)
 
 async function main() {
-  const name = `gateway_bench_${randomBytes(4).toString('hex')}`
-  await admin(`create database ${name}`)
-  const url = new URL(ADMIN_URL)
-  url.pathname = `/${name}`
   // startGateway picks the port and passes it as PORT; the template's {port} takes it from there.
-  const gw = await startGateway(
-    {
-      DATABASE_URL: url.toString(),
-      SECRET_KEY,
-      LOG_LEVEL: 'warn',
-      NODE_ENV: 'production',
-      PUBLIC_URL_TEMPLATE: 'http://{host}:{port}',
-    },
-    process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean),
-  )
+  const bench = await benchGateway({ PUBLIC_URL_TEMPLATE: 'http://{host}:{port}' })
+  const { gw } = bench
   try {
-    const app = await setUp(url.toString())
-    await waitFor(
-      async () => (await httpGet(gw.port, '/readyz')).status === 200,
-      30_000,
-      'gateway ready',
-    )
+    const app = await setUp(bench)
+    await bench.ready()
     const issuer = `http://bench.localhost:${gw.port}`
     const config = await client.discovery(
       new URL(issuer),
@@ -295,9 +239,7 @@ async function main() {
       `jose verify at concurrency 1: raw ${one.raw.rate.toFixed(0)}/s, gateway JWKS ${one.jwks.rate.toFixed(0)}/s`,
     )
   } finally {
-    const exit = await gw.stop()
-    if (exit !== 0) console.error(`gateway exited with ${exit}:\n${gw.output()}`)
-    await admin(`drop database if exists ${name} with (force)`)
+    await bench.close()
   }
 }
 

@@ -10,6 +10,7 @@ import { durationSeconds } from '../lib/duration.js'
 import { hashToken, safeEqual } from '../lib/tokens.js'
 import type { Tenant } from '../tenants/tenants.js'
 import {
+  type AccountClaims,
   accessTokenClaims,
   accountClaims,
   claimsForScopes,
@@ -39,8 +40,13 @@ export type TenantProvider = {
   audience: string
   /** The id of the record kept for a signed access token of this tenant, if the signature holds. */
   recordIdOf: (token: string) => Promise<string | undefined>
-  /** A signed access token of this tenant, still live (not revoked, user still a member). */
-  verifyAccessToken: (token: string) => Promise<LiveAccessToken | undefined>
+  /**
+   * A signed access token of this tenant, still live (not revoked, user still a member), with
+   * the user's current claims (none for a machine app's token).
+   */
+  verifyAccessToken: (
+    token: string,
+  ) => Promise<{ token: LiveAccessToken; account?: AccountClaims } | undefined>
 }
 export type LiveAccessToken = JWTPayload & {
   client_id: string
@@ -287,14 +293,16 @@ async function buildProvider(tenant: Tenant, { db, secretKey, trustProxy }: Opti
     )
   } as never
 
-  async function verifyAccessToken(token: string): Promise<LiveAccessToken | undefined> {
+  async function verifyAccessToken(token: string) {
     const payload = await verifySignature(token)
     if (!payload?.jti || payload.aud !== audience) return undefined
-    const kind =
-      payload.sub && payload.sub !== payload['client_id'] ? 'AccessToken' : 'ClientCredentials'
-    if (!(await new Adapter(kind).find(payload.jti))) return undefined // revoked
-    if (kind === 'AccessToken' && !(await accountClaims(db, tenant, payload.sub!))) return undefined
-    return payload as LiveAccessToken
+    const live = payload as LiveAccessToken
+    const person = live.sub !== undefined && live.sub !== live.client_id
+    if (!(await new Adapter(person ? 'AccessToken' : 'ClientCredentials').find(live.jti!)))
+      return undefined // revoked
+    if (!person) return { token: live }
+    const found = await accountClaims(db, tenant, live.sub!)
+    return found && { token: live, account: found.claims }
   }
 
   return {

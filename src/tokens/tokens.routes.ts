@@ -82,16 +82,14 @@ export function tokenRoutes({ config, db }: Deps): Router {
     if (!['GET', 'POST'].includes(req.method)) return res.set('Allow', 'GET, POST').sendStatus(405)
     const tokens = await providerOf(res)
     const live = await liveToken(tokens, req)
-    const account = live?.sub && (await accountClaims(db, res.locals.tenant, live.sub))
-    if (!live || !account || !live.scope?.split(' ').includes('openid')) {
+    const scopes = live?.token.scope?.split(' ') ?? []
+    if (!live?.account || !scopes.includes('openid')) {
       return res
         .status(401)
         .set('WWW-Authenticate', 'Bearer error="invalid_token"')
         .json({ error: 'invalid_token', error_description: 'The access token is not valid here.' })
     }
-    res
-      .set('Cache-Control', 'no-store')
-      .json(claimsForScopes(account.claims, live.scope.split(' ')))
+    res.set('Cache-Control', 'no-store').json(claimsForScopes(live.account, scopes))
   })
 
   // Forward auth (nginx auth_request, Traefik ForwardAuth): 200 with who it is, or 401.
@@ -107,7 +105,7 @@ export function tokenRoutes({ config, db }: Deps): Router {
         })
         .sendStatus(200)
     }
-    const live = await liveToken(await providerOf(res), req)
+    const live = (await liveToken(await providerOf(res), req))?.token
     if (!live) return res.set('WWW-Authenticate', 'Bearer').sendStatus(401)
     res
       .set({

@@ -1,15 +1,11 @@
 import { createRemoteJWKSet, customFetch, decodeProtectedHeader, jwtVerify } from 'jose'
 import * as client from 'openid-client'
 import { describe, expect, it } from 'vitest'
-import { freePort } from '../support/process.js'
-import { useGateway } from '../support/harness.js'
-import { authorize, relyingParty, tenantFetch, useListening } from '../support/oidc.js'
+import { authorize, relyingParty, tenantFetch, useOidcGateway } from '../support/oidc.js'
 import { PASSWORD, pageHelpers } from '../support/pages.js'
 
 // Issue 4: openid-client as a real relying party against a listening gateway; jose verifies.
-const port = await freePort()
-const gw = useGateway({ PUBLIC_URL_TEMPLATE: `http://{host}:${port}` })
-useListening(gw, port)
+const gw = await useOidcGateway()
 const { member } = pageHelpers(gw)
 const person = { email: 'ada@example.com', password: PASSWORD }
 

@@ -4,22 +4,19 @@ import * as client from 'openid-client'
 import { describe, expect, it } from 'vitest'
 import { getTenant, updateSettings } from '../../src/tenants/tenants.js'
 import type { Tenant } from '../../src/tenants/tenants.js'
-import { useGateway } from '../support/harness.js'
 import {
+  authorizationRequest,
   authorize,
   httpBrowser,
   REDIRECT,
   relyingParty,
   tenantFetch,
-  useListening,
+  useOidcGateway,
 } from '../support/oidc.js'
 import { PASSWORD, pageHelpers } from '../support/pages.js'
-import { freePort } from '../support/process.js'
 
 // Issue 4, "Bad input and attacks": each with a test.
-const port = await freePort()
-const gw = useGateway({ PUBLIC_URL_TEMPLATE: `http://{host}:${port}` })
-useListening(gw, port)
+const gw = await useOidcGateway()
 const { member, invite, activate, browser: pages } = pageHelpers(gw)
 const person = { email: 'ada@example.com', password: PASSWORD }
 
@@ -139,17 +136,12 @@ describe('authorization requests', () => {
 
     const b = httpBrowser()
     await authorize(config, person, { browser: b }) // signs in once
-    const verifier = client.randomPKCECodeVerifier()
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    })
+    const { url, state } = await authorizationRequest(config)
     const { url: back } = await b.follow(url)
     await expect(
       client.authorizationCodeGrant(config, back, {
         pkceCodeVerifier: client.randomPKCECodeVerifier(),
+        expectedState: state,
       }),
     ).rejects.toMatchObject({ error: 'invalid_grant' })
   })
@@ -159,19 +151,16 @@ describe('authorization requests', () => {
     const { config } = await relyingParty(gw, tenant)
     const b = httpBrowser()
     await authorize(config, person, { browser: b })
-    const verifier = client.randomPKCECodeVerifier()
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT,
+    const { url, verifier, state } = await authorizationRequest(config, {
       scope: 'openid offline_access',
       prompt: 'consent',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
     })
     const { url: back } = await b.follow(url)
-    const first = await client.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier })
-    await expect(
-      client.authorizationCodeGrant(config, back, { pkceCodeVerifier: verifier }),
-    ).rejects.toMatchObject({ error: 'invalid_grant' })
+    const exchange = { pkceCodeVerifier: verifier, expectedState: state }
+    const first = await client.authorizationCodeGrant(config, back, exchange)
+    await expect(client.authorizationCodeGrant(config, back, exchange)).rejects.toMatchObject({
+      error: 'invalid_grant',
+    })
     expect(await introspect(config, first.access_token)).toBe(false)
     await expect(client.refreshTokenGrant(config, first.refresh_token!)).rejects.toMatchObject({
       error: 'invalid_grant',

@@ -23,15 +23,12 @@ import {
 } from 'auth-gateway/verifier'
 import type { Tenant } from '../../src/tenants/tenants.js'
 import { freePort } from '../support/process.js'
-import { useGateway } from '../support/harness.js'
-import { authorize, relyingParty, tenantFetch, useListening } from '../support/oidc.js'
+import { authorize, relyingParty, tenantFetch, useOidcGateway } from '../support/oidc.js'
 import { PASSWORD, pageHelpers } from '../support/pages.js'
 
 // The `auth-gateway/verifier` export, as an app's API uses it, against a listening gateway's
 // tokens, and against keys we sign with ourselves (served by a tiny JWKS server).
-const port = await freePort()
-const gw = useGateway({ PUBLIC_URL_TEMPLATE: `http://{host}:${port}` })
-useListening(gw, port)
+const gw = await useOidcGateway()
 const { member, store } = pageHelpers(gw)
 const person = { email: 'ada@example.com', password: PASSWORD }
 

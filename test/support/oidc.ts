@@ -6,7 +6,8 @@ import { Agent, fetch as undiciFetch } from 'undici'
 import { afterAll, beforeAll } from 'vitest'
 import { createApp } from '../../src/tokens/apps.js'
 import type { Tenant } from '../../src/tenants/tenants.js'
-import type { Gateway } from './harness.js'
+import { type Gateway, useGateway } from './harness.js'
+import { freePort } from './process.js'
 
 // Node's resolver does not know `*.localhost` (DESIGN.md): every tenant host goes to loopback.
 const loopback = new Agent({
@@ -19,6 +20,17 @@ const loopback = new Agent({
 /** fetch for tenant hosts, as openid-client's and jose's customFetch. */
 export const tenantFetch = ((url: string | URL, options?: RequestInit) =>
   undiciFetch(url, { ...(options as object), dispatcher: loopback })) as unknown as typeof fetch
+
+/**
+ * The gateway of this test file, listening on a free port that its tenants' public URLs (the
+ * issuers) name, so real OIDC clients can reach it. Call with top-level await.
+ */
+export async function useOidcGateway(): Promise<Gateway> {
+  const port = await freePort()
+  const gw = useGateway({ PUBLIC_URL_TEMPLATE: `http://{host}:${port}` })
+  useListening(gw, port)
+  return gw
+}
 
 /** The gateway listening on `port`, for the tests of this file. */
 export function useListening(gw: Gateway, port: number) {
@@ -118,6 +130,24 @@ export function httpBrowser() {
   return { request, follow, signIn, jar }
 }
 
+/** An authorization request with PKCE (S256) and state, to the test app's redirect URI. */
+export async function authorizationRequest(
+  config: client.Configuration,
+  params: Record<string, string> = {},
+) {
+  const verifier = client.randomPKCECodeVerifier()
+  const state = client.randomState()
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT,
+    scope: 'openid',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    ...params,
+  })
+  return { url, verifier, state }
+}
+
 /** Authorization code + PKCE through the login page; the tokens and the browser that got them. */
 export async function authorize(
   config: client.Configuration,
@@ -129,15 +159,9 @@ export async function authorize(
   } = {},
 ) {
   const browser = options.browser ?? httpBrowser()
-  const verifier = client.randomPKCECodeVerifier()
-  const state = client.randomState()
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT,
+  const { url, verifier, state } = await authorizationRequest(config, {
     scope: options.scope ?? 'openid profile email offline_access',
     prompt: 'consent',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
     ...options.params,
   })
   let at = await browser.follow(url)
