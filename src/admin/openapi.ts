@@ -5,6 +5,7 @@ import { InviteInput } from '../invitations/invitations.js'
 import { ListQuery } from '../invitations/list.js'
 import { TemplateBody } from '../mail/templates.routes.js'
 import { CreateTenantInput, SettingsPatch } from '../tenants/tenants.js'
+import { CreateAppInput, UpdateAppInput } from '../tokens/apps.js'
 
 // Request bodies come from the same zod schemas the routes parse with, so the document cannot
 // drift from what the API accepts.
@@ -24,6 +25,7 @@ const template = [
     schema: { type: 'string' },
   })),
 ]
+const clientId = { name: 'clientId', in: 'path', required: true, schema: { type: 'string' } }
 const std = { 400: errors, 401: errors, 404: errors }
 
 export function openApiDocument() {
@@ -157,6 +159,61 @@ export function openApiDocument() {
           summary: 'Back to the default',
           parameters: template,
           responses: { 200: ok('The default template'), ...std },
+        },
+      },
+      '/tenants/{slug}/apps': {
+        post: {
+          summary:
+            'Register an app (OIDC client). Confidential apps (web, machine) get a secret, shown once',
+          parameters: [slug],
+          requestBody: body(CreateAppInput),
+          responses: {
+            201: ok(
+              'The app ({clientId, name, type, redirectUris, …}), with clientSecret for a confidential app',
+            ),
+            ...std,
+          },
+        },
+        get: {
+          summary: "The tenant's apps",
+          parameters: [slug],
+          responses: { 200: ok('{apps}'), ...std },
+        },
+      },
+      '/tenants/{slug}/apps/{clientId}': {
+        get: {
+          summary: 'One app',
+          parameters: [slug, clientId],
+          responses: { 200: ok('The app'), ...std },
+        },
+        patch: {
+          summary: 'Change the name, redirect URIs, post-logout redirect URIs or product',
+          parameters: [slug, clientId],
+          requestBody: body(UpdateAppInput),
+          responses: { 200: ok('The app'), ...std },
+        },
+        delete: {
+          summary: 'Delete the app; its tokens stop being accepted',
+          parameters: [slug, clientId],
+          responses: { 204: { description: 'Deleted' }, ...std },
+        },
+      },
+      '/tenants/{slug}/apps/{clientId}/secret': {
+        post: {
+          summary: 'New client secret, shown once; the old one stops working',
+          parameters: [slug, clientId],
+          responses: {
+            200: ok('The app with its new clientSecret (400 for a public app)'),
+            ...std,
+          },
+        },
+      },
+      '/tenants/{slug}/keys/rotate': {
+        post: {
+          summary:
+            'Rotate signing keys: next becomes active, active is retired and stays in JWKS until its tokens expire',
+          parameters: [slug],
+          responses: { 200: ok('{activeKid, nextKid}'), ...std },
         },
       },
       '/tenants/{slug}/email-templates/{name}/{locale}/preview': {
