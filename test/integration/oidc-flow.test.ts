@@ -1,7 +1,14 @@
 import { createRemoteJWKSet, customFetch, decodeProtectedHeader, jwtVerify } from 'jose'
 import * as client from 'openid-client'
 import { describe, expect, it } from 'vitest'
-import { authorize, relyingParty, tenantFetch, useOidcGateway } from '../support/oidc.js'
+import {
+  authorizationRequest,
+  authorize,
+  endSession,
+  relyingParty,
+  tenantFetch,
+  useOidcGateway,
+} from '../support/oidc.js'
 import { PASSWORD, pageHelpers } from '../support/pages.js'
 
 // Issue 4: openid-client as a real relying party against a listening gateway; jose verifies.
@@ -48,9 +55,10 @@ describe('the gateway as OpenID Provider', () => {
     expect(refreshed.access_token).not.toBe(tokens!.access_token)
     expect(refreshed.refresh_token).not.toBe(tokens!.refresh_token)
 
-    const logout = client.buildEndSessionUrl(config, { id_token_hint: tokens!.id_token! })
-    const confirm = await browser.follow(logout)
-    expect(confirm.res.status).toBe(200)
     expect(decodeProtectedHeader(tokens!.id_token!).kid).toBeTruthy()
+    const out = await endSession(browser, config, tokens!.id_token!)
+    expect(out.res.status).toBe(200)
+    const { url } = await authorizationRequest(config)
+    expect((await browser.follow(url)).url.pathname).toBe('/login')
   })
 })

@@ -7,6 +7,7 @@ import type { Tenant } from '../../src/tenants/tenants.js'
 import {
   authorizationRequest,
   authorize,
+  endSession,
   httpBrowser,
   REDIRECT,
   relyingParty,
@@ -243,12 +244,7 @@ describe('single sign-on and machines', () => {
     expect(again.at.url.href.startsWith(REDIRECT)).toBe(true)
     expect(again.tokens?.access_token).toBeTruthy()
 
-    const logout = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token! })
-    const confirm = await browser.follow(logout)
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(await confirm.res.text())?.[1]
-    await browser.follow(new URL('/session/end/confirm', tenant.publicUrl), {
-      form: { xsrf: xsrf!, logout: 'yes' },
-    })
+    await endSession(browser, config, tokens.id_token!)
     const third = await browser.follow(
       client.buildAuthorizationUrl(second.config, {
         redirect_uri: REDIRECT,

@@ -175,3 +175,19 @@ export async function authorize(
       : undefined
   return { tokens, at, browser, verifier, state }
 }
+
+/** RP-initiated logout as a person does it: open the end-session URL, confirm on our page. */
+export async function endSession(
+  browser: ReturnType<typeof httpBrowser>,
+  config: client.Configuration,
+  idToken: string,
+) {
+  const confirm = await browser.follow(
+    client.buildEndSessionUrl(config, { id_token_hint: idToken }),
+  )
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(await confirm.res.text())?.[1]
+  if (!xsrf) throw new Error(`no logout form at ${confirm.url.href} (${confirm.res.status})`)
+  return browser.follow(new URL('/session/end/confirm', confirm.url), {
+    form: { xsrf, logout: 'yes' },
+  })
+}
