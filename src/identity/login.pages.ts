@@ -35,7 +35,8 @@ export function loginPage(
           required maxlength="1024"${invalid} />
         <button type="submit">${t(c.locale, 'signIn')}</button>
       </form>
-      <p><a href="/forgot-password">${t(c.locale, 'forgot')}</a></p>`,
+      <p><a href="/forgot-password">${t(c.locale, 'forgot')}</a></p>
+      <p class="hint">${t(c.locale, 'invitedHint')}</p>`,
   })
 }
 

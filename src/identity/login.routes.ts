@@ -81,7 +81,11 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
   router.get('/login', (req, res) => {
     const c = formContext(req, res, secretKey)
     const notice = req.query.reset === '1' ? t(c.locale, 'resetDone') : undefined
-    sendPage(res, loginPage({ ...c, returnTo: safeReturnTo(req.query.return_to), notice }))
+    const returnTo = safeReturnTo(req.query.return_to)
+    // An app's sign-in survives the detour of a person who must first activate their account
+    // or reset their password in this browser: they come back to it afterwards.
+    deferReturn(res, returnTo)
+    sendPage(res, loginPage({ ...c, returnTo, notice }))
   })
 
   router.post('/login', csrf, async (req, res) => {
@@ -119,8 +123,12 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
     }
     if (accountCounted) await reward(loginPerAccount, account)
     await beginSession(req, res, db, started)
-    if (started.pending) deferReturn(res, returnTo)
-    res.redirect(303, started.pending ? PENDING_PAGES[started.pending] : returnTo)
+    if (started.pending) {
+      deferReturn(res, returnTo)
+      return res.redirect(303, PENDING_PAGES[started.pending])
+    }
+    const remembered = continueTo(req, res)
+    res.redirect(303, returnTo === '/' ? remembered : returnTo)
   })
 
   router.post('/logout', csrf, async (req, res) => {

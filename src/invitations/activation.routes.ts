@@ -5,6 +5,7 @@ import { verifyCsrf } from '../http/csrf.js'
 import { createLimiter, rateLimit } from '../http/rate-limit.js'
 import {
   beginSession,
+  continueTo,
   formContext,
   noStore,
   PENDING_PAGES,
@@ -105,7 +106,8 @@ export function activationRoutes({ config, db, hasher }: Deps): Router {
       // (set for another store of the directory) is below this store's policy.
       const started = await openSession(db, tenant, { ...accepted, password })
       await beginSession(req, res, db, started)
-      res.redirect(303, started.pending ? PENDING_PAGES[started.pending] : '/')
+      // Back to where the person was going (an app's sign-in in this browser), else home.
+      res.redirect(303, started.pending ? PENDING_PAGES[started.pending] : continueTo(req, res))
     })
   })
   return router

@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import express, { type Request, type RequestHandler, type Response, Router } from 'express'
 import type { Deps } from '../app.js'
+import { AppError } from '../errors.js'
 import { finishSession, noStore } from '../http/session.js'
 import { accountClaims, claimsForScopes, mayUseApp } from './accounts.js'
 import { getApp } from './apps.js'
 import { firstPartyGrant, providerRegistry, type TenantProvider } from './provider.js'
 
 // What oidc-provider answers on a tenant host; everything else stays with our pages.
+const INTERACTION_GONE =
+  'This sign-in is no longer open: it was finished, it expired, or it began in another browser. Go back to the app and sign in again.'
+
 const PROVIDER_PATHS =
   /^\/(\.well-known\/openid-configuration|auth(\/[\w-]+)?|token(\/introspection|\/revocation)?|jwks|session\/end(\/confirm|\/success)?)$/
 
@@ -32,7 +36,11 @@ export function tokenRoutes({ config, db }: Deps): Router {
   // answers, or the login page does first and brings the person back.
   router.get('/interaction/:uid', noStore, async (req, res) => {
     const { provider, audience } = await providerOf(res)
-    const details = await provider.interactionDetails(req, res)
+    const details = await provider.interactionDetails(req, res).catch((err: unknown) => {
+      // Finished, expired, or begun in another browser: a page that says what to do.
+      if ((err as Error)?.name !== 'SessionNotFound') throw err
+      throw new AppError('invalid_request', INTERACTION_GONE, { cause: err })
+    })
     const session = res.locals.session
     const reasons = details.prompt.reasons
     const stale =

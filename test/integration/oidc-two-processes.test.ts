@@ -117,13 +117,11 @@ describe(`one login flow served by two gateways (${onPostgres() ? 'processes' : 
     expect(at.url.href.startsWith(REDIRECT)).toBe(true)
     expect(tokens?.claims()?.email).toBe(person.email)
 
-    // Each step of the flow reached both gateways: what one stored, the other read.
+    // Every step of the flow went to the other gateway than the step before: what one stored
+    // (interaction, session, code), the other read.
     const flow = balancer.hops.filter((h) => /^\/(auth|interaction|login)/.test(h.path))
-    for (const step of ['/auth', '/interaction', '/login'])
-      expect(
-        new Set(flow.filter((h) => h.path.startsWith(step)).map((h) => h.backend)),
-        `${step} on both gateways: ${JSON.stringify(flow)}`,
-      ).toEqual(new Set([0, 1]))
+    expect(flow.length, JSON.stringify(flow)).toBeGreaterThanOrEqual(6)
+    flow.forEach((hop, i) => i > 0 && expect(hop.backend).not.toBe(flow[i - 1]!.backend))
 
     const info = await client.fetchUserInfo(config, tokens!.access_token, tokens!.claims()!.sub)
     expect(info.email).toBe(person.email)

@@ -111,23 +111,22 @@ export function httpBrowser() {
     }
     return { res, url: current }
   }
-  /** Signs in on the login form the flow landed on, and follows on. */
-  async function signIn(at: { res: Response; url: URL }, email: string, password: string) {
-    const text = await at.res.text()
+  /** Sends the form of the page at `url` (its CSRF token included) and follows on. */
+  async function submit(url: string | URL, fields: Record<string, string>, action?: string) {
+    const page = await request(url)
+    const text = await page.text()
     const csrf = /name="_csrf" value="([^"]+)"/.exec(text)?.[1]
-    const returnTo = /name="return_to" value="([^"]*)"/.exec(text)?.[1]
-    if (!csrf) throw new Error(`no login form at ${at.url.href} (${at.res.status})`)
-    const action = new URL('/login', at.url)
-    return follow(action, {
-      form: {
-        _csrf: csrf,
-        email,
-        password,
-        return_to: (returnTo ?? '/').replaceAll('&amp;', '&'),
-      },
+    if (!csrf) throw new Error(`no form at ${url} (${page.status})`)
+    return follow(new URL(action ?? new URL(url).pathname, url), {
+      form: { _csrf: csrf, ...fields },
     })
   }
-  return { request, follow, signIn, jar }
+  /** Signs in on the login form the flow landed on, and follows on. */
+  async function signIn(at: { url: URL }, email: string, password: string) {
+    const return_to = at.url.searchParams.get('return_to') ?? '/'
+    return submit(at.url, { email, password, return_to }, '/login')
+  }
+  return { request, follow, submit, signIn, jar }
 }
 
 /** An authorization request with PKCE (S256) and state, to the test app's redirect URI. */
