@@ -6,6 +6,7 @@ import { SESSION_TTL_MS } from '../identity/sessions.js'
 import { messagePage } from '../identity/home.pages.js'
 import { page } from '../http/layout.js'
 import { Html, html } from '../lib/html.js'
+import { t } from '../lib/i18n.js'
 import { durationSeconds } from '../lib/duration.js'
 import { hashToken, safeEqual } from '../lib/tokens.js'
 import type { Tenant } from '../tenants/tenants.js'
@@ -86,6 +87,8 @@ async function buildProvider(tenant: Tenant, { db, secretKey, trustProxy }: Opti
   const active = keys[0]!
   const audience = apiAudience(tenant)
   const issuer = tenant.publicUrl
+  // The provider's own pages (logout, errors) speak the store's language.
+  const locale = tenant.settings.defaultLocale
   const ttl = tenant.settings.tokens
   const accessTtl = durationSeconds(ttl.accessTokenTtl)
   const jwks = createLocalJWKSet({ keys: keys.map((k) => k.publicJwk) })
@@ -232,18 +235,33 @@ async function buildProvider(tenant: Tenant, { db, secretKey, trustProxy }: Opti
         enabled: true,
         // The provider's form (its own CSRF field) with our page around it.
         logoutSource: (ctx, form) => {
+          const title = t(locale, 'signOutOf', { tenant: tenant.name })
           ctx.type = 'html'
           ctx.body = String(
             page({
-              title: `Sign out of ${tenant.name}?`,
+              title,
               tenantName: tenant.name,
-              lang: tenant.settings.defaultLocale,
-              body: html`<h1>Sign out of ${tenant.name}?</h1>
+              lang: locale,
+              body: html`<h1>${title}</h1>
                 ${new Html(form)}
                 <p class="actions">
-                  <button form="op.logoutForm" name="logout" value="yes" autofocus>Sign out</button>
-                  <button form="op.logoutForm" class="secondary">Stay signed in</button>
+                  <button form="op.logoutForm" name="logout" value="yes" autofocus>
+                    ${t(locale, 'signOut')}
+                  </button>
+                  <button form="op.logoutForm" class="secondary">${t(locale, 'staySignedIn')}</button>
                 </p>`,
+            }),
+          )
+        },
+        // Signed out without a registered place to go back to.
+        postLogoutSuccessSource: (ctx) => {
+          ctx.type = 'html'
+          ctx.body = String(
+            messagePage({
+              tenantName: tenant.name,
+              locale,
+              title: t(locale, 'signedOut'),
+              message: '',
             }),
           )
         },
@@ -269,8 +287,8 @@ async function buildProvider(tenant: Tenant, { db, secretKey, trustProxy }: Opti
       ctx.body = String(
         messagePage({
           tenantName: tenant.name,
-          locale: tenant.settings.defaultLocale,
-          title: 'This sign-in request cannot be completed',
+          locale,
+          title: t(locale, 'signInClosed'),
           message: String(out.error_description ?? out.error ?? ''),
         }),
       )

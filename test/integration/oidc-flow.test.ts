@@ -61,6 +61,7 @@ describe('the gateway as OpenID Provider', () => {
     expect(decodeProtectedHeader(tokens!.id_token!).kid).toBeTruthy()
     const out = await endSession(browser, config, tokens!.id_token!)
     expect(out.res.status).toBe(200)
+    expect(await out.res.text()).toContain('You are signed out.')
     const { url } = await authorizationRequest(config)
     expect((await browser.follow(url)).url.pathname).toBe('/login')
   })
