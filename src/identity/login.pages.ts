@@ -14,7 +14,14 @@ const alert = (id: string, text: string | undefined) =>
   text ? html`<p class="error" role="alert" id="${id}">${text}</p>` : ''
 
 export function loginPage(
-  c: FormContext & { email?: string; returnTo: string; error?: string; notice?: string },
+  c: FormContext & {
+    email?: string
+    returnTo: string
+    error?: string
+    notice?: string
+    /** During an app's sign-in: where "back to the app" ends it with access_denied. */
+    cancel?: string | undefined
+  },
 ): Html {
   const invalid = c.error ? html` aria-invalid="true" aria-describedby="login-error"` : ''
   return page({
@@ -36,7 +43,8 @@ export function loginPage(
         <button type="submit">${t(c.locale, 'signIn')}</button>
       </form>
       <p><a href="/forgot-password">${t(c.locale, 'forgot')}</a></p>
-      <p class="hint">${t(c.locale, 'invitedHint')}</p>`,
+      <p class="hint">${t(c.locale, 'invitedHint')}</p>
+      ${c.cancel ? html`<p><a href="${c.cancel}">${t(c.locale, 'cancelSignIn')}</a></p>` : ''}`,
   })
 }
 

@@ -39,6 +39,7 @@ import {
   resetPasswordPage,
 } from './login.pages.js'
 import { openPasswordReset, requestPasswordReset, resetPassword } from './password-reset.js'
+import { abortSignIn } from '../tokens/tokens.routes.js'
 import type { PasswordProblem } from './password-policy.js'
 
 const Field = (max: number) => z.string().max(max).default('')
@@ -85,7 +86,7 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
     // An app's sign-in survives the detour of a person who must first activate their account
     // or reset their password in this browser: they come back to it afterwards.
     deferReturn(res, returnTo)
-    sendPage(res, loginPage({ ...c, returnTo, notice }))
+    sendPage(res, loginPage({ ...c, returnTo, notice, cancel: abortSignIn(returnTo) }))
   })
 
   router.post('/login', csrf, async (req, res) => {
@@ -112,12 +113,16 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
         countFailure(loginPerAccount, account),
         countFailure(loginPerAccountDaily, account),
       ])
+      // The right password of a disabled account, during an app's sign-in: the app hears
+      // access_denied (OpenID Connect), and shows it.
+      const denied = isCode(err, 'forbidden') ? abortSignIn(returnTo, 'disabled') : undefined
+      if (denied) return res.redirect(303, denied)
       const c = formContext(req, res, secretKey)
       const refused = isCode(err, 'unauthorized')
       const error = t(c.locale, refused ? 'refused' : 'disabled')
       return sendPage(
         res,
-        loginPage({ ...c, email: body.email, returnTo, error }),
+        loginPage({ ...c, email: body.email, returnTo, error, cancel: abortSignIn(returnTo) }),
         refused ? 401 : 403,
       )
     }

@@ -20,6 +20,7 @@ const en = {
   refused: 'The email or password is incorrect.',
   disabled: 'Your access to this store is disabled. Contact your administrator.',
   forgot: 'Forgot your password?',
+  cancelSignIn: 'Cancel and go back to the app',
   invitedHint: 'New here? Open the link in your invitation email to set your password.',
   resetDone: 'Your password was changed. Sign in with your new password.',
   signedOut: 'You are signed out.',
@@ -73,6 +74,7 @@ const fr: Catalog = {
   refused: 'L’adresse e-mail ou le mot de passe est incorrect.',
   disabled: 'Votre accès à ce store est désactivé. Contactez votre administrateur.',
   forgot: 'Mot de passe oublié ?',
+  cancelSignIn: "Annuler et revenir à l'application",
   invitedHint:
     "Nouveau ? Ouvrez le lien de votre e-mail d'invitation pour choisir votre mot de passe.",
   resetDone: 'Votre mot de passe a été changé. Connectez-vous avec le nouveau.',
@@ -125,6 +127,7 @@ const nl: Catalog = {
   refused: 'Het e-mailadres of wachtwoord is onjuist.',
   disabled: 'Je toegang tot deze store is uitgeschakeld. Neem contact op met je beheerder.',
   forgot: 'Wachtwoord vergeten?',
+  cancelSignIn: 'Annuleren en terug naar de app',
   invitedHint: 'Nieuw hier? Open de link in je uitnodigingsmail om je wachtwoord te kiezen.',
   resetDone: 'Je wachtwoord is gewijzigd. Log in met je nieuwe wachtwoord.',
   signedOut: 'Je bent uitgelogd.',
@@ -176,6 +179,7 @@ const de: Catalog = {
   refused: 'Die E-Mail-Adresse oder das Passwort ist falsch.',
   disabled: 'Ihr Zugang zu diesem Store ist gesperrt. Wenden Sie sich an Ihren Administrator.',
   forgot: 'Passwort vergessen?',
+  cancelSignIn: 'Abbrechen und zurück zur App',
   invitedHint:
     'Neu hier? Öffnen Sie den Link in Ihrer Einladungs-E-Mail, um Ihr Passwort festzulegen.',
   resetDone: 'Ihr Passwort wurde geändert. Melden Sie sich mit dem neuen Passwort an.',

@@ -7,10 +7,28 @@ import { accountClaims, claimsForScopes, mayUseApp } from './accounts.js'
 import { getApp } from './apps.js'
 import { firstPartyGrant, providerRegistry, type TenantProvider } from './provider.js'
 
-// What oidc-provider answers on a tenant host; everything else stays with our pages.
 const INTERACTION_GONE =
   'This sign-in is no longer open: it was finished, it expired, or it began in another browser. Go back to the app and sign in again.'
 
+const DISABLED = 'Access to this store is disabled for this account.'
+
+/** The browser's open sign-in; finished, expired, or begun in another browser: a clear page. */
+const openInteraction = (provider: TenantProvider['provider'], req: Request, res: Response) =>
+  provider.interactionDetails(req, res).catch((err: unknown) => {
+    if ((err as Error)?.name !== 'SessionNotFound') throw err
+    throw new AppError('invalid_request', INTERACTION_GONE, { cause: err })
+  })
+
+/**
+ * Where the login form ends an app's sign-in with access_denied: the person cancelled, or their
+ * access is disabled. Undefined when the form is not part of an app's sign-in.
+ */
+export function abortSignIn(returnTo: string, reason?: 'disabled'): string | undefined {
+  if (!/^\/interaction\/[\w-]+$/.test(returnTo)) return undefined
+  return `${returnTo}/abort${reason ? `?reason=${reason}` : ''}`
+}
+
+// What oidc-provider answers on a tenant host; everything else stays with our pages.
 const PROVIDER_PATHS =
   /^\/(\.well-known\/openid-configuration|auth(\/[\w-]+)?|token(\/introspection|\/revocation)?|jwks|session\/end(\/confirm|\/success)?)$/
 
@@ -36,11 +54,7 @@ export function tokenRoutes({ config, db }: Deps): Router {
   // answers, or the login page does first and brings the person back.
   router.get('/interaction/:uid', noStore, async (req, res) => {
     const { provider, audience } = await providerOf(res)
-    const details = await provider.interactionDetails(req, res).catch((err: unknown) => {
-      // Finished, expired, or begun in another browser: a page that says what to do.
-      if ((err as Error)?.name !== 'SessionNotFound') throw err
-      throw new AppError('invalid_request', INTERACTION_GONE, { cause: err })
-    })
+    const details = await openInteraction(provider, req, res)
     const session = res.locals.session
     const reasons = details.prompt.reasons
     const stale =
@@ -79,6 +93,22 @@ export function tokenRoutes({ config, db }: Deps): Router {
       req,
       res,
       { login, consent },
+      { mergeWithLastSubmission: false },
+    )
+  })
+
+  // The app's sign-in ends with access_denied: the person cancelled it, or their access is
+  // disabled (the login form found out). Bound to the browser's interaction cookie, it can only
+  // end this browser's own request.
+  router.get('/interaction/:uid/abort', noStore, async (req, res) => {
+    const { provider } = await providerOf(res)
+    const details = await openInteraction(provider, req, res)
+    if (details.uid !== req.params.uid) throw new AppError('invalid_request', INTERACTION_GONE)
+    const reason = req.query.reason === 'disabled' ? DISABLED : 'The person cancelled the sign-in.'
+    await provider.interactionFinished(
+      req,
+      res,
+      { error: 'access_denied', error_description: reason },
       { mergeWithLastSubmission: false },
     )
   })

@@ -197,6 +197,43 @@ describe('refresh tokens and memberships', () => {
     })
   })
 
+  it('answers access_denied to the app when the account was disabled, signed in or not', async () => {
+    const { tenant, config, browser } = await signedIn()
+    await gw.db
+      .updateTable('memberships')
+      .set({ status: 'disabled' })
+      .where('tenant_id', '=', tenant.id)
+      .execute()
+    // The gateway session of a disabled membership is gone: the login form finds out, and the
+    // app hears access_denied, whether the person was signed in or starts fresh.
+    for (const b of [browser, httpBrowser()]) {
+      const denied = await authorize(config, person, { browser: b })
+      expect(denied.tokens).toBeUndefined()
+      expect(denied.at.url.href.startsWith(REDIRECT)).toBe(true)
+      expect(denied.at.url.searchParams.get('error')).toBe('access_denied')
+      expect(denied.at.url.searchParams.get('error_description')).toContain('disabled')
+    }
+    // A wrong password still gets the login page, which says nothing about the account.
+    const guess = await authorize(config, { ...person, password: 'wrong password 12' })
+    expect(guess.at.url.pathname).toBe('/login')
+    expect(guess.at.res.status).toBe(401)
+  })
+
+  it("lets a person cancel an app's sign-in; a cancel link works only for its own browser", async () => {
+    const { tenant } = await member(person.email)
+    const { config } = await relyingParty(gw, tenant)
+    const b = httpBrowser()
+    const at = await b.follow((await authorizationRequest(config)).url)
+    const cancel = /href="(\/interaction\/[\w-]+\/abort)"/.exec(await at.res.text())?.[1]
+    expect(cancel).toBeTruthy()
+    // Someone else's browser (no interaction cookie) cannot end it.
+    const stranger = await httpBrowser().request(new URL(cancel!, tenant.publicUrl))
+    expect(stranger.status).toBe(400)
+    const back = await b.follow(new URL(cancel!, tenant.publicUrl))
+    expect(back.url.href.startsWith(REDIRECT)).toBe(true)
+    expect(back.url.searchParams.get('error')).toBe('access_denied')
+  })
+
   it('denies a guest an app whose product it was not granted, and admits it once granted', async () => {
     const { tenant } = await member('owner@example.com')
     const { token } = await invite(tenant, 'guest@example.com', {})
