@@ -182,3 +182,13 @@ export function acceptedLanguages(header: string | undefined): string[] {
     .sort((a, b) => b.q - a.q || a.index - b.index)
     .map((l) => l.tag)
 }
+
+/**
+ * An app's sign-in waits at /interaction/:uid (tokens/tokens.routes.ts) while the person uses
+ * our pages. This is where the login form ends it with access_denied: the person cancelled, or
+ * their access is disabled. Undefined when the form is not part of an app's sign-in.
+ */
+export function abortSignIn(returnTo: string, reason?: 'disabled'): string | undefined {
+  if (!/^\/interaction\/[\w-]+$/.test(returnTo)) return undefined
+  return `${returnTo}/abort${reason ? `?reason=${reason}` : ''}`
+}

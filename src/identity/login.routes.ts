@@ -14,6 +14,7 @@ import {
   tenantKey,
 } from '../http/rate-limit.js'
 import {
+  abortSignIn,
   beginSession,
   continueTo,
   deferReturn,
@@ -39,7 +40,6 @@ import {
   resetPasswordPage,
 } from './login.pages.js'
 import { openPasswordReset, requestPasswordReset, resetPassword } from './password-reset.js'
-import { abortSignIn } from '../tokens/tokens.routes.js'
 import type { PasswordProblem } from './password-policy.js'
 
 const Field = (max: number) => z.string().max(max).default('')

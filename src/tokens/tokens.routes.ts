@@ -19,15 +19,6 @@ const openInteraction = (provider: TenantProvider['provider'], req: Request, res
     throw new AppError('invalid_request', INTERACTION_GONE, { cause: err })
   })
 
-/**
- * Where the login form ends an app's sign-in with access_denied: the person cancelled, or their
- * access is disabled. Undefined when the form is not part of an app's sign-in.
- */
-export function abortSignIn(returnTo: string, reason?: 'disabled'): string | undefined {
-  if (!/^\/interaction\/[\w-]+$/.test(returnTo)) return undefined
-  return `${returnTo}/abort${reason ? `?reason=${reason}` : ''}`
-}
-
 // What oidc-provider answers on a tenant host; everything else stays with our pages.
 const PROVIDER_PATHS =
   /^\/(\.well-known\/openid-configuration|auth(\/[\w-]+)?|token(\/introspection|\/revocation)?|jwks|session\/end(\/confirm|\/success)?)$/
