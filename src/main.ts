@@ -65,7 +65,6 @@ function bringUp(db: Db, config: Config, log: Log, readiness: Readiness, onReady
     try {
       const applied = await migrateToLatest(db)
       if (applied.length > 0) log.info({ applied }, 'migrations applied')
-      readiness.migrated = true
       const demo = config.isProduction
         ? undefined
         : await db
@@ -74,6 +73,8 @@ function bringUp(db: Db, config: Config, log: Log, readiness: Readiness, onReady
       // A first-time user cannot run the CLI beside a server on the embedded database, so the
       // first run hands out the demo tenant's admin API key itself (once, outside production).
       const key = demo && (await createApiKey(db, { tenantId: demo.id, name: 'demo (first run)' }))
+      // Ready once the first run's tenant exists: a probe that sees 200 finds it.
+      readiness.migrated = true
       announce(log, config.port, demo, await listTenants(db, config), key?.key)
       onReady()
     } catch (error) {
