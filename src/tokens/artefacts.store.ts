@@ -10,9 +10,24 @@ type Payload = Record<string, unknown> & {
   consumed?: number
 }
 
-export function artefactAdapter({ db, tenantId }: { db: Db; tenantId: string }) {
+export function artefactAdapter({
+  db,
+  tenantId,
+  replayed,
+}: {
+  db: Db
+  tenantId: string
+  /** The error for a code or refresh token consumed by a concurrent request (invalid_grant). */
+  replayed: () => Error
+}) {
   const rows = (model: string) =>
     db.selectFrom('oidc_artefacts').where('tenant_id', '=', tenantId).where('model', '=', model)
+  const revokeGrant = (grantId: string) =>
+    db
+      .deleteFrom('oidc_artefacts')
+      .where('tenant_id', '=', tenantId)
+      .where('grant_id', '=', grantId)
+      .execute()
 
   const live = async (model: string, column: 'id' | 'uid' | 'user_code', value: string) => {
     const row = await rows(model)
@@ -65,14 +80,23 @@ export function artefactAdapter({ db, tenantId }: { db: Db; tenantId: string }) 
       return live(this.model, 'user_code', userCode)
     }
 
+    // oidc-provider reads `consumed`, then consumes: two requests racing with one code or
+    // refresh token would both pass its check. Only the update that finds the row unconsumed
+    // wins; the others are replays, and a replay revokes the grant (RFC 6749 4.1.2, 10.4).
     async consume(id: string): Promise<void> {
-      await db
+      const won = await db
         .updateTable('oidc_artefacts')
         .set({ consumed_at: new Date() })
         .where('tenant_id', '=', tenantId)
         .where('model', '=', this.model)
         .where('id', '=', id)
-        .execute()
+        .where('consumed_at', 'is', null)
+        .returning('id')
+        .executeTakeFirst()
+      if (won) return
+      const row = await rows(this.model).select('grant_id').where('id', '=', id).executeTakeFirst()
+      if (row?.grant_id) await revokeGrant(row.grant_id)
+      throw replayed()
     }
 
     async destroy(id: string): Promise<void> {
@@ -85,11 +109,7 @@ export function artefactAdapter({ db, tenantId }: { db: Db; tenantId: string }) 
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await db
-        .deleteFrom('oidc_artefacts')
-        .where('tenant_id', '=', tenantId)
-        .where('grant_id', '=', grantId)
-        .execute()
+      await revokeGrant(grantId)
     }
   }
 }

@@ -107,11 +107,14 @@ async function buildProvider(tenant: Tenant, { db, secretKey, trustProxy }: Opti
     }
   }
 
-  const Adapter = artefactAdapter({ db, tenantId: tenant.id })
-
   // Loaded on first use: on Node 20 the module warns when imported, which commands other than
   // `serve` (and a misconfigured start) should not print.
   const { default: OidcProvider, errors, interactionPolicy } = await import('oidc-provider')
+  const Adapter = artefactAdapter({
+    db,
+    tenantId: tenant.id,
+    replayed: () => new errors.InvalidGrant('grant already used'),
+  })
   const policy = interactionPolicy.base()
   // Single sign-on follows the gateway's own session: signing out of the store (or its
   // expiry) ends it for every app, and another person's session never continues this one.

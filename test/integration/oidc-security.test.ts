@@ -167,6 +167,32 @@ describe('authorization requests', () => {
       error: 'invalid_grant',
     })
   })
+
+  it('lets a code be used once even when two exchanges race, and a refresh token too', async () => {
+    const { tenant } = await member(person.email)
+    const { config } = await relyingParty(gw, tenant)
+    const b = httpBrowser()
+    await authorize(config, person, { browser: b })
+    for (let round = 0; round < 5; round++) {
+      const { url, verifier, state } = await authorizationRequest(config, {
+        scope: 'openid offline_access',
+        prompt: 'consent',
+      })
+      const { url: back } = await b.follow(url)
+      const exchange = { pkceCodeVerifier: verifier, expectedState: state }
+      const raced = await Promise.allSettled(
+        [0, 1, 2, 3].map(() => client.authorizationCodeGrant(config, back, exchange)),
+      )
+      expect(raced.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+      for (const lost of raced.filter((r) => r.status === 'rejected'))
+        expect(lost.reason).toMatchObject({ error: 'invalid_grant' })
+      const won = raced.find((r) => r.status === 'fulfilled')!.value
+      const refreshed = await Promise.allSettled(
+        [0, 1, 2, 3].map(() => client.refreshTokenGrant(config, won.refresh_token!)),
+      )
+      expect(refreshed.filter((r) => r.status === 'fulfilled').length).toBeLessThanOrEqual(1)
+    }
+  })
 })
 
 describe('refresh tokens and memberships', () => {
