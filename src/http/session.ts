@@ -128,7 +128,9 @@ export function safeReturnTo(value: unknown): string {
   if (/[\\\u0000-\u001f\u007f]/.test(value) || value.startsWith('//')) return '/'
   const base = 'http://gateway.invalid'
   const url = new URL(value, base)
-  return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : '/'
+  // Checked again once dot segments are resolved: "/.//evil.example" becomes "//evil.example".
+  const path = `${url.pathname}${url.search}${url.hash}`
+  return url.origin === base && !path.startsWith('//') ? path : '/'
 }
 
 /**

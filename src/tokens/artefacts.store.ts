@@ -22,11 +22,18 @@ export function artefactAdapter({
 }) {
   const rows = (model: string) =>
     db.selectFrom('oidc_artefacts').where('tenant_id', '=', tenantId).where('model', '=', model)
+  // A grant's artefacts and the grant itself: what the winner of a race saves afterwards then
+  // fails the provider's grant check (refresh) and ours (access tokens).
   const revokeGrant = (grantId: string) =>
     db
       .deleteFrom('oidc_artefacts')
       .where('tenant_id', '=', tenantId)
-      .where('grant_id', '=', grantId)
+      .where((w) =>
+        w.or([
+          w('grant_id', '=', grantId),
+          w.and([w('model', '=', 'Grant'), w('id', '=', grantId)]),
+        ]),
+      )
       .execute()
 
   const live = async (model: string, column: 'id' | 'uid' | 'user_code', value: string) => {
@@ -70,6 +77,32 @@ export function artefactAdapter({
         return row && clientMetadata(row)
       }
       return live(this.model, 'id', id)
+    }
+
+    /** A token's record, if it is live and the grant it came from (if any) still exists. */
+    async findGranted(id: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('oidc_artefacts as t')
+        .select('t.id')
+        .where('t.tenant_id', '=', tenantId)
+        .where('t.model', '=', this.model)
+        .where('t.id', '=', id)
+        .where((w) => w.or([w('t.expires_at', 'is', null), w('t.expires_at', '>', new Date())]))
+        .where((w) =>
+          w.or([
+            w('t.grant_id', 'is', null),
+            w.exists(
+              w
+                .selectFrom('oidc_artefacts as g')
+                .select('g.id')
+                .where('g.tenant_id', '=', tenantId)
+                .where('g.model', '=', 'Grant')
+                .whereRef('g.id', '=', 't.grant_id'),
+            ),
+          ]),
+        )
+        .executeTakeFirst()
+      return row !== undefined
     }
 
     findByUid(uid: string) {

@@ -1,4 +1,5 @@
 import { hkdfSync } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createLocalJWKSet, type JWTPayload, jwtVerify } from 'jose'
 import type { Configuration, default as Provider } from 'oidc-provider'
 import type { Db } from '../db/database.js'
@@ -60,7 +61,13 @@ export type LiveAccessToken = JWTPayload & {
 // The Node response oidc-provider sees is Express's: loadSession put the gateway session on it.
 type GatewayResponse = { locals?: { session?: { pending: string | null; user_id: string } } }
 
-type Options = { db: Db; secretKey: string; trustProxy: boolean }
+type Options = {
+  db: Db
+  secretKey: string
+  trustProxy: boolean
+  /** Ends the gateway session of the browser (the request and response are Express's). */
+  endGatewaySession: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+}
 
 /**
  * One oidc-provider per tenant, created on first use and cached until the tenant changes (its
@@ -82,7 +89,10 @@ export function providerRegistry(options: Options) {
   }
 }
 
-async function buildProvider(tenant: Tenant, { db, secretKey, trustProxy }: Options) {
+async function buildProvider(
+  tenant: Tenant,
+  { db, secretKey, trustProxy, endGatewaySession }: Options,
+) {
   const keys = await publishedKeys(db, tenant, secretKey)
   const active = keys[0]!
   const audience = apiAudience(tenant)
@@ -221,13 +231,19 @@ async function buildProvider(tenant: Tenant, { db, secretKey, trustProxy }: Opti
     },
     features: {
       devInteractions: { enabled: false },
+      // Not offered: nothing that accepts our tokens checks a DPoP proof (a bound token would
+      // pass as a plain bearer token), and pushed requests are not routed.
+      dPoP: { enabled: false },
+      pushedAuthorizationRequests: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
-        async allowedPolicy(ctx, client, token) {
-          // A public app may only introspect its own tokens (the provider's default rule).
-          if (client.clientAuthMethod === 'none' && token.clientId !== ctx.oidc.client?.clientId)
-            return false
+        async allowedPolicy(_ctx, client, token) {
+          // An app may introspect its own tokens; a confidential app (an API's back end) also
+          // the access tokens of the tenant's other apps, never their refresh tokens.
+          const own = token.clientId === client.clientId
+          const accessToken = token.kind === 'AccessToken' || token.kind === 'ClientCredentials'
+          if (!own && (client.clientAuthMethod === 'none' || !accessToken)) return false
           if (!('accountId' in token) || !token.accountId) return true
           return (await accountClaims(db, tenant, token.accountId)) !== undefined
         },
@@ -303,6 +319,17 @@ async function buildProvider(tenant: Tenant, { db, secretKey, trustProxy }: Opti
 
   const provider = new OidcProvider(issuer, configuration)
   provider.proxy = trustProxy
+  // Signing out at the provider signs out of the gateway too: once the provider has accepted
+  // the confirmation (its CSRF value), and only for the person it signed out. When someone else
+  // has just signed in (the provider ends the previous person's session), theirs stays.
+  provider.use(async (ctx, next) => {
+    await next()
+    if (ctx.oidc?.route !== 'end_session_confirm' || ctx.status >= 400) return
+    if (!ctx.oidc.params?.['logout']) return
+    const gateway = (ctx.res as unknown as GatewayResponse).locals?.session
+    if (gateway && gateway.user_id === ctx.oidc.session?.accountId)
+      await endGatewaySession(ctx.req, ctx.res)
+  })
   // Secrets are stored as their SHA-256 (apps.ts); compare digests in constant time.
   provider.Client.prototype.compareClientSecret = function (
     this: { clientSecret?: string },
@@ -319,8 +346,9 @@ async function buildProvider(tenant: Tenant, { db, secretKey, trustProxy }: Opti
     if (!payload?.jti || payload.aud !== audience) return undefined
     const live = payload as LiveAccessToken
     const person = live.sub !== undefined && live.sub !== live.client_id
-    if (!(await new Adapter(person ? 'AccessToken' : 'ClientCredentials').find(live.jti!)))
-      return undefined // revoked
+    // Revoked: the record is gone, or the grant it came from was (a replayed code or refresh).
+    if (!(await new Adapter(person ? 'AccessToken' : 'ClientCredentials').findGranted(live.jti!)))
+      return undefined
     if (!person) return { token: live }
     const found = await accountClaims(db, tenant, live.sub!)
     return found && { token: live, account: found.claims }

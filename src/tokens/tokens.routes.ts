@@ -37,6 +37,7 @@ export function tokenRoutes({ config, db }: Deps): Router {
     db,
     secretKey: config.secretKey,
     trustProxy: Boolean(config.trustProxy),
+    endGatewaySession: (req, res) => finishSession(req as Request, res as Response, db),
   })
   const providerOf = (res: Response) => registry.forTenant(res.locals.tenant)
   const router = Router()
@@ -144,16 +145,6 @@ export function tokenRoutes({ config, db }: Deps): Router {
       })
       .sendStatus(200)
   })
-
-  // Signing out at the provider signs out of the gateway too (its session carries the SSO).
-  router.post(
-    '/session/end/confirm',
-    express.urlencoded({ extended: false, limit: '16kb' }),
-    async (req, res, next) => {
-      if ((req.body as { logout?: string }).logout) await finishSession(req, res, db)
-      next()
-    },
-  )
 
   // The provider refuses JWTs at introspection and revocation: a JWT whose signature holds is
   // replaced by the id of the record kept for it; any other JWT by an id that matches nothing.
