@@ -36,11 +36,13 @@ export function artefactAdapter({
       )
       .execute()
 
+  const liveRows = (model: string) =>
+    rows(model).where((w) => w.or([w('expires_at', 'is', null), w('expires_at', '>', new Date())]))
+
   const live = async (model: string, column: 'id' | 'uid' | 'user_code', value: string) => {
-    const row = await rows(model)
+    const row = await liveRows(model)
       .select(['payload', 'consumed_at'])
       .where(column, '=', value)
-      .where((w) => w.or([w('expires_at', 'is', null), w('expires_at', '>', new Date())]))
       .executeTakeFirst()
     if (!row) return undefined
     const payload = row.payload as Payload
@@ -81,23 +83,19 @@ export function artefactAdapter({
 
     /** A token's record, if it is live and the grant it came from (if any) still exists. */
     async findGranted(id: string): Promise<boolean> {
-      const row = await db
-        .selectFrom('oidc_artefacts as t')
-        .select('t.id')
-        .where('t.tenant_id', '=', tenantId)
-        .where('t.model', '=', this.model)
-        .where('t.id', '=', id)
-        .where((w) => w.or([w('t.expires_at', 'is', null), w('t.expires_at', '>', new Date())]))
+      const row = await liveRows(this.model)
+        .select('id')
+        .where('id', '=', id)
         .where((w) =>
           w.or([
-            w('t.grant_id', 'is', null),
+            w('grant_id', 'is', null),
             w.exists(
               w
                 .selectFrom('oidc_artefacts as g')
                 .select('g.id')
                 .where('g.tenant_id', '=', tenantId)
                 .where('g.model', '=', 'Grant')
-                .whereRef('g.id', '=', 't.grant_id'),
+                .whereRef('g.id', '=', 'oidc_artefacts.grant_id'),
             ),
           ]),
         )
