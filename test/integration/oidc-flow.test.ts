@@ -6,6 +6,7 @@ import {
   authorizationRequest,
   authorize,
   endSession,
+  exchangeCode,
   httpBrowser,
   REDIRECT,
   relyingParty,
@@ -85,16 +86,6 @@ describe('detours on the way to an app', () => {
     return { ...s, config, browser, request }
   }
 
-  const codeGrant = (
-    config: client.Configuration,
-    at: { url: URL },
-    request: { verifier: string; state: string },
-  ) =>
-    client.authorizationCodeGrant(config, at.url, {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-    })
-
   it('brings an invited person back to the app after activating and accepting the Terms', async () => {
     const { tenant, config, browser, request } = await signInStarted({ termsRequired: true })
     // The person has no password yet: they open the invitation in the same browser.
@@ -110,7 +101,7 @@ describe('detours on the way to an app', () => {
     const back = await browser.submit(activated.url, { version: version!, accept: 'yes' })
 
     expect(back.url.href.startsWith(REDIRECT)).toBe(true)
-    const tokens = await codeGrant(config, back, request)
+    const tokens = await exchangeCode(config, back.url, request)
     expect(tokens.claims()?.email).toBe('new@example.com')
   })
 
@@ -132,7 +123,7 @@ describe('detours on the way to an app', () => {
     const back = await browser.signIn(done, 'ada@example.com', PASSWORD)
 
     expect(back.url.href.startsWith(REDIRECT)).toBe(true)
-    expect((await codeGrant(config, back, request)).claims()?.email).toBe('ada@example.com')
+    expect((await exchangeCode(config, back.url, request)).claims()?.email).toBe('ada@example.com')
     // Remembered once: the next plain sign-in goes home.
     await browser.submit(new URL('/', tenant.publicUrl), {}, '/logout')
     const home = await browser.signIn(

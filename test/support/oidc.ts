@@ -147,6 +147,17 @@ export async function authorizationRequest(
   return { url, verifier, state }
 }
 
+/** The code the app's redirect URI received, exchanged with the request's PKCE verifier. */
+export const exchangeCode = (
+  config: client.Configuration,
+  redirected: URL,
+  request: { verifier: string; state: string },
+) =>
+  client.authorizationCodeGrant(config, redirected, {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+  })
+
 /** Authorization code + PKCE through the login page; the tokens and the browser that got them. */
 export async function authorize(
   config: client.Configuration,
@@ -167,10 +178,7 @@ export async function authorize(
   if (at.url.pathname === '/login') at = await browser.signIn(at, person.email, person.password)
   const tokens =
     at.url.href.startsWith(REDIRECT) && !at.url.searchParams.has('error')
-      ? await client.authorizationCodeGrant(config, at.url, {
-          pkceCodeVerifier: verifier,
-          expectedState: state,
-        })
+      ? await exchangeCode(config, at.url, { verifier, state })
       : undefined
   return { tokens, at, browser, verifier, state }
 }

@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import * as client from 'openid-client'
-import { createApp } from '../../src/tokens/apps.js'
 import type { Tenant } from '../../src/tenants/tenants.js'
 import { verifyAccessToken } from '../../src/verifier/index.js'
 import type { Gateway } from './harness.js'
-import { tenantFetch } from './oidc.js'
+import { authorizationRequest, exchangeCode, relyingParty, tenantFetch } from './oidc.js'
 
 type Visit = {
   pending?: { verifier: string; state: string }
@@ -41,26 +40,20 @@ export async function startStoreApp(gw: Gateway, tenant: Tenant, name: string, h
     const url = new URL(req.url ?? '/', base)
     const visit = visitOf(req, res)
     if (url.pathname === '/login') {
-      const verifier = client.randomPKCECodeVerifier()
-      const state = client.randomState()
+      const {
+        url: to,
+        verifier,
+        state,
+      } = await authorizationRequest(config, {
+        redirect_uri: `${base}/callback`,
+        scope: 'openid email profile',
+      })
       visit.pending = { verifier, state }
-      return redirect(
-        res,
-        client.buildAuthorizationUrl(config, {
-          redirect_uri: `${base}/callback`,
-          scope: 'openid email profile',
-          code_challenge: await client.calculatePKCECodeChallenge(verifier),
-          code_challenge_method: 'S256',
-          state,
-        }),
-      )
+      return redirect(res, to)
     }
     if (url.pathname === '/callback') {
       if (!visit.pending) return res.writeHead(400).end('no sign-in in progress')
-      const tokens = await client.authorizationCodeGrant(config, url, {
-        pkceCodeVerifier: visit.pending.verifier,
-        expectedState: visit.pending.state,
-      })
+      const tokens = await exchangeCode(config, url, visit.pending)
       delete visit.pending
       const claims = await verifyAccessToken(tokens.access_token, {
         issuer: tenant.publicUrl,
@@ -104,19 +97,12 @@ export async function startStoreApp(gw: Gateway, tenant: Tenant, name: string, h
   await once(server, 'listening')
   const { port } = server.address() as { port: number }
   base = `http://${host}:${port}`
-  const app = await createApp(gw.db, tenant.id, {
+  ;({ config } = await relyingParty(gw, tenant, {
     name,
     type: 'web',
     redirectUris: [`${base}/callback`],
     postLogoutRedirectUris: [`${base}/`],
-  })
-  config = await client.discovery(
-    new URL(tenant.publicUrl),
-    app.clientId,
-    { client_secret: app.clientSecret! },
-    undefined,
-    { execute: [client.allowInsecureRequests], [client.customFetch]: tenantFetch },
-  )
+  }))
   return {
     url: `${base}/`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
