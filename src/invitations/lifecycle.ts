@@ -54,15 +54,13 @@ export async function resendInvitation(tx: Tx, tenant: Tenant, id: string, ctx: 
       },
     )
   }
-  await mailInvitation(
-    tx,
-    tenant,
-    invitation,
-    resent,
-    open(ctx.secretKey, 'invitation', invitation.token_sealed),
-    ctx.secretKey,
-    'invitation',
-  )
+  await mailInvitation(tx, tenant, {
+    person: invitation,
+    invitation: resent,
+    token: open(ctx.secretKey, 'invitation', invitation.token_sealed),
+    template: 'invitation',
+    secretKey: ctx.secretKey,
+  })
   return resent
 }
 
@@ -86,7 +84,13 @@ export async function reinvite(tx: Tx, tenant: Tenant, id: string, ctx: MailCont
     now,
   )
   if (!renewed) throw new AppError('conflict', 'This invitation was already accepted.')
-  await mailInvitation(tx, tenant, invitation, renewed, token, ctx.secretKey, 'invitation')
+  await mailInvitation(tx, tenant, {
+    person: invitation,
+    invitation: renewed,
+    token,
+    template: 'invitation',
+    secretKey: ctx.secretKey,
+  })
   return renewed
 }
 
