@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express'
 import { pickLocale } from '../lib/i18n.js'
-import type { Locale } from '../tenants/settings.js'
+import type { Locale } from '../lib/locales.js'
 
 /**
  * The page's language: the invitation's (given first), the user's, `?lang=`, Accept-Language,

@@ -1,7 +1,7 @@
 import { page } from '../http/layout.js'
 import { type Html, html } from '../lib/html.js'
 import { t } from '../lib/i18n.js'
-import type { Locale } from '../tenants/settings.js'
+import type { Locale } from '../lib/locales.js'
 
 export type PageContext = { tenantName: string; locale: Locale }
 

@@ -1,8 +1,6 @@
-import type { Insertable } from 'kysely'
 import type { Tx } from '../db/database.js'
-import type { UsersTable } from '../db/schema.js'
 import * as queries from './users.queries.js'
-import type { Membership, User } from './users.queries.js'
+import type { Membership, NewUser, User } from './users.queries.js'
 
 // Users and memberships as other features (invitations, later SSO provisioning) change them:
 // the one door into identity's tables from outside the feature.
@@ -30,7 +28,7 @@ export async function inviteMember(
   tx: Tx,
   input: {
     tenantId: string
-    person: Insertable<UsersTable>
+    person: NewUser
     grant: MembershipGrant
   },
   now = new Date(),

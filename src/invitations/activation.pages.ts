@@ -4,7 +4,8 @@ import { passwordForm, readOnlyEmail } from '../identity/login.pages.js'
 import type { PasswordProblem } from '../identity/password-policy.js'
 import { type Html, html } from '../lib/html.js'
 import { t } from '../lib/i18n.js'
-import type { Locale, PasswordPolicy } from '../tenants/settings.js'
+import type { Locale } from '../lib/locales.js'
+import type { PasswordPolicy } from '../tenants/settings.js'
 
 type InvitePage = PageContext & {
   csrf: string
