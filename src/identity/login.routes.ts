@@ -3,6 +3,7 @@ import * as z from 'zod'
 import type { Deps } from '../app.js'
 import { AppError, type ErrorCode } from '../errors.js'
 import { verifyCsrf } from '../http/csrf.js'
+import type { PageContext } from '../http/layout.js'
 import { PENDING_PAGES } from '../http/pending-step.js'
 import { type FormContext, formContext, noStore, sendPage } from '../http/pages.js'
 import { clientAddress, rateLimit, tenantKey } from '../http/rate-limit.js'
@@ -11,7 +12,7 @@ import { beginSession, finishSession, requireSession, sessionOf } from '../http/
 import { t } from '../lib/i18n.js'
 import { parse } from '../lib/validate.js'
 import { consumeOrThrow, createLimiter } from '../security/limits.js'
-import { messagePage, type PageContext } from './home.pages.js'
+import { messagePage } from './home.pages.js'
 import { changePassword } from './login.js'
 import {
   forgotPasswordPage,

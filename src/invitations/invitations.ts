@@ -7,10 +7,10 @@ import { durationMs } from '../lib/duration.js'
 import { seal } from '../lib/seal.js'
 import { hashToken, newToken } from '../lib/tokens.js'
 import { parse } from '../lib/validate.js'
-import { enqueueMail } from '../mail/outbox.js'
 import { Locale } from '../lib/locales.js'
 import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
 import { EMAIL_PROBLEMS, normalizeEmail, parseEmailList } from '../identity/addresses.js'
+import { mailInvitation } from './invitation-mail.js'
 import * as queries from './invitations.queries.js'
 
 export const MAX_INVITEES = 1_000
@@ -204,51 +204,4 @@ export async function inviteOne(
     invitationId: invitation.id,
     expiresAt: invitation.expires_at.toISOString(),
   }
-}
-
-export function invitationLink(tenant: Pick<Tenant, 'publicUrl'>, token: string): string {
-  return `${tenant.publicUrl}/invite/${token}`
-}
-
-/**
- * Queues the mail that carries an invitation link (first mail, resend, reminder). Written in the
- * caller's transaction: the invitation and its mail commit together or not at all.
- */
-export async function mailInvitation(
-  tx: Tx,
-  tenant: Tenant,
-  input: {
-    person: {
-      email: string
-      first_name: string | null
-      last_name: string | null
-    }
-    invitation: Pick<queries.Invitation, 'expires_at' | 'locale'>
-    /** The link's token, in the clear: only the mail (sealed in the outbox) carries it. */
-    token: string
-    template: 'invitation' | 'reminder'
-    secretKey: string
-  },
-) {
-  const { person, invitation } = input
-  await enqueueMail(
-    tx,
-    {
-      tenantId: tenant.id,
-      template: input.template,
-      locale: invitation.locale,
-      to: {
-        address: person.email,
-        name: [person.first_name, person.last_name].filter(Boolean).join(' ') || null,
-      },
-      data: {
-        firstName: person.first_name ?? '',
-        email: person.email,
-        expiresAt: invitation.expires_at.toISOString(),
-        storeKind: tenant.settings.store.kind,
-      },
-      secret: { link: invitationLink(tenant, input.token) },
-    },
-    input.secretKey,
-  )
 }

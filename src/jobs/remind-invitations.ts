@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.js'
-import { mailInvitation } from '../invitations/invitations.js'
+import { mailInvitation } from '../invitations/invitation-mail.js'
 import { lockRemindable, markReminded } from '../invitations/invitations.queries.js'
 import { durationMs } from '../lib/duration.js'
 import { open } from '../lib/seal.js'
