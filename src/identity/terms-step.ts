@@ -19,9 +19,9 @@ export type TermsStep =
 
 type Reader = { session: Session; secretKey: string; openedMark: string | undefined }
 
-/** "This member opened version N of this store's document", MACed so that a hand-made mark,
- * or one from another member or store, does not count. */
-export function termsOpenedMark(
+// "This member opened version N of this store's document", MACed so that a hand-made mark,
+// or one from another member or store, does not count.
+function termsOpenedMark(
   secretKey: string,
   input: { tenantId: string; membershipId: string; version: number },
 ): string {
