@@ -1,4 +1,4 @@
-import type { TenantSummary } from '../tenants/tenants.js'
+import { tenantJson, tenantSummaryJson } from '../tenants/tenant-json.js'
 import { createTenant, getTenant, listDirectories, listTenants } from '../tenants/tenants.js'
 import { type CommandContext, parseCommand, UsageError } from './main.js'
 
@@ -39,7 +39,7 @@ async function list(args: string[], { config, db, io }: CommandContext): Promise
   const { values, positionals } = parseCommand(args, { json: { type: 'boolean' } })
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
   const tenants = await listTenants(db, config)
-  if (values.json) io.out(JSON.stringify(tenants.map(summaryJson), null, 2))
+  if (values.json) io.out(JSON.stringify(tenants.map(tenantSummaryJson), null, 2))
   else if (tenants.length === 0)
     io.out('no tenants yet: gateway tenant create --slug SLUG --name NAME')
   else
@@ -55,9 +55,8 @@ async function show(args: string[], { config, db, io }: CommandContext): Promise
   if (positionals.length !== 1) throw new UsageError('tenant show needs exactly one SLUG')
   const tenant = await getTenant(db, positionals[0] as string, config)
   const directories = await listDirectories(db, tenant.id)
-  const shown = { ...summaryJson(tenant), directories, settings: tenant.settings }
   if (values.json) {
-    io.out(JSON.stringify(shown, null, 2))
+    io.out(JSON.stringify(tenantJson(tenant, directories), null, 2))
     return 0
   }
   io.out(`${tenant.name} (${tenant.slug})`)
@@ -70,14 +69,3 @@ async function show(args: string[], { config, db, io }: CommandContext): Promise
   io.out(`  settings     ${JSON.stringify(tenant.settings)}`)
   return 0
 }
-
-const summaryJson = (t: TenantSummary) => ({
-  id: t.id,
-  slug: t.slug,
-  name: t.name,
-  hosts: t.hosts,
-  primaryHost: t.primaryHost,
-  publicUrl: t.publicUrl,
-  createdAt: t.createdAt.toISOString(),
-  ...(t.settingsProblem ? { settingsProblem: t.settingsProblem } : {}),
-})

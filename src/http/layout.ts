@@ -1,4 +1,5 @@
 import { type Html, html } from '../lib/html.js'
+import type { Locale } from '../lib/locales.js'
 
 /** The page shell: no inline script or style, so the CSP can forbid both. */
 export function page(input: {
@@ -25,6 +26,30 @@ ${input.body}
 `
 }
 
+/** What every page of a store's host knows: the store's name and the page's language. */
+export type PageContext = { tenantName: string; locale: Locale }
+
+/**
+ * The one shell of the `*.pages.ts` pages: the frame, the store's name, the page's language,
+ * and one heading (the title unless said otherwise) before the body.
+ */
+export function storePage(
+  c: { tenantName?: string | undefined; locale?: Locale },
+  input: { title: string; heading?: string; body: Html },
+): Html {
+  return page({
+    title: input.title,
+    tenantName: c.tenantName,
+    ...(c.locale ? { lang: c.locale } : {}),
+    body: html`<h1>${input.heading ?? input.title}</h1>
+      ${input.body}`,
+  })
+}
+
+/** The hidden field every form posts its CSRF value in (http/csrf.ts checks it). */
+export const csrfField = (csrf: string): Html =>
+  html`<input type="hidden" name="_csrf" value="${csrf}" />`
+
 const TITLES: Record<number, string> = {
   400: 'This request could not be handled',
   401: 'Please sign in',
@@ -39,5 +64,5 @@ const TITLES: Record<number, string> = {
 
 export function errorPage(status: number, message: string, tenantName?: string): Html {
   const title = TITLES[status] ?? 'Something went wrong'
-  return page({ title, tenantName, body: html`<h1>${title}</h1><p class="message">${message}</p>` })
+  return storePage({ tenantName }, { title, body: html`<p class="message">${message}</p>` })
 }

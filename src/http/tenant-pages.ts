@@ -9,7 +9,10 @@ import { type MessageKey, t } from '../lib/i18n.js'
 import { tokenRoutes } from '../tokens/tokens.routes.js'
 import { csrfToken } from './csrf.js'
 import { statusOf, wantsJson } from './errors.js'
-import { loadSession, noStore, pageLocale, pendingStepGuard, sendPage } from './session.js'
+import { pageLocale } from './page-locale.js'
+import { noStore, sendPage } from './pages.js'
+import { pendingStepGuard } from './pending-step.js'
+import { loadSession } from './session-cookie.js'
 
 // Only the forms of these pages are parsed here: routers mounted later (oidc-provider) read
 // their own request bodies.

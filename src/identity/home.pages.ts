@@ -1,25 +1,21 @@
-import { page } from '../http/layout.js'
+import { csrfField, type PageContext, storePage } from '../http/layout.js'
 import { type Html, html } from '../lib/html.js'
 import { t } from '../lib/i18n.js'
-import type { Locale } from '../tenants/settings.js'
-
-export type PageContext = { tenantName: string; locale: Locale }
+import type { Locale } from '../lib/locales.js'
 
 export function homePage(c: PageContext & { email?: string | undefined; csrf?: string }): Html {
   const body =
     c.email && c.csrf
-      ? html`<h1>${c.tenantName}</h1>
-          <p class="message">${t(c.locale, 'signedInAs', { email: c.email })}</p>
+      ? html`<p class="message">${t(c.locale, 'signedInAs', { email: c.email })}</p>
           ${logoutForm(c.locale, c.csrf)}`
-      : html`<h1>${c.tenantName}</h1>
-          <p class="message">${t(c.locale, 'homeSignedOut')}</p>
+      : html`<p class="message">${t(c.locale, 'homeSignedOut')}</p>
           <p><a href="/login">${t(c.locale, 'signIn')}</a></p>`
-  return page({ title: c.tenantName, tenantName: c.tenantName, lang: c.locale, body })
+  return storePage(c, { title: c.tenantName, body })
 }
 
 export const logoutForm = (locale: Locale, csrf: string): Html =>
   html`<form method="post" action="/logout">
-    <input type="hidden" name="_csrf" value="${csrf}" />
+    ${csrfField(csrf)}
     <button type="submit">${t(locale, 'signOut')}</button>
   </form>`
 
@@ -27,12 +23,9 @@ export const logoutForm = (locale: Locale, csrf: string): Html =>
 export function messagePage(
   c: PageContext & { title: string; message: string; link?: { href: string; label: string } },
 ): Html {
-  return page({
+  return storePage(c, {
     title: c.title,
-    tenantName: c.tenantName,
-    lang: c.locale,
-    body: html`<h1>${c.title}</h1>
-      ${c.message ? html`<p class="message">${c.message}</p>` : ''}
+    body: html`${c.message ? html`<p class="message">${c.message}</p>` : ''}
       ${c.link ? html`<p><a href="${c.link.href}">${c.link.label}</a></p>` : ''}`,
   })
 }

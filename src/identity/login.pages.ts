@@ -1,14 +1,12 @@
-import { page } from '../http/layout.js'
+import { csrfField, type PageContext, storePage } from '../http/layout.js'
 import { type Html, html } from '../lib/html.js'
 import { t } from '../lib/i18n.js'
-import type { Locale, PasswordPolicy } from '../tenants/settings.js'
-import type { PageContext } from './home.pages.js'
+import type { Locale } from '../lib/locales.js'
+import type { PasswordPolicy } from '../tenants/settings.js'
 import { matchLabel, problemMessage, ruleLabel } from './password-messages.js'
 import { type PasswordProblem, policyRules } from './password-policy.js'
 
 type FormContext = PageContext & { csrf: string }
-
-const csrfField = (csrf: string) => html`<input type="hidden" name="_csrf" value="${csrf}" />`
 
 const alert = (id: string, text: string | undefined) =>
   text ? html`<p class="error" role="alert" id="${id}">${text}</p>` : ''
@@ -24,12 +22,9 @@ export function loginPage(
   },
 ): Html {
   const invalid = c.error ? html` aria-invalid="true" aria-describedby="login-error"` : ''
-  return page({
+  return storePage(c, {
     title: t(c.locale, 'signIn'),
-    tenantName: c.tenantName,
-    lang: c.locale,
-    body: html`<h1>${t(c.locale, 'signIn')}</h1>
-      ${c.notice ? html`<p class="notice" role="status">${c.notice}</p>` : ''}
+    body: html`${c.notice ? html`<p class="notice" role="status">${c.notice}</p>` : ''}
       ${alert('login-error', c.error)}
       <form method="post" action="/login">
         ${csrfField(c.csrf)}
@@ -126,12 +121,9 @@ export function passwordChangePage(
     wrongCurrent?: boolean
   },
 ): Html {
-  return page({
+  return storePage(c, {
     title: t(c.locale, 'changeTitle'),
-    tenantName: c.tenantName,
-    lang: c.locale,
-    body: html`<h1>${t(c.locale, 'changeTitle')}</h1>
-      ${c.required ? html`<p class="message">${t(c.locale, 'changeRequired')}</p>` : ''}
+    body: html`${c.required ? html`<p class="message">${t(c.locale, 'changeRequired')}</p>` : ''}
       ${passwordForm({ ...c, askCurrent: !c.required, action: '/password/change', submit: t(c.locale, 'changeTitle') })}`,
   })
 }
@@ -147,12 +139,9 @@ export function forgotPasswordPage(c: FormContext & { sent: boolean }): Html {
             maxlength="254" />
           <button type="submit">${t(c.locale, 'submit')}</button>
         </form>`
-  return page({
+  return storePage(c, {
     title: t(c.locale, 'forgotTitle'),
-    tenantName: c.tenantName,
-    lang: c.locale,
-    body: html`<h1>${t(c.locale, 'forgotTitle')}</h1>
-      ${body}
+    body: html`${body}
       <p><a href="/login">${t(c.locale, 'signIn')}</a></p>`,
   })
 }
@@ -166,15 +155,12 @@ export function resetPasswordPage(
     mismatch?: boolean
   },
 ): Html {
-  return page({
+  return storePage(c, {
     title: t(c.locale, 'changeTitle'),
-    tenantName: c.tenantName,
-    lang: c.locale,
-    body: html`<h1>${t(c.locale, 'changeTitle')}</h1>
-      ${passwordForm({
-        ...c,
-        action: `/reset-password/${encodeURIComponent(c.token)}`,
-        submit: t(c.locale, 'changeTitle'),
-      })}`,
+    body: html`${passwordForm({
+      ...c,
+      action: `/reset-password/${encodeURIComponent(c.token)}`,
+      submit: t(c.locale, 'changeTitle'),
+    })}`,
   })
 }

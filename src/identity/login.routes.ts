@@ -3,36 +3,17 @@ import * as z from 'zod'
 import type { Deps } from '../app.js'
 import { AppError, type ErrorCode } from '../errors.js'
 import { verifyCsrf } from '../http/csrf.js'
-import {
-  clientAddress,
-  consumeOrThrow,
-  countFailure,
-  createLimiter,
-  rateLimit,
-  refuseWhenExhausted,
-  reward,
-  tenantKey,
-} from '../http/rate-limit.js'
-import {
-  abortSignIn,
-  beginSession,
-  continueTo,
-  deferReturn,
-  finishSession,
-  formContext,
-  noStore,
-  PENDING_PAGES,
-  requireSession,
-  safeReturnTo,
-  sendPage,
-  sessionOf,
-} from '../http/session.js'
-import { normalizeEmail } from './addresses.js'
+import type { PageContext } from '../http/layout.js'
+import { PENDING_PAGES } from '../http/pending-step.js'
+import { type FormContext, formContext, noStore, sendPage } from '../http/pages.js'
+import { clientAddress, rateLimit, tenantKey } from '../http/rate-limit.js'
+import { abortSignIn, continueTo, deferReturn, safeReturnTo } from '../http/return-to.js'
+import { beginSession, finishSession, requireSession, sessionOf } from '../http/session-cookie.js'
 import { t } from '../lib/i18n.js'
 import { parse } from '../lib/validate.js'
-import { databaseDirectoryOf } from '../tenants/tenants.js'
-import { messagePage, type PageContext } from './home.pages.js'
-import { changePassword, logIn } from './login.js'
+import { consumeOrThrow, createLimiter } from '../security/limits.js'
+import { messagePage } from './home.pages.js'
+import { changePassword } from './login.js'
 import {
   forgotPasswordPage,
   loginPage,
@@ -41,6 +22,7 @@ import {
 } from './login.pages.js'
 import { openPasswordReset, requestPasswordReset, resetPassword } from './password-reset.js'
 import type { PasswordProblem } from './password-policy.js'
+import { signIn, signInLimits } from './sign-in.js'
 
 const Field = (max: number) => z.string().max(max).default('')
 const LoginBody = z.object({ email: Field(1000), password: Field(1024), return_to: Field(2000) })
@@ -50,14 +32,12 @@ const NewPasswordBody = z.object({
   password_confirm: z.string().max(1024).optional(),
 })
 const EmailBody = z.object({ email: Field(1000) })
-type Context = ReturnType<typeof formContext>
 type Problems = { problems?: PasswordProblem[]; mismatch?: boolean }
 
-export const isCode = (err: unknown, code: ErrorCode) =>
-  err instanceof AppError && err.code === code
+const isCode = (err: unknown, code: ErrorCode) => err instanceof AppError && err.code === code
 
 /** Every reason a password was refused, when that is what `err` says. */
-export const passwordProblems = (err: unknown): PasswordProblem[] | undefined =>
+const passwordProblems = (err: unknown): PasswordProblem[] | undefined =>
   isCode(err, 'password_rejected')
     ? (err as AppError & { details: { problems: PasswordProblem[] } }).details.problems
     : undefined
@@ -68,13 +48,7 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
   const csrf = verifyCsrf(secretKey)
   const limiter = (name: string, points: number, durationSeconds: number) =>
     createLimiter(db, { name, points, durationSeconds })
-  // Failures only, per IP and per account: an office behind one address can still sign in.
-  const loginPerIp = limiter('login-ip', 30, 600)
-  // Keyed by directory and address, existing or not: the limit itself reveals no account.
-  const loginPerAccount = limiter('login-account', 10, 900)
-  // The backoff's second step: past 50 failures in a day an account waits out the day. (After
-  // 100 consecutive failures credentials.ts locks it for 24 h or until a reset, as NIST allows.)
-  const loginPerAccountDaily = limiter('login-account-day', 50, 86_400)
+  const loginLimits = signInLimits(db)
   const forgotPerIp = rateLimit(limiter('forgot-ip', 10, 900))
   const forgotPerAddress = limiter('forgot-address', 5, 3600)
   const resetPerIp = rateLimit(limiter('reset-ip', 20, 600))
@@ -90,43 +64,27 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
   })
 
   router.post('/login', csrf, async (req, res) => {
-    const tenant = res.locals.tenant
     const body = parse(LoginBody, req.body)
     const returnTo = safeReturnTo(body.return_to)
-    const directoryId = tenant.databaseDirectoryId ?? (await databaseDirectoryOf(db, tenant.id)).id
-    const address = normalizeEmail(body.email)
-    const account = `${directoryId}:${address.ok ? address.key : body.email.trim().toLowerCase()}`
-    const ip = tenantKey(res, clientAddress(req))
-    // A blocked IP or account costs no password hashing; only failures are counted.
-    const [, accountCounted] = await refuseWhenExhausted(db, [
-      [loginPerIp, ip],
-      [loginPerAccount, account],
-      [loginPerAccountDaily, account],
-    ])
-    let started
-    try {
-      started = await logIn(db, tenant, body, hasher)
-    } catch (err) {
-      if (!isCode(err, 'unauthorized') && !isCode(err, 'forbidden')) throw err
-      await Promise.all([
-        countFailure(loginPerIp, ip),
-        countFailure(loginPerAccount, account),
-        countFailure(loginPerAccountDaily, account),
-      ])
+    const input = { email: body.email, password: body.password, clientKey: clientAddress(req) }
+    const result = await signIn(db, res.locals.tenant, input, { limits: loginLimits, hasher })
+    if (!result.ok) {
       // The right password of a disabled account, during an app's sign-in: the app hears
       // access_denied (OpenID Connect), and shows it.
-      const denied = isCode(err, 'forbidden') ? abortSignIn(returnTo, 'disabled') : undefined
+      const denied = result.reason === 'disabled' ? abortSignIn(returnTo, 'disabled') : undefined
       if (denied) return res.redirect(303, denied)
       const c = formContext(req, res, secretKey)
-      const refused = isCode(err, 'unauthorized')
-      const error = t(c.locale, refused ? 'refused' : 'disabled')
-      return sendPage(
-        res,
-        loginPage({ ...c, email: body.email, returnTo, error, cancel: abortSignIn(returnTo) }),
-        refused ? 401 : 403,
-      )
+      const error = t(c.locale, result.reason)
+      const page = loginPage({
+        ...c,
+        email: body.email,
+        returnTo,
+        error,
+        cancel: abortSignIn(returnTo),
+      })
+      return sendPage(res, page, result.reason === 'refused' ? 401 : 403)
     }
-    if (accountCounted) await reward(loginPerAccount, account)
+    const started = result.session
     await beginSession(req, res, db, started)
     if (started.pending) {
       deferReturn(res, returnTo)
@@ -158,23 +116,17 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
     const body = parse(NewPasswordBody, req.body)
     if (body.password !== body.password_confirm)
       return sendPage(res, passwordChangePage({ ...changeForm(req, res), mismatch: true }), 422)
-    try {
-      const tenant = res.locals.tenant
-      const input = { current: body.current_password, password: body.password }
-      const pending = await changePassword(db, tenant, sessionOf(res), input, hasher)
-      res.redirect(303, pending ? PENDING_PAGES[pending] : continueTo(req, res))
-    } catch (err) {
-      if (isCode(err, 'unauthorized')) {
-        return sendPage(
-          res,
-          passwordChangePage({ ...changeForm(req, res), wrongCurrent: true }),
-          401,
-        )
-      }
-      const problems = passwordProblems(err)
-      if (!problems) throw err
-      sendPage(res, passwordChangePage({ ...changeForm(req, res), problems }), 422)
-    }
+    const input = { current: body.current_password, password: body.password }
+    const result = await changePassword(db, res.locals.tenant, sessionOf(res), input, hasher)
+    if (result.ok)
+      return res.redirect(
+        303,
+        result.pending ? PENDING_PAGES[result.pending] : continueTo(req, res),
+      )
+    const refused =
+      result.reason === 'wrong_current' ? { wrongCurrent: true } : { problems: result.problems }
+    const status = result.reason === 'wrong_current' ? 401 : 422
+    sendPage(res, passwordChangePage({ ...changeForm(req, res), ...refused }), status)
   })
 
   router.get('/forgot-password', (req, res) => {
@@ -203,7 +155,7 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
   }
   const resetForm = async (
     res: Response,
-    c: Context,
+    c: FormContext,
     token: string,
     extra: Problems,
     status = 200,

@@ -1,55 +1,13 @@
 import type { Db } from '../db/database.js'
 import type { SessionPending } from '../db/schema.js'
 import { AppError } from '../errors.js'
-import { normalizeEmail } from './addresses.js'
-import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
-import {
-  passwordContext,
-  proveCredential,
-  setTenantPassword,
-  verifyPassword,
-} from './credentials.js'
+import type { Tenant } from '../tenants/tenants.js'
+import { passwordContext, setTenantPassword, verifyPassword } from './credentials.js'
 import type { Hasher } from './hashing.js'
-import { checkPassword } from './password-policy.js'
+import { checkPassword, type PasswordProblem } from './password-policy.js'
 import { endOtherSessions, type Session, setSessionPending, startSession } from './sessions.js'
 import { termsOwed } from './terms.js'
-import { findLoginCandidate, findUser, type Membership, type User } from './users.queries.js'
-
-// One message for an unknown email, a wrong password and a missing membership: no enumeration.
-const REFUSED = 'The email or password is incorrect.'
-
-/**
- * Email + password against the tenant's user database. Returns a new session and the step the
- * user still owes: a password that no longer meets this tenant's policy (a stricter store of
- * the same directory, or a policy tightened since) must be replaced before anything else.
- */
-export async function logIn(
-  db: Db,
-  tenant: Tenant,
-  input: { email: string; password: string },
-  hasher: Hasher,
-  now = new Date(),
-) {
-  const directoryId = tenant.databaseDirectoryId ?? (await databaseDirectoryOf(db, tenant.id)).id
-  const email = normalizeEmail(input.email)
-  const found = email.ok
-    ? await findLoginCandidate(db, { tenantId: tenant.id, directoryId, emailKey: email.key })
-    : undefined
-  if (!(await proveCredential(db, found?.credential, input.password, hasher, now)) || !found) {
-    throw new AppError('unauthorized', REFUSED)
-  }
-  // Someone invited here who already has this customer's password accepts through the link
-  // (it asks for that password): until then this store does not know them.
-  const membership = found.membership
-  if (!membership || membership.status === 'invited') throw new AppError('unauthorized', REFUSED)
-  if (membership.status === 'disabled') {
-    throw new AppError(
-      'forbidden',
-      'Your access to this store is disabled. Contact your administrator.',
-    )
-  }
-  return openSession(db, tenant, { membership, user: found.user, password: input.password }, now)
-}
+import { findUser, type Membership, type User } from './users.queries.js'
 
 /**
  * A session for someone whose password was just proven (login, or an invitation accepted),
@@ -88,6 +46,11 @@ export async function nextStep(
   return pending
 }
 
+export type ChangePasswordResult =
+  | { ok: true; pending: SessionPending | null }
+  | { ok: false; reason: 'wrong_current' }
+  | { ok: false; reason: 'rejected'; problems: PasswordProblem[] }
+
 /**
  * A new password under this tenant's policy; the user's other sessions end. Outside the forced
  * step after login, the current password is asked first: a stolen session cookie alone must
@@ -97,10 +60,10 @@ export async function changePassword(
   db: Db,
   tenant: Tenant,
   session: Session,
-  input: { current?: string; password: string },
+  input: { current?: string | undefined; password: string },
   hasher: Hasher,
   now = new Date(),
-) {
+): Promise<ChangePasswordResult> {
   const user = await findUser(db, session.directory_id, session.user_id)
   if (!user) throw new AppError('unauthorized', 'Please sign in again.')
   if (session.pending !== 'password_change') {
@@ -114,9 +77,12 @@ export async function changePassword(
       hasher,
       now,
     )
-    if (!proven) throw new AppError('unauthorized', 'The current password is incorrect.')
+    if (!proven) return { ok: false, reason: 'wrong_current' }
   }
+  const policy = tenant.settings.passwordPolicy
+  const problems = checkPassword(policy, input.password, passwordContext(tenant, user))
+  if (problems.length > 0) return { ok: false, reason: 'rejected', problems }
   await setTenantPassword(db, tenant, user, input.password, hasher, now)
   await endOtherSessions(db, session.directory_id, user.id, session.idHash)
-  return nextStep(db, tenant, { ...session, pending: null })
+  return { ok: true, pending: await nextStep(db, tenant, { ...session, pending: null }) }
 }

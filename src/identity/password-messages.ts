@@ -1,4 +1,4 @@
-import type { Locale } from '../tenants/settings.js'
+import type { Locale } from '../lib/locales.js'
 import type { PasswordProblem, PasswordRule } from './password-policy.js'
 
 // Plain text with {param} slots filled from the problem's params; pages escape the result.

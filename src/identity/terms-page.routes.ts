@@ -1,22 +1,21 @@
-import { createHmac } from 'node:crypto'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
 import type { Deps } from '../app.js'
 import { clearCookie, hostCookieName, readCookie, setCookie } from '../http/cookies.js'
 import { verifyCsrf } from '../http/csrf.js'
-import {
-  continueTo,
-  formContext,
-  PENDING_PAGES,
-  requireSession,
-  sendPage,
-  sessionOf,
-} from '../http/session.js'
+import { formContext, sendPage } from '../http/pages.js'
+import { PENDING_PAGES } from '../http/pending-step.js'
+import { continueTo } from '../http/return-to.js'
+import { requireSession, sessionOf } from '../http/session-cookie.js'
 import { type MessageKey, t } from '../lib/i18n.js'
-import { safeEqual } from '../lib/tokens.js'
 import { parse } from '../lib/validate.js'
-import { nextStep } from './login.js'
-import { acceptTerms, currentTerms, type TermsVersion, termsOwed } from './terms.js'
+import {
+  answerTerms,
+  openTermsDocument,
+  showTerms,
+  type TermsProblem,
+  type TermsStep,
+} from './terms-step.js'
 import { termsPage } from './terms.pages.js'
 
 const TermsBody = z.object({
@@ -26,6 +25,11 @@ const TermsBody = z.object({
 
 const OPENED = 'terms_opened'
 const OPENED_OPTIONS = { httpOnly: true, sameSite: 'lax', path: '/' } as const
+const MESSAGES: Record<TermsProblem, MessageKey> = {
+  changed: 'termsChanged',
+  open_first: 'termsOpenFirst',
+  must_accept: 'termsMustAccept',
+}
 
 /** /terms: the Terms of Service a session still owes, accepted exactly as shown. */
 export function termsPageRoutes({ config, db }: Deps): Router {
@@ -33,66 +37,41 @@ export function termsPageRoutes({ config, db }: Deps): Router {
   const { secretKey } = config
   const csrf = verifyCsrf(secretKey)
 
-  // "This member opened version N of this store's document", MACed so that a hand-made cookie,
-  // or one from another member or store, does not count.
-  const openedMark = (res: Response, version: number) => {
-    const subject = `${OPENED}:${res.locals.tenant.id}:${sessionOf(res).membership_id}:${version}`
-    return `${version}.${createHmac('sha256', secretKey).update(subject).digest('base64url')}`
-  }
-  const hasOpened = (req: Request, res: Response, version: number) => {
-    const cookie = readCookie(req, hostCookieName(res, OPENED))
-    return cookie !== undefined && safeEqual(cookie, openedMark(res, version))
-  }
-
-  const show = (req: Request, res: Response, terms: TermsVersion, errors: MessageKey[] = []) => {
-    const opened = terms.document_url === null || hasOpened(req, res, terms.version)
+  const reader = (req: Request, res: Response) => ({
+    session: sessionOf(res),
+    secretKey,
+    openedMark: readCookie(req, hostCookieName(res, OPENED)),
+  })
+  const answer = (req: Request, res: Response, step: TermsStep) => {
+    if (step.kind === 'done') {
+      if (step.accepted) clearCookie(res, hostCookieName(res, OPENED), OPENED_OPTIONS)
+      return res.redirect(303, step.pending ? PENDING_PAGES[step.pending] : continueTo(req, res))
+    }
     const c = formContext(req, res, secretKey)
-    const status = errors.length ? 422 : 200
-    sendPage(
-      res,
-      termsPage({ ...c, terms, opened, errors: errors.map((e) => t(c.locale, e)) }),
-      status,
-    )
-  }
-  const moveOn = async (req: Request, res: Response) => {
-    const pending = await nextStep(db, res.locals.tenant, sessionOf(res))
-    res.redirect(303, pending ? PENDING_PAGES[pending] : continueTo(req, res))
+    const errors = step.problems.map((p) => t(c.locale, MESSAGES[p]))
+    const page = termsPage({ ...c, terms: step.terms, opened: step.opened, errors })
+    sendPage(res, page, errors.length ? 422 : 200)
   }
 
   router.get('/terms', requireSession, async (req, res) => {
-    const owed = await termsOwed(db, res.locals.tenant, sessionOf(res).membership_id)
-    if (!owed) return moveOn(req, res)
-    show(req, res, owed)
+    answer(req, res, await showTerms(db, res.locals.tenant, reader(req, res)))
   })
 
   router.get('/terms/document', requireSession, async (req, res) => {
-    const terms = await currentTerms(db, res.locals.tenant.id)
-    if (!terms?.document_url || String(terms.version) !== req.query.v)
-      return res.redirect(303, '/terms')
-    const mark = openedMark(res, terms.version)
-    setCookie(res, hostCookieName(res, OPENED), mark, { ...OPENED_OPTIONS, maxAge: 86_400 })
-    res.redirect(303, terms.document_url)
+    const input = { membershipId: sessionOf(res).membership_id, version: req.query.v, secretKey }
+    const document = await openTermsDocument(db, res.locals.tenant, input)
+    if (!document) return res.redirect(303, '/terms')
+    setCookie(res, hostCookieName(res, OPENED), document.mark, {
+      ...OPENED_OPTIONS,
+      maxAge: 86_400,
+    })
+    res.redirect(303, document.url)
   })
 
   router.post('/terms', requireSession, csrf, async (req, res) => {
     const body = parse(TermsBody, req.body)
-    const session = sessionOf(res)
-    const tenant = res.locals.tenant
-    const owed = await termsOwed(db, tenant, session.membership_id)
-    if (!owed) return moveOn(req, res)
-    // A newer version published while the form was open is shown, never accepted unseen.
-    if (owed.version !== body.version) return show(req, res, owed, ['termsChanged'])
-    const errors: MessageKey[] = []
-    if (owed.document_url && !hasOpened(req, res, owed.version)) errors.push('termsOpenFirst')
-    if (body.accept !== 'yes') errors.push('termsMustAccept')
-    if (errors.length) return show(req, res, owed, errors)
-    await acceptTerms(db, {
-      tenantId: tenant.id,
-      membershipId: session.membership_id,
-      version: owed.version,
-    })
-    clearCookie(res, hostCookieName(res, OPENED), OPENED_OPTIONS)
-    await moveOn(req, res)
+    const input = { ...reader(req, res), version: body.version, accepted: body.accept === 'yes' }
+    answer(req, res, await answerTerms(db, res.locals.tenant, input))
   })
   return router
 }

@@ -1,7 +1,6 @@
-import { page } from '../http/layout.js'
+import { csrfField, type PageContext, storePage } from '../http/layout.js'
 import { type Html, html } from '../lib/html.js'
 import { t } from '../lib/i18n.js'
-import type { PageContext } from './home.pages.js'
 import type { TermsVersion } from './terms.js'
 
 type Terms = Pick<TermsVersion, 'version' | 'title' | 'body' | 'document_url'>
@@ -27,18 +26,16 @@ export function termsPage(
   const { terms } = c
   const locked = terms.document_url !== null && !c.opened
   const errors = c.errors ?? []
-  return page({
+  return storePage(c, {
     title: t(c.locale, 'termsTitle'),
-    tenantName: c.tenantName,
-    lang: c.locale,
-    body: html`<h1>${terms.title}</h1>
-      ${
-        errors.length
-          ? html`<div class="error" role="alert" id="terms-errors">
+    heading: terms.title,
+    body: html`${
+      errors.length
+        ? html`<div class="error" role="alert" id="terms-errors">
             ${errors.map((e) => html`<p>${e}</p>`)}
           </div>`
-          : ''
-      }
+        : ''
+    }
       ${terms.body ? html`<div class="terms-text">${paragraphs(terms.body)}</div>` : ''}
       ${
         terms.document_url
@@ -50,7 +47,7 @@ export function termsPage(
       }
       ${locked ? html`<p class="message" id="terms-hint">${t(c.locale, 'termsOpenHint')}</p>` : ''}
       <form method="post" action="/terms">
-        <input type="hidden" name="_csrf" value="${c.csrf}" />
+        ${csrfField(c.csrf)}
         <input type="hidden" name="version" value="${terms.version}" />
         <label class="checkbox" for="accept"><input id="accept" name="accept" type="checkbox"
           value="yes" required${errors.length ? html` aria-describedby="terms-errors"` : ''} />

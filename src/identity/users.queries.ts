@@ -4,6 +4,7 @@ import type { MembershipsTable, UsersTable } from '../db/schema.js'
 
 export type User = Selectable<UsersTable>
 export type Membership = Selectable<MembershipsTable>
+export type NewUser = Insertable<UsersTable>
 
 export function findUserByEmailKey(
   db: Db,
@@ -28,10 +29,7 @@ export function findUser(db: Db, directoryId: string, userId: string): Promise<U
 }
 
 /** Inserts the user unless the directory already has that email; either way returns the row. */
-export async function upsertUser(
-  db: Db,
-  row: Insertable<UsersTable>,
-): Promise<{ user: User; created: boolean }> {
+export async function upsertUser(db: Db, row: NewUser): Promise<{ user: User; created: boolean }> {
   const inserted = await db
     .insertInto('users')
     .values(row)

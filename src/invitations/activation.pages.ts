@@ -1,10 +1,10 @@
-import { page } from '../http/layout.js'
-import type { PageContext } from '../identity/home.pages.js'
+import { csrfField, type PageContext, storePage } from '../http/layout.js'
 import { passwordForm, readOnlyEmail } from '../identity/login.pages.js'
 import type { PasswordProblem } from '../identity/password-policy.js'
 import { type Html, html } from '../lib/html.js'
 import { t } from '../lib/i18n.js'
-import type { Locale, PasswordPolicy } from '../tenants/settings.js'
+import type { Locale } from '../lib/locales.js'
+import type { PasswordPolicy } from '../tenants/settings.js'
 
 type InvitePage = PageContext & {
   csrf: string
@@ -24,12 +24,9 @@ const welcome = (locale: Locale, firstName: string | null) =>
 export function activationPage(
   c: InvitePage & { policy: PasswordPolicy; problems?: PasswordProblem[]; mismatch?: boolean },
 ): Html {
-  return page({
+  return storePage(c, {
     title: t(c.locale, 'activateTitle'),
-    tenantName: c.tenantName,
-    lang: c.locale,
-    body: html`<h1>${t(c.locale, 'activateTitle')}</h1>
-      ${welcome(c.locale, c.firstName)}
+    body: html`${welcome(c.locale, c.firstName)}
       ${passwordForm({ ...c, action: actionOf(c.token), submit: t(c.locale, 'activateTitle') })}`,
   })
 }
@@ -37,16 +34,13 @@ export function activationPage(
 /** The directory already knows this person (another store of the same company): prove it. */
 export function existingAccountPage(c: InvitePage & { error?: string }): Html {
   const invalid = c.error ? html` aria-invalid="true" aria-describedby="invite-error"` : ''
-  return page({
+  return storePage(c, {
     title: t(c.locale, 'activateTitle'),
-    tenantName: c.tenantName,
-    lang: c.locale,
-    body: html`<h1>${t(c.locale, 'activateTitle')}</h1>
-      ${welcome(c.locale, c.firstName)}
+    body: html`${welcome(c.locale, c.firstName)}
       <p class="message">${t(c.locale, 'existing')}</p>
       ${c.error ? html`<p class="error" role="alert" id="invite-error">${c.error}</p>` : ''}
       <form method="post" action="${actionOf(c.token)}">
-        <input type="hidden" name="_csrf" value="${c.csrf}" />
+        ${csrfField(c.csrf)}
         ${readOnlyEmail(c.locale, c.email)}
         <label for="password">${t(c.locale, 'password')}</label>
         <input id="password" name="password" type="password" autocomplete="current-password"
@@ -65,12 +59,9 @@ export function installPage(
 ): Html {
   const ios = html`<li><a href="${c.iosUrl}">${t(c.locale, 'installIos')}</a></li>`
   const android = html`<li><a href="${c.androidUrl}">${t(c.locale, 'installAndroid')}</a></li>`
-  return page({
+  return storePage(c, {
     title: t(c.locale, 'installTitle'),
-    tenantName: c.tenantName,
-    lang: c.locale,
-    body: html`<h1>${t(c.locale, 'installTitle')}</h1>
-      <p class="message">${t(c.locale, 'installIntro', { tenant: c.tenantName })}</p>
+    body: html`<p class="message">${t(c.locale, 'installIntro', { tenant: c.tenantName })}</p>
       <ul class="install">
         ${c.platform === 'android' ? '' : ios} ${c.platform === 'ios' ? '' : android}
       </ul>
@@ -79,11 +70,8 @@ export function installPage(
 }
 
 export function invalidInvitationPage(c: PageContext): Html {
-  return page({
+  return storePage(c, {
     title: t(c.locale, 'invalidTitle'),
-    tenantName: c.tenantName,
-    lang: c.locale,
-    body: html`<h1>${t(c.locale, 'invalidTitle')}</h1>
-      <p class="message">${t(c.locale, 'inviteInvalid')}</p>`,
+    body: html`<p class="message">${t(c.locale, 'inviteInvalid')}</p>`,
   })
 }

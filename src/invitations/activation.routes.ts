@@ -2,21 +2,16 @@ import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
 import type { Deps } from '../app.js'
 import { verifyCsrf } from '../http/csrf.js'
-import { createLimiter, rateLimit } from '../http/rate-limit.js'
-import {
-  beginSession,
-  continueTo,
-  formContext,
-  noStore,
-  PENDING_PAGES,
-  pageLocale,
-  sendPage,
-} from '../http/session.js'
-import { openSession } from '../identity/login.js'
-import { isCode, passwordProblems } from '../identity/login.routes.js'
+import { pageLocale } from '../http/page-locale.js'
+import { formContext, noStore, sendPage } from '../http/pages.js'
+import { PENDING_PAGES } from '../http/pending-step.js'
+import { rateLimit } from '../http/rate-limit.js'
+import { continueTo } from '../http/return-to.js'
+import { beginSession } from '../http/session-cookie.js'
 import type { PasswordProblem } from '../identity/password-policy.js'
 import { t } from '../lib/i18n.js'
 import { parse } from '../lib/validate.js'
+import { createLimiter } from '../security/limits.js'
 import { acceptInvitation, openInvitation } from './activation.js'
 import {
   activationPage,
@@ -47,20 +42,17 @@ export function activationRoutes({ config, db, hasher }: Deps): Router {
   )
 
   // Unknown, used, revoked and expired links, or a link of another store: one page, one status.
-  const withLiveInvitation = async (req: Request, res: Response, work: () => Promise<void>) => {
-    try {
-      await work()
-    } catch (err) {
-      if (!isCode(err, 'invitation_invalid')) throw err
-      const c = { tenantName: res.locals.tenant.name, locale: pageLocale(req, res) }
-      sendPage(res, invalidInvitationPage(c), 400)
-    }
+  const invalid = (req: Request, res: Response) => {
+    const c = { tenantName: res.locals.tenant.name, locale: pageLocale(req, res) }
+    sendPage(res, invalidInvitationPage(c), 400)
   }
 
   /** The page for the invitation as it stands now; `outcome` is what a POST went wrong with. */
   const showInvitation = async (req: Request, res: Response, token: string, outcome?: Outcome) => {
     const tenant = res.locals.tenant
-    const { invitation, hasPassword } = await openInvitation(db, tenant, token)
+    const opened = await openInvitation(db, tenant, token)
+    if (!opened) return invalid(req, res)
+    const { invitation, hasPassword } = opened
     const c = {
       ...formContext(req, res, secretKey, invitation.locale),
       token,
@@ -81,34 +73,29 @@ export function activationRoutes({ config, db, hasher }: Deps): Router {
   }
 
   router.get('/invite/:token', noStore, async (req, res) => {
-    await withLiveInvitation(req, res, () => showInvitation(req, res, String(req.params.token)))
+    await showInvitation(req, res, String(req.params.token))
   })
 
   router.post('/invite/:token', noStore, csrf, perIp, async (req, res) => {
-    const tenant = res.locals.tenant
     const token = String(req.params.token)
     const { password, password_confirm } = parse(ActivateBody, req.body)
-    await withLiveInvitation(req, res, async () => {
-      // Checked before the claim: a typo must not spend the link.
-      if (password_confirm !== undefined && password !== password_confirm)
-        return showInvitation(req, res, token, { mismatch: true })
-      let accepted
-      try {
-        accepted = await acceptInvitation(db, tenant, { token, password }, hasher)
-      } catch (err) {
-        const problems = passwordProblems(err)
-        if (problems) return showInvitation(req, res, token, { problems })
-        if (isCode(err, 'unauthorized'))
-          return showInvitation(req, res, token, { wrongPassword: true })
-        throw err
-      }
-      // The new session may still owe the Terms, or a stronger password when an existing one
-      // (set for another store of the directory) is below this store's policy.
-      const started = await openSession(db, tenant, { ...accepted, password })
-      await beginSession(req, res, db, started)
-      // Back to where the person was going (an app's sign-in in this browser), else home.
-      res.redirect(303, started.pending ? PENDING_PAGES[started.pending] : continueTo(req, res))
-    })
+    // Checked before the claim: a typo must not spend the link.
+    if (password_confirm !== undefined && password !== password_confirm)
+      return showInvitation(req, res, token, { mismatch: true })
+    const input = { token, password }
+    const result = await db
+      .transaction()
+      .execute((tx) => acceptInvitation(tx, res.locals.tenant, input, hasher))
+    if (!result.ok) {
+      if (result.reason === 'invalid') return invalid(req, res)
+      const outcome =
+        result.reason === 'wrong_password' ? { wrongPassword: true } : { problems: result.problems }
+      return showInvitation(req, res, token, outcome)
+    }
+    await beginSession(req, res, db, result.session)
+    // Back to where the person was going (an app's sign-in in this browser), else home.
+    const pending = result.session.pending
+    res.redirect(303, pending ? PENDING_PAGES[pending] : continueTo(req, res))
   })
   return router
 }

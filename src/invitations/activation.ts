@@ -1,44 +1,61 @@
-import type { Db } from '../db/database.js'
+import type { Db, Tx } from '../db/database.js'
 import { AppError } from '../errors.js'
-import { hasPassword, setTenantPassword, verifyPassword } from '../identity/credentials.js'
+import {
+  hasPassword,
+  passwordContext,
+  setTenantPassword,
+  verifyPassword,
+} from '../identity/credentials.js'
 import type { Hasher } from '../identity/hashing.js'
+import { openSession } from '../identity/login.js'
 import { activateMembership, findUser } from '../identity/memberships.js'
+import { checkPassword, type PasswordProblem } from '../identity/password-policy.js'
 import { hashToken, TOKEN_PATTERN } from '../lib/tokens.js'
 import type { Tenant } from '../tenants/tenants.js'
 import * as queries from './invitations.queries.js'
 
 const INVALID = 'This link is no longer valid. Ask your administrator for a new invitation.'
 
-/** What the invitation page shows; unknown, used, revoked and expired links are indistinguishable. */
+/** What the invitation page shows; unknown, used, revoked and expired links are all undefined. */
 export async function openInvitation(db: Db, tenant: Tenant, token: string, now = new Date()) {
   const invitation = TOKEN_PATTERN.test(token)
     ? await queries.findUsableByTokenHash(db, tenant.id, hashToken(token), now)
     : undefined
-  if (!invitation) throw new AppError('invitation_invalid', INVALID)
+  if (!invitation) return undefined
   return {
     invitation,
     hasPassword: await hasPassword(db, invitation.directory_id, invitation.user_id),
   }
 }
 
+export type AcceptResult =
+  | { ok: true; session: Awaited<ReturnType<typeof openSession>> }
+  /** Unknown, used, revoked or expired (or spent by a concurrent acceptance). */
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'wrong_password' }
+  | { ok: false; reason: 'rejected'; problems: PasswordProblem[] }
+
 /**
- * Spends the link and activates the membership. A new user sets a password under this
- * tenant's policy; a user who already has one in this directory (a second store of the same
- * customer) proves it first, outside the claim, so a wrong guess counts towards the lockout
- * and does not spend the link. The claim, the password and the activation commit together:
- * a rejected password rolls the claim back.
+ * Spends the link, activates the membership and starts a session, in the caller's transaction.
+ * A new user sets a password under this tenant's policy; a user who already has one in this
+ * directory (a second store of the same customer) proves it first. A wrong or refused password
+ * does not spend the link, and the wrong guess still counts towards the lockout: it is
+ * answered as a value, so the caller commits the count.
  */
 export async function acceptInvitation(
-  db: Db,
+  tx: Tx,
   tenant: Tenant,
   input: { token: string; password: string },
   hasher: Hasher,
   now = new Date(),
-) {
-  const { invitation, hasPassword: existing } = await openInvitation(db, tenant, input.token, now)
+): Promise<AcceptResult> {
+  const opened = await openInvitation(tx, tenant, input.token, now)
+  if (!opened) return { ok: false, reason: 'invalid' }
+  const { invitation, hasPassword: existing } = opened
+  const person = { ...invitation, id: invitation.user_id }
   if (existing) {
     const proven = await verifyPassword(
-      db,
+      tx,
       {
         directoryId: invitation.directory_id,
         emailKey: invitation.email_key,
@@ -47,18 +64,23 @@ export async function acceptInvitation(
       hasher,
       now,
     )
-    if (!proven) throw new AppError('unauthorized', 'The password is incorrect.')
+    if (!proven) return { ok: false, reason: 'wrong_password' }
+  } else {
+    const policy = tenant.settings.passwordPolicy
+    const problems = checkPassword(policy, input.password, passwordContext(tenant, person))
+    if (problems.length > 0) return { ok: false, reason: 'rejected', problems }
   }
-  return db.transaction().execute(async (tx) => {
-    const claimed = await queries.claimInvitation(tx, tenant.id, hashToken(input.token), now)
-    if (!claimed) throw new AppError('invitation_invalid', INVALID)
-    if (!existing) {
-      const person = { ...invitation, id: invitation.user_id }
-      await setTenantPassword(tx, tenant, person, input.password, hasher, now)
-    }
-    const membership = await activateMembership(tx, tenant.id, claimed.membership_id, now)
-    const user = await findUser(tx, invitation.directory_id, invitation.user_id)
-    if (!membership || !user) throw new AppError('invitation_invalid', INVALID)
-    return { membership, user, invitation, passwordWasSet: !existing }
-  })
+  const claimed = await queries.claimInvitation(tx, tenant.id, hashToken(input.token), now)
+  if (!claimed) return { ok: false, reason: 'invalid' }
+  if (!existing) await setTenantPassword(tx, tenant, person, input.password, hasher, now)
+  const membershipId = claimed.membership_id
+  const membership = await activateMembership(tx, { tenantId: tenant.id, membershipId }, now)
+  const user = await findUser(tx, invitation.directory_id, invitation.user_id)
+  // The claim succeeded, so the membership was invited: anything else is a broken invariant,
+  // and the throw rolls the claim back.
+  if (!membership || !user) throw new AppError('invitation_invalid', INVALID)
+  // The session may still owe the Terms, or a stronger password when an existing one (set for
+  // another store of the directory) is below this store's policy.
+  const session = await openSession(tx, tenant, { membership, user, password: input.password }, now)
+  return { ok: true, session }
 }

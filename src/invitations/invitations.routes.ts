@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import type { Deps } from '../app.js'
 import { tenantInPath } from '../http/auth.js'
-import { inviteMembers } from './invitations.js'
+import { inviteOne, planInvitations } from './invitations.js'
 import { reinvite, requireInvitation, resendInvitation, revokeInvitation } from './lifecycle.js'
 import { invitationView, listInvitations } from './list.js'
 
@@ -14,10 +14,12 @@ export function invitationAdminRoutes({ config, db, log }: Deps): Router {
 
   router.post('/tenants/:slug/invitations', async (req, res) => {
     const tenant = await tenantOf(res, req.params.slug)
-    const results = await inviteMembers(db, tenant, req.body, {
-      ...mail,
-      invitedBy: res.locals.principal?.name,
-    })
+    const plan = await planInvitations(db, tenant, req.body)
+    const ctx = { ...mail, invitedBy: res.locals.principal?.name }
+    // One transaction per person: one failure never undoes the invitations already sent.
+    const results = [...plan.refused]
+    for (const invitee of plan.invitees)
+      results.push(await db.transaction().execute((tx) => inviteOne(tx, tenant, invitee, ctx)))
     if (!config.smtpUrl)
       log.info(
         { tenant: tenant.slug, mailbox: `${tenant.publicUrl}/dev/mailbox` },

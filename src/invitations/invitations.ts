@@ -2,20 +2,15 @@ import * as z from 'zod'
 import type { Db, Tx } from '../db/database.js'
 import { MEMBERSHIP_KINDS } from '../db/schema.js'
 import { AppError } from '../errors.js'
-import {
-  findMembershipOf,
-  insertMembership,
-  updateMembershipGrant,
-  upsertUser,
-} from '../identity/memberships.js'
+import { inviteMember } from '../identity/memberships.js'
 import { durationMs } from '../lib/duration.js'
 import { seal } from '../lib/seal.js'
 import { hashToken, newToken } from '../lib/tokens.js'
 import { parse } from '../lib/validate.js'
-import { enqueueMail } from '../mail/outbox.js'
-import { Locale } from '../tenants/settings.js'
+import { Locale } from '../lib/locales.js'
 import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
 import { EMAIL_PROBLEMS, normalizeEmail, parseEmailList } from '../identity/addresses.js'
+import { mailInvitation } from './invitation-mail.js'
 import * as queries from './invitations.queries.js'
 
 export const MAX_INVITEES = 1_000
@@ -57,16 +52,23 @@ export type InviteResult =
 export type MailContext = { secretKey: string; now?: Date }
 type Person = z.infer<typeof Invitee> & { key: string }
 
+export type InvitationPlan = {
+  /** The people to invite, each in a transaction of its own (`inviteOne`). */
+  invitees: Invitee[]
+  /** Lines refused before anything was written: bad addresses and duplicates. */
+  refused: InviteResult[]
+}
+export type Invitee = { directoryId: string; person: Person; grant: z.infer<typeof InviteInput> }
+
 /**
- * Invites everyone on the list. Each invitee commits on its own (user, membership, invitation
- * and its mail together), so one bad address or one failure never blocks the others.
+ * Reads the request and sorts it out. The caller then invites each person in a transaction of
+ * its own, so one bad address or one failure never blocks the others.
  */
-export async function inviteMembers(
+export async function planInvitations(
   db: Db,
   tenant: Tenant,
   input: unknown,
-  ctx: MailContext & { invitedBy?: string },
-) {
+): Promise<InvitationPlan> {
   const grant = parse(InviteInput, input)
   const { people, results } = sortOut(grant)
   if (people.length > MAX_INVITEES) {
@@ -79,14 +81,10 @@ export async function inviteMembers(
     )
   }
   const directory = await databaseDirectoryOf(db, tenant.id)
-  for (const person of people) {
-    results.push(
-      await db
-        .transaction()
-        .execute((tx) => inviteOne(tx, tenant, directory.id, person, grant, ctx)),
-    )
+  return {
+    invitees: people.map((person) => ({ directoryId: directory.id, person, grant })),
+    refused: results,
   }
-  return results
 }
 
 function sortOut(grant: z.infer<typeof InviteInput>): {
@@ -134,38 +132,43 @@ function sortOut(grant: z.infer<typeof InviteInput>): {
   return { people, results }
 }
 
-async function inviteOne(
+/** One person of the plan: user, membership, invitation and its mail commit together. */
+export async function inviteOne(
   tx: Tx,
   tenant: Tenant,
-  directoryId: string,
-  person: Person,
-  grant: z.infer<typeof InviteInput>,
-  ctx: MailContext & { invitedBy?: string },
+  invitee: Invitee,
+  ctx: MailContext & { invitedBy?: string | undefined },
 ): Promise<InviteResult> {
+  const { directoryId, person, grant } = invitee
   const now = ctx.now ?? new Date()
-  const { user } = await upsertUser(tx, {
-    directory_id: directoryId,
-    email: person.email,
-    email_key: person.key,
-    first_name: person.firstName || null,
-    last_name: person.lastName || null,
-    phone: person.phone || null,
-    job_title: person.jobTitle || null,
-    external_id: person.externalId || null,
-    locale: person.locale ?? grant.locale ?? null,
-  })
-  const groups = [...new Set([...tenant.settings.defaultGroups, ...grant.groups])]
-  const membership = await findMembershipOf(tx, tenant.id, user.id)
-  if (membership && membership.status !== 'invited')
-    return { email: user.email, status: 'already_member' }
+  const member = await inviteMember(
+    tx,
+    {
+      tenantId: tenant.id,
+      person: {
+        directory_id: directoryId,
+        email: person.email,
+        email_key: person.key,
+        first_name: person.firstName || null,
+        last_name: person.lastName || null,
+        phone: person.phone || null,
+        job_title: person.jobTitle || null,
+        external_id: person.externalId || null,
+        locale: person.locale ?? grant.locale ?? null,
+      },
+      grant: {
+        kind: grant.kind,
+        role: grant.role,
+        groups: [...new Set([...tenant.settings.defaultGroups, ...grant.groups])],
+        products: grant.products,
+        organization: grant.organization || null,
+      },
+    },
+    now,
+  )
+  if (!member.ok) return { email: member.user.email, status: 'already_member' }
+  const { user, membership } = member
 
-  const membershipGrant = {
-    kind: grant.kind,
-    role: grant.role,
-    groups,
-    products: grant.products,
-    organization: grant.organization || null,
-  }
   const locale = person.locale ?? grant.locale ?? user.locale ?? tenant.settings.defaultLocale
   const token = newToken()
   const sealed = {
@@ -174,88 +177,31 @@ async function inviteOne(
     expiresAt: new Date(now.getTime() + durationMs(tenant.settings.invitationTtl)),
     locale,
   }
-
-  let invitation: queries.Invitation | undefined
-  if (membership) {
-    await updateMembershipGrant(tx, tenant.id, membership.id, membershipGrant, now)
-    const existing = await queries.findInvitationOfMembership(tx, tenant.id, membership.id)
-    invitation =
-      existing && (await queries.renewInvitation(tx, tenant.id, existing.id, sealed, now))
-  }
-  const created = !invitation
-  invitation ??= await queries.insertInvitation(tx, {
-    tenant_id: tenant.id,
-    membership_id: (
-      membership ??
-      (await insertMembership(tx, {
-        tenant_id: tenant.id,
-        directory_id: directoryId,
-        user_id: user.id,
-        ...membershipGrant,
-        groups: JSON.stringify(groups),
-        products: JSON.stringify(grant.products),
-      }))
-    ).id,
-    token_hash: sealed.hash,
-    token_sealed: sealed.sealed,
-    locale,
-    expires_at: sealed.expiresAt,
-    invited_by: ctx.invitedBy ?? null,
-  })
-  await mailInvitation(
-    tx,
-    tenant,
-    { ...user, locale },
+  const existing = member.created
+    ? undefined
+    : await queries.findInvitationOfMembership(tx, tenant.id, membership.id)
+  const invitation =
+    (existing && (await queries.renewInvitation(tx, tenant.id, existing.id, sealed, now))) ||
+    (await queries.insertInvitation(tx, {
+      tenant_id: tenant.id,
+      membership_id: membership.id,
+      token_hash: sealed.hash,
+      token_sealed: sealed.sealed,
+      locale,
+      expires_at: sealed.expiresAt,
+      invited_by: ctx.invitedBy ?? null,
+    }))
+  await mailInvitation(tx, tenant, {
+    person: user,
     invitation,
     token,
-    ctx.secretKey,
-    'invitation',
-  )
+    template: 'invitation',
+    secretKey: ctx.secretKey,
+  })
   return {
     email: user.email,
-    status: created && !membership ? 'invited' : 'reinvited',
+    status: member.created ? 'invited' : 'reinvited',
     invitationId: invitation.id,
     expiresAt: invitation.expires_at.toISOString(),
   }
-}
-
-export function invitationLink(tenant: Pick<Tenant, 'publicUrl'>, token: string): string {
-  return `${tenant.publicUrl}/invite/${token}`
-}
-
-/** Written in the caller's transaction: the invitation and its mail commit together or not at all. */
-export async function mailInvitation(
-  db: Db,
-  tenant: Tenant,
-  person: {
-    email: string
-    first_name: string | null
-    last_name: string | null
-    locale: string | null
-  },
-  invitation: Pick<queries.Invitation, 'expires_at' | 'locale'>,
-  token: string,
-  secretKey: string,
-  template: 'invitation' | 'reminder',
-) {
-  await enqueueMail(
-    db,
-    {
-      tenantId: tenant.id,
-      template,
-      locale: invitation.locale,
-      to: {
-        address: person.email,
-        name: [person.first_name, person.last_name].filter(Boolean).join(' ') || null,
-      },
-      data: {
-        firstName: person.first_name ?? '',
-        email: person.email,
-        expiresAt: invitation.expires_at.toISOString(),
-        storeKind: tenant.settings.store.kind,
-      },
-      secret: { link: invitationLink(tenant, token) },
-    },
-    secretKey,
-  )
 }

@@ -5,7 +5,8 @@ import { durationMs } from '../lib/duration.js'
 import { open, seal } from '../lib/seal.js'
 import { hashToken, newToken } from '../lib/tokens.js'
 import type { Tenant } from '../tenants/tenants.js'
-import { type MailContext, mailInvitation } from './invitations.js'
+import { mailInvitation } from './invitation-mail.js'
+import type { MailContext } from './invitations.js'
 import * as queries from './invitations.queries.js'
 import { invitationStatus, resendAvailableAt } from './status.js'
 
@@ -54,15 +55,13 @@ export async function resendInvitation(tx: Tx, tenant: Tenant, id: string, ctx: 
       },
     )
   }
-  await mailInvitation(
-    tx,
-    tenant,
-    invitation,
-    resent,
-    open(ctx.secretKey, 'invitation', invitation.token_sealed),
-    ctx.secretKey,
-    'invitation',
-  )
+  await mailInvitation(tx, tenant, {
+    person: invitation,
+    invitation: resent,
+    token: open(ctx.secretKey, 'invitation', invitation.token_sealed),
+    template: 'invitation',
+    secretKey: ctx.secretKey,
+  })
   return resent
 }
 
@@ -86,7 +85,13 @@ export async function reinvite(tx: Tx, tenant: Tenant, id: string, ctx: MailCont
     now,
   )
   if (!renewed) throw new AppError('conflict', 'This invitation was already accepted.')
-  await mailInvitation(tx, tenant, invitation, renewed, token, ctx.secretKey, 'invitation')
+  await mailInvitation(tx, tenant, {
+    person: invitation,
+    invitation: renewed,
+    token,
+    template: 'invitation',
+    secretKey: ctx.secretKey,
+  })
   return renewed
 }
 

@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.js'
-import { mailInvitation } from '../invitations/invitations.js'
+import { mailInvitation } from '../invitations/invitation-mail.js'
 import { lockRemindable, markReminded } from '../invitations/invitations.queries.js'
 import { durationMs } from '../lib/duration.js'
 import { open } from '../lib/seal.js'
@@ -30,15 +30,13 @@ export async function remindPendingInvitations(
       if (now.getTime() - last.getTime() < durationMs(settings.data.reminderInterval)) continue
       const tenant = await getTenantById(tx, row.tenant_id, deps.urls)
       if (!tenant) continue
-      await mailInvitation(
-        tx,
-        tenant,
-        row,
-        row,
-        open(deps.secretKey, 'invitation', row.token_sealed),
-        deps.secretKey,
-        'reminder',
-      )
+      await mailInvitation(tx, tenant, {
+        person: row,
+        invitation: row,
+        token: open(deps.secretKey, 'invitation', row.token_sealed),
+        template: 'reminder',
+        secretKey: deps.secretKey,
+      })
       await markReminded(tx, row.tenant_id, row.id, now)
       reminded++
     }

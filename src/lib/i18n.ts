@@ -1,4 +1,4 @@
-import { LOCALES, type Locale } from '../tenants/settings.js'
+import { LOCALES, type Locale } from './locales.js'
 
 // Plain text with {param} slots; pages escape the result (lib/html.ts).
 const en = {

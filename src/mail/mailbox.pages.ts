@@ -1,4 +1,4 @@
-import { page } from '../http/layout.js'
+import { storePage } from '../http/layout.js'
 import { type Html, html } from '../lib/html.js'
 import type { MailboxEntry } from './outbox.js'
 
@@ -6,13 +6,14 @@ const URL_IN_TEXT = /(https?:\/\/[^\s<>"']+)/
 
 /** The dev mailbox: what would have been sent, so a first-time user can click the activation link. */
 export function mailboxPage(tenant: { name: string }, mails: MailboxEntry[]): Html {
-  return page({
-    title: 'Mailbox',
-    tenantName: tenant.name,
-    body: html`<h1>Mailbox</h1>
-<p class="message">No SMTP server is configured (SMTP_URL), so mail stays here. This page does not exist in production.</p>
+  return storePage(
+    { tenantName: tenant.name },
+    {
+      title: 'Mailbox',
+      body: html`<p class="message">No SMTP server is configured (SMTP_URL), so mail stays here. This page does not exist in production.</p>
 ${mails.length === 0 ? html`<p class="message">No mail yet.</p>` : mails.map(mailView)}`,
-  })
+    },
+  )
 }
 
 function mailView(mail: MailboxEntry): Html {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { escapeHtml } from '../lib/html.js'
-import { LOCALES, type Locale } from '../tenants/settings.js'
+import { LOCALES, type Locale } from '../lib/locales.js'
 
 export const MAIL_TEMPLATES = [
   'invitation',

@@ -2,7 +2,7 @@ import * as z from 'zod'
 import type { Db } from '../db/database.js'
 import { AppError } from '../errors.js'
 import { parse } from '../lib/validate.js'
-import { Locale } from '../tenants/settings.js'
+import { Locale } from '../lib/locales.js'
 import * as queries from './templates.queries.js'
 import {
   checkTemplate,

@@ -1,9 +1,6 @@
 import * as z from 'zod'
 import { Duration, durationSeconds } from '../lib/duration.js'
-
-export const LOCALES = ['en', 'fr', 'nl', 'de'] as const
-export const Locale = z.enum(LOCALES)
-export type Locale = z.infer<typeof Locale>
+import { Locale } from '../lib/locales.js'
 
 export const CHARACTER_CLASSES = ['lower', 'upper', 'digit', 'symbol', 'digit_or_symbol'] as const
 

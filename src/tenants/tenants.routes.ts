@@ -3,7 +3,8 @@ import * as z from 'zod'
 import type { Deps } from '../app.js'
 import { requirePlatformKey, tenantInPath } from '../http/auth.js'
 import { parse } from '../lib/validate.js'
-import { createTenant, listDirectories, type Tenant, updateSettings } from './tenants.js'
+import { tenantJson } from './tenant-json.js'
+import { createTenant, listDirectories, updateSettings } from './tenants.js'
 
 const CreateTenantBody = z.strictObject({
   slug: z.string(),
@@ -42,15 +43,3 @@ export function tenantAdminRoutes({ config, db }: Deps): Router {
   })
   return router
 }
-
-const tenantJson = (t: Tenant, directories: { id: string; kind: string; name: string }[]) => ({
-  id: t.id,
-  slug: t.slug,
-  name: t.name,
-  hosts: t.hosts,
-  primaryHost: t.primaryHost,
-  publicUrl: t.publicUrl,
-  directories,
-  settings: t.settings,
-  createdAt: t.createdAt.toISOString(),
-})

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { publishTerms } from '../../src/identity/terms.js'
-import { inviteMembers } from '../../src/invitations/invitations.js'
+import { inviteMembers } from '../support/invite.js'
 import { getTenant, updateSettings } from '../../src/tenants/tenants.js'
 import { hasBrowser, SCREENSHOTS, useBrowserWorld } from '../support/browser.js'
 import { useGateway } from '../support/harness.js'

@@ -5,13 +5,8 @@ import { describe, expect, it } from 'vitest'
 import { dbOn } from '../../src/db/database.js'
 import { AppError } from '../../src/errors.js'
 import { errorHandler } from '../../src/http/errors.js'
-import {
-  clientAddress,
-  consumeOrThrow,
-  createLimiter,
-  rateLimit,
-  reward,
-} from '../../src/http/rate-limit.js'
+import { clientAddress, rateLimit } from '../../src/http/rate-limit.js'
+import { consumeOrThrow, createLimiter, reward } from '../../src/security/limits.js'
 import { deleteExpiredRateLimits } from '../../src/security/rate-limits.store.js'
 import type { Tenant } from '../../src/tenants/tenants.js'
 import { onPostgres, useTestDb } from '../support/database.js'

@@ -1,6 +1,6 @@
 import supertest from 'supertest'
 import { expect } from 'vitest'
-import { inviteMembers } from '../../src/invitations/invitations.js'
+import { inviteMembers } from './invite.js'
 import { open } from '../../src/lib/seal.js'
 import { getTenant, type Tenant, updateSettings } from '../../src/tenants/tenants.js'
 import type { Gateway } from './harness.js'

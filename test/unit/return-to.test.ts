@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { abortSignIn, safeReturnTo } from '../../src/http/session.js'
+import { abortSignIn, safeReturnTo } from '../../src/http/return-to.js'
 
 describe('safeReturnTo', () => {
   it('keeps paths of this origin', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { matchLabel, problemMessage, ruleLabel } from '../../../src/identity/password-messages.js'
 import { PASSWORD_RULES, type PasswordProblem } from '../../../src/identity/password-policy.js'
-import { LOCALES } from '../../../src/tenants/settings.js'
+import { LOCALES } from '../../../src/lib/locales.js'
 
 const params = { min: 10, max: 128 }
 const cases = LOCALES.flatMap((locale) => PASSWORD_RULES.map((code) => [locale, code] as const))

@@ -11,7 +11,7 @@ import {
   PLACEHOLDERS,
   renderMail,
 } from '../../../src/mail/templates.js'
-import { LOCALES } from '../../../src/tenants/settings.js'
+import { LOCALES } from '../../../src/lib/locales.js'
 
 const DIR = fileURLToPath(new URL('../../../config/email-templates', import.meta.url))
 const defaults = loadTemplates(DIR)

@@ -1,0 +1,66 @@
+import type { Request, RequestHandler, Response } from 'express'
+import type { Db } from '../db/database.js'
+import { AppError } from '../errors.js'
+import { endSession, findSession, type Session } from '../identity/sessions.js'
+import { clearCookie, hostCookieName, readCookie, setCookie } from './cookies.js'
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      /** Set by loadSession when the browser holds a live session of this tenant. */
+      session?: Session
+    }
+  }
+}
+
+const COOKIE = 'gw_session'
+const cookieName = (res: Response) => hostCookieName(res, COOKIE)
+
+export function loadSession(db: Db): RequestHandler {
+  return async (req, res, next) => {
+    const token = readCookie(req, cookieName(res))
+    const session = await findSession(db, res.locals.tenant.id, token)
+    if (session) res.locals.session = session
+    next()
+  }
+}
+
+/** Pages only: without a session, off to the login form, which brings the person back here. */
+export const requireSession: RequestHandler = (req, res, next) => {
+  if (res.locals.session) return next()
+  const back = req.method === 'GET' ? `?return_to=${encodeURIComponent(req.originalUrl)}` : ''
+  res.redirect(303, `/login${back}`)
+}
+
+/** The session requireSession let through; typed without a cast. */
+export function sessionOf(res: Response): Session {
+  const session = res.locals.session
+  if (!session) throw new AppError('unauthorized', 'Please sign in.')
+  return session
+}
+
+/**
+ * Sets the cookie of a session just started. The browser's previous session is deleted, so a
+ * token planted before login (session fixation) or left on a shared computer never survives it.
+ */
+export async function beginSession(
+  req: Request,
+  res: Response,
+  db: Db,
+  started: { token: string; expiresAt: Date },
+): Promise<void> {
+  await endSession(db, res.locals.tenant.id, readCookie(req, cookieName(res)))
+  setCookie(res, cookieName(res), started.token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    path: '/',
+    expires: started.expiresAt,
+  })
+}
+
+export async function finishSession(req: Request, res: Response, db: Db): Promise<void> {
+  await endSession(db, res.locals.tenant.id, readCookie(req, cookieName(res)))
+  clearCookie(res, cookieName(res), { httpOnly: true, sameSite: 'lax', path: '/' })
+  delete res.locals.session
+}

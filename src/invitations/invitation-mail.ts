@@ -1,0 +1,51 @@
+import type { Tx } from '../db/database.js'
+import { enqueueMail } from '../mail/outbox.js'
+import type { Tenant } from '../tenants/tenants.js'
+import type { Invitation } from './invitations.queries.js'
+
+export function invitationLink(tenant: Pick<Tenant, 'publicUrl'>, token: string): string {
+  return `${tenant.publicUrl}/invite/${token}`
+}
+
+/**
+ * Queues the mail that carries an invitation link (first mail, resend, reminder). Written in the
+ * caller's transaction: the invitation and its mail commit together or not at all.
+ */
+export async function mailInvitation(
+  tx: Tx,
+  tenant: Tenant,
+  input: {
+    person: {
+      email: string
+      first_name: string | null
+      last_name: string | null
+    }
+    invitation: Pick<Invitation, 'expires_at' | 'locale'>
+    /** The link's token, in the clear: only the mail (sealed in the outbox) carries it. */
+    token: string
+    template: 'invitation' | 'reminder'
+    secretKey: string
+  },
+) {
+  const { person, invitation } = input
+  await enqueueMail(
+    tx,
+    {
+      tenantId: tenant.id,
+      template: input.template,
+      locale: invitation.locale,
+      to: {
+        address: person.email,
+        name: [person.first_name, person.last_name].filter(Boolean).join(' ') || null,
+      },
+      data: {
+        firstName: person.first_name ?? '',
+        email: person.email,
+        expiresAt: invitation.expires_at.toISOString(),
+        storeKind: tenant.settings.store.kind,
+      },
+      secret: { link: invitationLink(tenant, input.token) },
+    },
+    input.secretKey,
+  )
+}
