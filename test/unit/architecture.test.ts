@@ -206,16 +206,6 @@ const KNOWN_VIOLATIONS: { rule: string; violation: string; reason: string }[] = 
     reason:
       'provider.ts renders interaction pages itself; issue 9 moves them out of the provider seam',
   },
-  {
-    rule: 'src/lib/ imports only lib/, src/errors.ts, node builtins and packages',
-    violation: 'src/lib/i18n.ts imports src/tenants/settings.ts',
-    reason: 'LOCALES is declared by tenants; issue 9: lib/ imports nothing from features',
-  },
-  {
-    rule: 'routes files import no other routes file',
-    violation: 'src/invitations/activation.routes.ts imports src/identity/login.routes.ts',
-    reason: 'isCode and passwordProblems live in the login routes; issue 9 names this import',
-  },
   ...[
     'identity/terms',
     'invitations/invitations',
