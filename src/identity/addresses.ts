@@ -62,6 +62,15 @@ export function normalizeEmail(input: string): EmailResult {
   return { ok: true, email, key }
 }
 
+/**
+ * The identity a rate limit counts an address under: the key the account lookup uses, so no
+ * spelling (case, full-width forms) gets a counter of its own; unusable input counts as typed.
+ */
+export function addressKey(input: string): string {
+  const address = normalizeEmail(input)
+  return address.ok ? address.key : input.trim().normalize('NFKC').toLowerCase()
+}
+
 function asciiDomain(domain: string): string | undefined {
   // domainToASCII lowercases, applies IDNA mapping and punycode, and returns '' when it fails;
   // it also checks existing xn-- labels. It is lenient about LDH, hence the checks after it.

@@ -27,7 +27,7 @@ import {
   sendPage,
   sessionOf,
 } from '../http/session.js'
-import { normalizeEmail } from './addresses.js'
+import { addressKey, normalizeEmail } from './addresses.js'
 import { t } from '../lib/i18n.js'
 import { parse } from '../lib/validate.js'
 import { databaseDirectoryOf } from '../tenants/tenants.js'
@@ -183,7 +183,7 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
   router.post('/forgot-password', csrf, forgotPerIp, async (req, res) => {
     const { email } = parse(EmailBody, req.body)
     // Per address too, or anyone could flood one inbox from many addresses.
-    await consumeOrThrow(forgotPerAddress, tenantKey(res, email.trim().toLowerCase()))
+    await consumeOrThrow(forgotPerAddress, tenantKey(res, addressKey(email)))
     await db
       .transaction()
       .execute((tx) => requestPasswordReset(tx, res.locals.tenant, email, { secretKey }))
