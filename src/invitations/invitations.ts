@@ -16,6 +16,7 @@ import { enqueueMail } from '../mail/outbox.js'
 import { Locale } from '../tenants/settings.js'
 import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
 import { EMAIL_PROBLEMS, normalizeEmail, parseEmailList } from '../identity/addresses.js'
+import { RoleName } from '../identity/roles.js'
 import * as queries from './invitations.queries.js'
 
 export const MAX_INVITEES = 1_000
@@ -37,7 +38,7 @@ export const InviteInput = z
   .strictObject({
     invitees: z.array(Invitee).min(1).max(MAX_INVITEES).optional(),
     emails: z.string().max(2_000_000).optional(),
-    role: z.string().trim().min(1).max(50).default('user'),
+    role: RoleName.default('user'),
     groups: z.array(Label).max(100).default([]),
     products: z.array(Label).max(100).default([]),
     organization: Text(200),
