@@ -10,6 +10,13 @@ export const Duration = z
 
 export type Duration = z.infer<typeof Duration>
 
+/**
+ * A duration setting with a ceiling: past it a value is a typo or an attack on the tenant's own
+ * security (a token living for years), and `999999w` would even overflow a JavaScript Date.
+ */
+export const DurationAtMost = (max: Duration) =>
+  Duration.refine((d) => durationSeconds(d) <= durationSeconds(max), `at most ${max}`)
+
 export function durationSeconds(duration: Duration): number {
   const unit = duration.slice(-1) as keyof typeof UNIT_SECONDS
   return Number(duration.slice(0, -1)) * UNIT_SECONDS[unit]
