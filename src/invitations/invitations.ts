@@ -84,10 +84,17 @@ export async function inviteMembers(
     results.push(
       await db
         .transaction()
-        .execute((tx) => inviteOne(tx, tenant, directory.id, person, grant, ctx)),
+        .execute((tx) => inviteOne(tx, tenant, directory.id, person, grant, ctx))
+        // An invitee refused on the way (its mail, say) is its own outcome, not the batch's.
+        .catch((err: unknown) => refused(err, person.email)),
     )
   }
   return results
+}
+
+function refused(err: unknown, email: string): InviteResult {
+  if (!(err instanceof AppError) || err.code !== 'invalid_request') throw err
+  return { email, status: 'invalid', reason: err.message }
 }
 
 function sortOut(grant: z.infer<typeof InviteInput>): {
