@@ -4,10 +4,10 @@ import { type Kysely, sql } from 'kysely'
 // A password change ends the account's artefacts, deleting an app ends the app's: both find
 // them by the owner named in the payload, which these indexes keep from scanning the tenant.
 export async function up(db: Kysely<any>): Promise<void> {
-  await sql`create index oidc_artefacts_account on oidc_artefacts (tenant_id, (payload->>'accountId')) where payload ? 'accountId'`.execute(
+  await sql`create index oidc_artefacts_account on oidc_artefacts (tenant_id, (payload->>'accountId'))`.execute(
     db,
   )
-  await sql`create index oidc_artefacts_client on oidc_artefacts (tenant_id, (payload->>'clientId')) where payload ? 'clientId'`.execute(
+  await sql`create index oidc_artefacts_client on oidc_artefacts (tenant_id, (payload->>'clientId'))`.execute(
     db,
   )
 }
