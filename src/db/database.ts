@@ -54,8 +54,11 @@ export function dbOn(target: DbTarget): Db {
     connectionTimeoutMillis: 5_000,
     max: 10,
   })
-  // An idle connection dropped by the server must not crash the process: the next query that
-  // needs a connection gets the error and the request that made it answers 503.
+  // A connection dropped by the server must not crash the process. An idle one is the pool's
+  // 'error'; one checked out (mid-transaction) emits on the client itself, where pg-pool
+  // listens only while it is idle. Either way the query that was using it fails with the
+  // error, the request answers 503 (isDatabaseUnavailable), and the pool discards the client.
   pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 }

@@ -33,11 +33,17 @@ export async function tenantInPath(
   urls: TenantUrls,
 ): Promise<Tenant> {
   const principal = res.locals.principal
-  const tenant = slug ? await getTenant(db, slug, urls).catch(() => undefined) : undefined
+  // Only "no such tenant" is a 404: a database outage must stay a 503.
+  const tenant = slug ? await getTenant(db, slug, urls).catch(absentOnly) : undefined
   if (!principal || !tenant || (principal.tenantId !== null && principal.tenantId !== tenant.id)) {
     throw new AppError('not_found', `There is no tenant "${slug ?? ''}".`)
   }
   return tenant
+}
+
+const absentOnly = (err: unknown) => {
+  if (err instanceof AppError && err.code === 'not_found') return undefined
+  throw err
 }
 
 export function requirePlatformKey(res: Response): void {

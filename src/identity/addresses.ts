@@ -1,4 +1,5 @@
 import { domainToASCII } from 'node:url'
+import { isMailAddress } from '../lib/mail-address.js'
 
 export const EMAIL_PROBLEMS = {
   empty: 'Enter an email address.',
@@ -7,6 +8,8 @@ export const EMAIL_PROBLEMS = {
   invalid_local_part: 'The part before the @ is not valid.',
   invalid_domain: 'The part after the @ is not a valid domain name.',
   missing_at: 'An email address needs an @.',
+  unsupported_local_part:
+    'We can only send mail to addresses with plain Latin letters, digits and punctuation before the @.',
 } as const
 export type EmailProblem = keyof typeof EMAIL_PROBLEMS
 
@@ -55,11 +58,23 @@ export function normalizeEmail(input: string): EmailResult {
   const domain = asciiDomain(trimmed.slice(at + 1))
   if (!domain) return { ok: false, reason: 'invalid_domain' }
 
-  const email = `${local}@${domain}`
-  const key = email.normalize('NFKC').toLowerCase()
+  // Full-width forms fold to the ASCII the person meant: `ＡＤＡ@…` is mailed as `ADA@…`.
+  const email = `${localKey}@${domain}`
+  const key = email.toLowerCase()
   if (utf8Length(email) > MAX_ADDRESS || utf8Length(key) > MAX_ADDRESS)
     return { ok: false, reason: 'too_long' }
+  // What we accept, the outbox and the mailer send (one definition, lib/mail-address.ts).
+  if (!isMailAddress(email)) return { ok: false, reason: 'unsupported_local_part' }
   return { ok: true, email, key }
+}
+
+/**
+ * The identity a rate limit counts an address under: the key the account lookup uses, so no
+ * spelling (case, full-width forms) gets a counter of its own; unusable input counts as typed.
+ */
+export function addressKey(input: string): string {
+  const address = normalizeEmail(input)
+  return address.ok ? address.key : input.trim().normalize('NFKC').toLowerCase()
 }
 
 function asciiDomain(domain: string): string | undefined {

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely'
+import { type Selectable, sql } from 'kysely'
 import type { Db } from '../db/database.js'
 import type { CredentialsTable } from '../db/schema.js'
 
@@ -87,5 +87,29 @@ export async function clearFailedLogins(
     .where('directory_id', '=', directoryId)
     .where('user_id', '=', userId)
     .where('failed_logins', '>', 0)
+    .execute()
+}
+
+/**
+ * Ends what the OpenID Provider holds for this user in every tenant of the directory: provider
+ * sessions, grants, codes, refresh and access tokens (each artefact names its `accountId`, the
+ * user's id). The provider and verifyAccessToken read these rows, so a token dies with its row.
+ * Identity owns this statement on the provider's table so that identity needs nothing from
+ * tokens/ (features depend one way), and it runs in the password change's own transaction.
+ */
+export async function revokeGrantsOfUser(
+  db: Db,
+  directoryId: string,
+  userId: string,
+): Promise<void> {
+  await db
+    .deleteFrom('oidc_artefacts')
+    .where('tenant_id', 'in', (eb) =>
+      eb
+        .selectFrom('tenant_directories')
+        .select('tenant_id')
+        .where('directory_id', '=', directoryId),
+    )
+    .where(sql<string>`payload->>'accountId'`, '=', userId)
     .execute()
 }

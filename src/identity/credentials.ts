@@ -4,6 +4,7 @@ import type { PasswordPolicy } from '../tenants/settings.js'
 import * as queries from './credentials.queries.js'
 import type { Credential } from './credentials.queries.js'
 import type { Hasher } from './hashing.js'
+import { expireUnusedResets } from './password-reset.queries.js'
 import { checkPassword, type PasswordContext } from './password-policy.js'
 import { findUserByEmailKey, type User } from './users.queries.js'
 
@@ -13,7 +14,10 @@ import { findUserByEmailKey, type User } from './users.queries.js'
 const MAX_CONSECUTIVE_FAILURES = 100
 const LOCK_MS = 24 * 3_600_000
 
-/** Checks the policy (every reason at once), hashes, and records the policy it was checked against. */
+/**
+ * Checks the policy (every reason at once), hashes, and records the policy it was checked
+ * against; the account's grants, tokens and unused reset links end with the old password.
+ */
 export async function setPassword(
   db: Db,
   input: {
@@ -33,13 +37,21 @@ export async function setPassword(
     })
   }
   const hash = await hasher.hash(input.password)
-  await queries.saveCredential(db, {
-    directoryId: input.directoryId,
-    userId: input.userId,
-    hash,
-    policy: input.policy,
-    now,
-  })
+  const change = async (tx: Db) => {
+    await queries.saveCredential(tx, {
+      directoryId: input.directoryId,
+      userId: input.userId,
+      hash,
+      policy: input.policy,
+      now,
+    })
+    // A new password ends what the old one opened (OWASP ASVS 5.0 V7): every grant and token
+    // of the account in each store of the directory, and any reset link still unused.
+    await queries.revokeGrantsOfUser(tx, input.directoryId, input.userId)
+    await expireUnusedResets(tx, input.directoryId, input.userId, now)
+  }
+  // One commit: a password without the revocation would leave a stolen token alive.
+  await (db.isTransaction ? change(db) : db.transaction().execute(change))
 }
 
 type Person = {

@@ -9,6 +9,7 @@ import { type FormContext, formContext, noStore, sendPage } from '../http/pages.
 import { clientAddress, rateLimit, tenantKey } from '../http/rate-limit.js'
 import { abortSignIn, continueTo, deferReturn, safeReturnTo } from '../http/return-to.js'
 import { beginSession, finishSession, requireSession, sessionOf } from '../http/session-cookie.js'
+import { addressKey } from './addresses.js'
 import { t } from '../lib/i18n.js'
 import { parse } from '../lib/validate.js'
 import { consumeOrThrow, createLimiter } from '../security/limits.js'
@@ -135,7 +136,7 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
   router.post('/forgot-password', csrf, forgotPerIp, async (req, res) => {
     const { email } = parse(EmailBody, req.body)
     // Per address too, or anyone could flood one inbox from many addresses.
-    await consumeOrThrow(forgotPerAddress, tenantKey(res, email.trim().toLowerCase()))
+    await consumeOrThrow(forgotPerAddress, tenantKey(res, addressKey(email)))
     await db
       .transaction()
       .execute((tx) => requestPasswordReset(tx, res.locals.tenant, email, { secretKey }))

@@ -10,7 +10,8 @@ import * as queries from './password-reset.queries.js'
 import { endOtherSessions } from './sessions.js'
 import { findMembershipOf, findUser } from './users.queries.js'
 
-export const RESET_TTL_MS = 3_600_000
+// OWASP Forgot Password Cheat Sheet: a short-lived link; 30 minutes covers a slow mail server.
+export const RESET_TTL_MS = 30 * 60_000
 
 // Unknown, used, expired and superseded links are indistinguishable on purpose; the code is the
 // one every other dead link speaks (errors.ts).

@@ -1,7 +1,7 @@
 import { Router } from 'express'
 import type { Deps } from '../app.js'
 import { tenantInPath } from '../http/auth.js'
-import { inviteOne, planInvitations } from './invitations.js'
+import { inviteOne, planInvitations, refusedInvitee } from './invitations.js'
 import { reinvite, requireInvitation, resendInvitation, revokeInvitation } from './lifecycle.js'
 import { invitationView, listInvitations } from './list.js'
 
@@ -19,7 +19,12 @@ export function invitationAdminRoutes({ config, db, log }: Deps): Router {
     // One transaction per person: one failure never undoes the invitations already sent.
     const results = [...plan.refused]
     for (const invitee of plan.invitees)
-      results.push(await db.transaction().execute((tx) => inviteOne(tx, tenant, invitee, ctx)))
+      results.push(
+        await db
+          .transaction()
+          .execute((tx) => inviteOne(tx, tenant, invitee, ctx))
+          .catch((err: unknown) => refusedInvitee(err, invitee.person.email)),
+      )
     if (!config.smtpUrl)
       log.info(
         { tenant: tenant.slug, mailbox: `${tenant.publicUrl}/dev/mailbox` },

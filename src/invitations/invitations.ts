@@ -11,6 +11,7 @@ import { Locale } from '../lib/locales.js'
 import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
 import { EMAIL_PROBLEMS, normalizeEmail, parseEmailList } from '../identity/addresses.js'
 import { mailInvitation } from './invitation-mail.js'
+import { RoleName } from '../identity/roles.js'
 import * as queries from './invitations.queries.js'
 
 export const MAX_INVITEES = 1_000
@@ -32,7 +33,7 @@ export const InviteInput = z
   .strictObject({
     invitees: z.array(Invitee).min(1).max(MAX_INVITEES).optional(),
     emails: z.string().max(2_000_000).optional(),
-    role: z.string().trim().min(1).max(50).default('user'),
+    role: RoleName.default('user'),
     groups: z.array(Label).max(100).default([]),
     products: z.array(Label).max(100).default([]),
     organization: Text(200),
@@ -85,6 +86,12 @@ export async function planInvitations(
     invitees: people.map((person) => ({ directoryId: directory.id, person, grant })),
     refused: results,
   }
+}
+
+/** An invitee refused on the way (its mail, say) is its own outcome, not the batch's. */
+export function refusedInvitee(err: unknown, email: string): InviteResult {
+  if (!(err instanceof AppError) || err.code !== 'invalid_request') throw err
+  return { email, status: 'invalid', reason: err.message }
 }
 
 function sortOut(grant: z.infer<typeof InviteInput>): {

@@ -1,9 +1,9 @@
 import type { Db } from '../db/database.js'
 import type { OutboxStatus } from '../db/schema.js'
 import { AppError } from '../errors.js'
+import { isMailAddress } from '../lib/mail-address.js'
 import { open, seal } from '../lib/seal.js'
 import * as queries from './outbox.queries.js'
-import { isMailAddress } from './smtp.js'
 import { findTemplate } from './tenant-templates.js'
 import {
   isLocale,

@@ -1,4 +1,5 @@
 import nodemailer from 'nodemailer'
+import { isMailAddress } from '../lib/mail-address.js'
 
 export type MailAddress = { name: string; address: string }
 export type OutgoingMail = {
@@ -10,18 +11,9 @@ export type OutgoingMail = {
 }
 export type Mailer = { send(message: OutgoingMail): Promise<void>; close(): void }
 
-// SECURITY-NOTES.md, nodemailer: we never let nodemailer parse a free-form address. Only plain
-// ASCII dot-atom addresses pass (no quoted local parts, comments, groups, IP literals or
-// whitespace), so what we validated is exactly what reaches RCPT TO. A one-label domain passes:
-// MAIL_FROM defaults to no-reply@BASE_DOMAIN, which is "localhost" on a developer machine.
-const ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
-const ADDRESS = new RegExp(`^${ATOM}(?:\\.${ATOM})*@${LABEL}(?:\\.${LABEL})*$`)
-
-export function isMailAddress(address: string): boolean {
-  const at = address.lastIndexOf('@')
-  return address.length <= 254 && at > 0 && at <= 64 && ADDRESS.test(address)
-}
+// SECURITY-NOTES.md, nodemailer: we never let nodemailer parse a free-form address; the one
+// definition of an address (lib/mail-address.ts) is checked again right before sending.
+export { isMailAddress }
 
 // A display name or subject is one header line: control characters and line separators go.
 const oneLine = (text: string) =>

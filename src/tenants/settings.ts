@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { Duration, durationSeconds } from '../lib/duration.js'
+import { DurationAtMost, durationSeconds } from '../lib/duration.js'
 import { Locale } from '../lib/locales.js'
 
 export const CHARACTER_CLASSES = ['lower', 'upper', 'digit', 'symbol', 'digit_or_symbol'] as const
@@ -22,10 +22,12 @@ const Store = z.discriminatedUnion('kind', [
 ])
 
 // Lifetimes of what the tenant's OpenID Provider issues; the refresh token's slides with use.
+// Ceilings: a bearer token is not revocable by those who hold a copy (RFC 9700 4.14: keep access
+// tokens short), and no refresh token outlives its grant (one year, tokens/provider.ts).
 export const TokenSettings = z.strictObject({
-  accessTokenTtl: Duration,
-  idTokenTtl: Duration,
-  refreshTokenTtl: Duration,
+  accessTokenTtl: DurationAtMost('1d'),
+  idTokenTtl: DurationAtMost('1d'),
+  refreshTokenTtl: DurationAtMost('365d'),
   signingAlg: z.enum(['RS256', 'ES256']),
 })
 export type TokenSettings = z.infer<typeof TokenSettings>
@@ -37,11 +39,13 @@ export const DEFAULT_TOKEN_SETTINGS: TokenSettings = {
 }
 
 export const TenantSettingsShape = z.strictObject({
-  invitationTtl: Duration,
-  resendCooldown: Duration,
-  reminderInterval: Duration,
-  retention: Duration,
-  warnings: z.strictObject({ yellow: Duration, red: Duration }),
+  // An invitation is a password-setting link in a mailbox: months at most.
+  invitationTtl: DurationAtMost('90d'),
+  resendCooldown: DurationAtMost('7d'),
+  reminderInterval: DurationAtMost('30d'),
+  // GDPR storage limitation: a never-activated account is not kept for years.
+  retention: DurationAtMost('730d'),
+  warnings: z.strictObject({ yellow: DurationAtMost('90d'), red: DurationAtMost('90d') }),
   passwordPolicy: PasswordPolicy,
   termsRequired: z.boolean(),
   store: Store,

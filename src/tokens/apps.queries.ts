@@ -1,4 +1,4 @@
-import type { Insertable, Updateable } from 'kysely'
+import { type Insertable, sql, type Updateable } from 'kysely'
 import type { Db } from '../db/database.js'
 import type { AppsTable } from '../db/schema.js'
 
@@ -69,4 +69,17 @@ export async function deleteApp(db: Db, tenantId: string, clientId: string): Pro
     .where('client_id', '=', clientId)
     .executeTakeFirst()
   return result.numDeletedRows > 0n
+}
+
+/**
+ * Everything the provider issued to an app (grants, codes, refresh tokens, access and client
+ * credentials tokens all name their `clientId`): verifyAccessToken and the provider read these
+ * rows, so the tokens die with them.
+ */
+export async function deleteArtefactsOfApp(db: Db, tenantId: string, clientId: string) {
+  await db
+    .deleteFrom('oidc_artefacts')
+    .where('tenant_id', '=', tenantId)
+    .where(sql<string>`payload->>'clientId'`, '=', clientId)
+    .execute()
 }

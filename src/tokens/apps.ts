@@ -154,9 +154,14 @@ export async function updateApp(db: Db, tenantId: string, clientId: string, inpu
   return toApp(row)
 }
 
+/** Deletes the app and, in the same commit, revokes every token it holds (RFC 7009 2.1). */
 export async function deleteApp(db: Db, tenantId: string, clientId: string): Promise<void> {
-  if (!(await queries.deleteApp(db, tenantId, clientId)))
-    throw new AppError('not_found', 'There is no such app in this tenant.')
+  const remove = async (tx: Db) => {
+    if (!(await queries.deleteApp(tx, tenantId, clientId)))
+      throw new AppError('not_found', 'There is no such app in this tenant.')
+    await queries.deleteArtefactsOfApp(tx, tenantId, clientId)
+  }
+  await (db.isTransaction ? remove(db) : db.transaction().execute(remove))
 }
 
 /** A new secret for a confidential app; the old one stops working at once. */
