@@ -33,7 +33,13 @@ export async function tenantInPath(
   urls: TenantUrls,
 ): Promise<Tenant> {
   const principal = res.locals.principal
-  const tenant = slug ? await getTenant(db, slug, urls).catch(() => undefined) : undefined
+  // Only "no such tenant" becomes the 404; a database outage stays an outage (503).
+  const tenant = slug
+    ? await getTenant(db, slug, urls).catch((err: unknown) => {
+        if (err instanceof AppError && err.code === 'not_found') return undefined
+        throw err
+      })
+    : undefined
   if (!principal || !tenant || (principal.tenantId !== null && principal.tenantId !== tenant.id)) {
     throw new AppError('not_found', `There is no tenant "${slug ?? ''}".`)
   }
