@@ -16,7 +16,13 @@ describe('admin API while the database is down', () => {
   afterAll(() => stopped.destroy())
 
   const appOn = (db: typeof gw.db) =>
-    createApp({ config: gw.config, db, log: gw.app.locals.log, readiness: gw.readiness, hasher: gw.hasher })
+    createApp({
+      config: gw.config,
+      db,
+      log: gw.app.locals.log,
+      readiness: gw.readiness,
+      hasher: gw.hasher,
+    })
 
   it('answers 503 with a clear JSON error at the key check', async () => {
     const key = `gwk_${'a'.repeat(43)}`
