@@ -5,7 +5,7 @@ import type { Deps } from './app.js'
 import { errorHandler, notFound, requireDecodablePath } from './http/errors.js'
 import { healthRoutes, requireMigrated } from './http/health.routes.js'
 import { requestContext } from './http/request-context.js'
-import { securityHeaders } from './http/security-headers.js'
+import { privatePage, securityHeaders } from './http/security-headers.js'
 import { loadSession, pendingStepGuard } from './http/session.js'
 import { resolveTenant } from './http/tenant.js'
 import { homeRoute } from './identity/home.routes.js'
@@ -44,16 +44,22 @@ export function mountRoutes(app: Express, deps: Deps): void {
     app.get('/dev/mailbox', mailboxRoutes(db, config.secretKey, config.mailTemplates))
   // The session cookie; a step the session still owes (password, Terms) comes first.
   app.use(loadSession(db), pendingStepGuard)
-  app.get('/', homeRoute(deps))
+  // The tenant's pages: privatePage is Cache-Control: no-store (forms, personal data).
+  app.get('/', privatePage, homeRoute(deps))
   app.all(
     ['/login', '/logout', '/password/change', '/forgot-password', '/reset-password/:token'],
+    privatePage,
     loginRoutes(deps),
   )
-  app.all('/invite/:token', activationRoutes(deps))
-  app.all(['/terms', '/terms/document'], termsPageRoutes(deps))
+  app.all('/invite/:token', privatePage, activationRoutes(deps))
+  app.all(['/terms', '/terms/document'], privatePage, termsPageRoutes(deps))
 
   // The tenant's OpenID Provider: our interaction step, userinfo and forward auth first,
-  app.all(['/interaction/:uid', '/interaction/:uid/abort', '/me', '/auth/verify'], tokens.routes)
+  app.all(
+    ['/interaction/:uid', '/interaction/:uid/abort', '/me', '/auth/verify'],
+    privatePage,
+    tokens.routes,
+  )
   // a JWT at introspection or revocation swapped for its record's id,
   app.post(['/token/introspection', '/token/revocation'], tokens.routes)
   // then oidc-provider's own endpoints (its default route names).
