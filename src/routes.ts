@@ -34,7 +34,8 @@ export function mountRoutes(app: Express, deps: Deps): void {
   app.use('/assets', express.static(ASSETS, { fallthrough: false, index: false, maxAge: '1h' }))
   app.use(requireMigrated(readiness))
 
-  // The admin API: JSON bodies and bearer API keys (admin.routes.ts lists its feature routers).
+  // The admin API: JSON bodies and bearer API keys. Its paths are listed by its OpenAPI
+  // document (admin/openapi.ts), which test/integration/openapi.test.ts holds to the routers.
   app.use('/admin/api/v1', adminRoutes(deps))
 
   // Tenant hosts: the Host names the tenant (unknown: 404).
