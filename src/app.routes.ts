@@ -19,10 +19,10 @@ const ASSETS = fileURLToPath(new URL('./http/assets/', import.meta.url))
 
 /**
  * Every URL the gateway answers, in the order a request meets them. Feature routers hand over
- * their handlers; this table says where they answer. A router's routes are mounted with
- * `app.all(paths, router)` (no prefix is stripped) and test/unit/routes.test.ts checks that
- * each route a router defines is named here. Form bodies are read by the routes that take them
- * (verifyCsrf parses the form it checks), so no list of form paths exists to forget.
+ * their handlers; this table says where they answer: `app.all(paths, router)` strips no prefix,
+ * and test/integration/route-table.test.ts checks that each route a router defines is named
+ * here. Form bodies are read by the routes that take them (verifyCsrf parses the form it
+ * checks), so no list of form paths exists to forget.
  */
 export function mountRoutes(app: Express, deps: Deps): void {
   const { config, db, log, readiness } = deps
