@@ -59,6 +59,7 @@ function clientStatusOf(err: unknown): number | undefined {
     : undefined
 }
 
+// The generic codes a library's status takes; any other 4xx keeps its status as invalid_request.
 const CODE_FOR_STATUS = new Map<number, ErrorCode>([
   [400, 'invalid_request'],
   [401, 'unauthorized'],
