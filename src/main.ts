@@ -1,6 +1,7 @@
 import type { Server } from 'node:http'
 import { createApiKey } from './admin/api-keys.js'
 import { createApp } from './app.js'
+import { httpServer } from './http/server.js'
 import { createHasher } from './identity/hashing.js'
 import { startJobs } from './jobs/runner.js'
 import { createMailer } from './mail/smtp.js'
@@ -24,9 +25,8 @@ export async function serve(loaded: Config, log: Log): Promise<void> {
   })
   const { db, close, description } = createDb(config.databaseUrl, config.dataDir)
   const readiness: Readiness = { migrated: false }
-  const server = createApp({ config, db, log, readiness, hasher: createHasher() }).listen(
-    config.port,
-  )
+  const app = createApp({ config, db, log, readiness, hasher: createHasher() })
+  const server = httpServer(app).listen(config.port)
   await new Promise<void>((resolve, reject) =>
     server.once('listening', resolve).once('error', reject),
   )

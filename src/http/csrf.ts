@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import type { Request, RequestHandler, Response } from 'express'
+import express, { type Request, type RequestHandler, type Response } from 'express'
 import { AppError } from '../errors.js'
 import { newToken, safeEqual, TOKEN_PATTERN } from '../lib/tokens.js'
 import { hostCookieName, readCookie, setCookie } from './cookies.js'
@@ -14,8 +14,12 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 // The cookie set earlier in this same response, so a page with two forms gets one cookie.
 const issued = new WeakMap<Response, string>()
 
-/** The value for the hidden `_csrf` field; sets the cookie when the browser has none. */
+/**
+ * The value for the hidden `_csrf` field; sets the cookie when the browser has none. A page that
+ * carries a form is this browser's alone (and often personal): no cache keeps it.
+ */
 export function csrfToken(req: Request, res: Response, secretKey: string): string {
+  res.set('Cache-Control', 'no-store')
   const name = hostCookieName(res, COOKIE)
   let value = issued.get(res) ?? readCookie(req, name)
   if (!value || !TOKEN_PATTERN.test(value)) {
@@ -26,15 +30,34 @@ export function csrfToken(req: Request, res: Response, secretKey: string): strin
   return sign(secretKey, value, res.locals.tenant.id)
 }
 
-/** For form POSTs; `express.urlencoded` must run before it. */
+// The check needs the form's fields, so it reads the form itself: a new form route cannot
+// forget the body parser (which would turn every submission into a 403).
+const readForm = express.urlencoded({ extended: false, limit: '64kb' })
+
+/** For form POSTs: parses the urlencoded body (64 kB at most), then checks its `_csrf` field. */
 export function verifyCsrf(secretKey: string): RequestHandler {
+  const refused = () =>
+    new AppError('forbidden', 'This form has expired. Please reload the page and try again.')
   return (req, res, next) => {
     if (SAFE_METHODS.has(req.method)) return next()
+    // Called back outside Express's promise handling: nothing in here may throw.
+    readForm(req, res, (err?: unknown) => {
+      if (err) return next(err)
+      let valid: boolean
+      try {
+        valid = isValid(req, res)
+      } catch (error) {
+        return next(error)
+      }
+      next(valid ? undefined : refused())
+    })
+  }
+  function isValid(req: Request, res: Response): boolean {
     const tenant = res.locals.tenant
     const cookie = readCookie(req, hostCookieName(res, COOKIE))
     const field: unknown = req.body?.[FIELD]
     const origin = req.get('origin')
-    const valid =
+    return (
       tenant !== undefined &&
       cookie !== undefined &&
       TOKEN_PATTERN.test(cookie) &&
@@ -44,12 +67,7 @@ export function verifyCsrf(secretKey: string): RequestHandler {
       // for every form POST from a page with Referrer-Policy: no-referrer (our token pages), so
       // there the signed token bound to the cookie decides alone.
       (origin === undefined || origin === 'null' || origin === new URL(tenant.publicUrl).origin)
-    if (!valid)
-      throw new AppError(
-        'forbidden',
-        'This form has expired. Please reload the page and try again.',
-      )
-    next()
+    )
   }
 }
 

@@ -1,7 +1,10 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express'
 import { isDatabaseUnavailable } from '../db/errors.js'
 import { AppError, type ErrorCode } from '../errors.js'
-import { errorPage } from './layout.js'
+import { html } from '../lib/html.js'
+import { type MessageKey, t } from '../lib/i18n.js'
+import { errorPage, page } from './layout.js'
+import { pageLocale } from './page-locale.js'
 
 // The only table of HTTP statuses. A new ErrorCode without a row here does not compile.
 export const statusOf = {
@@ -19,62 +22,112 @@ export const statusOf = {
   unavailable: 503,
 } as const satisfies Record<ErrorCode, number>
 
+// The refusals people meet on a tenant's pages, told in their language.
+const LOCALIZED: Partial<Record<ErrorCode, MessageKey>> = { rate_limited: 'limited', busy: 'busy' }
+
+const NOT_FOUND = 'There is nothing at this address.'
+
 export const notFound: RequestHandler = () => {
-  throw new AppError('not_found', 'There is nothing at this address.')
+  throw new AppError('not_found', NOT_FOUND)
 }
 
 export const wantsJson = (req: Request) =>
   req.path.startsWith('/admin/api/') || req.accepts(['html', 'json']) === 'json'
 
-// Errors raised outside our code (body parsers, the database driver) get a code of ours here.
-function toAppError(err: unknown): AppError | undefined {
-  if (err instanceof AppError) return err
-  const type = (err as { type?: unknown })?.type
-  if (type === 'entity.too.large')
-    return new AppError('payload_too_large', 'The request body is too large.')
-  if (
-    (typeof type === 'string' && type.startsWith('entity.')) ||
-    type === 'charset.unsupported' ||
-    type === 'encoding.unsupported'
-  ) {
-    return new AppError('invalid_request', 'The request body could not be read.')
+/** A path that is not valid percent-encoding is the client's mistake, before any router decodes it. */
+export const requireDecodablePath: RequestHandler = (req, _res, next) => {
+  try {
+    decodeURIComponent(req.path)
+  } catch {
+    throw new AppError('invalid_request', 'The address contains a malformed %-escape.')
   }
-  const status = (err as { status?: unknown })?.status
-  if (status === 404) return new AppError('not_found', 'There is nothing at this address.')
-  if (isDatabaseUnavailable(err)) {
-    return new AppError(
-      'unavailable',
-      'The service is temporarily unavailable. Please try again in a moment.',
-      { cause: err },
-    )
-  }
-  return undefined
+  next()
 }
 
+type Answer = { status: number; error: AppError }
+
+// An error a library raised for the client (http-errors' convention: body-parser, raw-body,
+// send/serve-static, router): a 4xx `status`/`statusCode`. `expose` only says whether its message
+// may be shown (send marks its 404 `expose: false` because the message names a file), and we
+// never show a library's message anyway.
+function clientStatusOf(err: unknown): number | undefined {
+  if (!(err instanceof Error)) return undefined
+  const { status, statusCode } = err as { status?: unknown; statusCode?: unknown }
+  const value = typeof status === 'number' ? status : statusCode
+  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value < 500
+    ? value
+    : undefined
+}
+
+// The generic codes a library's status takes; any other 4xx keeps its status as invalid_request.
+const CODE_FOR_STATUS = new Map<number, ErrorCode>([
+  [400, 'invalid_request'],
+  [401, 'unauthorized'],
+  [409, 'conflict'],
+  [413, 'payload_too_large'],
+  [429, 'rate_limited'],
+])
+
+// Errors raised outside our code (body parsers, static files, the database driver) get a code
+// of ours here; anything unknown is ours to fix (500).
+function answerFor(err: unknown): Answer | undefined {
+  if (err instanceof AppError) return { status: statusOf[err.code], error: err }
+  if (isDatabaseUnavailable(err)) {
+    const message = 'The service is temporarily unavailable. Please try again in a moment.'
+    return { status: 503, error: new AppError('unavailable', message, { cause: err }) }
+  }
+  const status = clientStatusOf(err)
+  if (status === undefined) return undefined
+  // A static file refused (a path climbing out of its folder) or missing is simply not here:
+  // a distinct 403 would tell a prober which paths exist.
+  if (status === 403 || status === 404)
+    return { status: 404, error: new AppError('not_found', NOT_FOUND, { cause: err }) }
+  const code = CODE_FOR_STATUS.get(status) ?? 'invalid_request'
+  const message =
+    code === 'payload_too_large'
+      ? 'The request body is too large.'
+      : 'The request could not be read.'
+  return { status, error: new AppError(code, message, { cause: err }) }
+}
+
+/** The one error handler: JSON for APIs, a page for browsers; stacks never leave the process. */
 export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
   if (res.headersSent) return next(err)
 
-  const known = toAppError(err)
-  const status = known ? statusOf[known.code] : 500
+  const known = answerFor(err)
+  const status = known?.status ?? 500
   const body = known
-    ? { error: known.code, message: known.message, details: known.details ?? null }
+    ? {
+        error: known.error.code,
+        message: known.error.message,
+        details: known.error.details ?? null,
+      }
     : { error: 'internal_error', message: 'Something went wrong on our side.', details: null }
+  const localized = known && LOCALIZED[known.error.code]
+  // Client mistakes and load shedding are routine; an error-level line means ours to fix.
+  const level = status < 500 || localized ? 'info' : 'error'
   const log = res.locals.log ?? req.app.locals.log
-  const cause = known ? known.cause : err
-  log?.[status < 500 ? 'info' : 'error'](
-    { err: cause ?? undefined, code: body.error, status },
-    'request failed',
-  )
+  const cause = known ? known.error.cause : err
+  log?.[level]({ err: cause ?? undefined, code: body.error, status }, 'request failed')
 
-  const retryAfter = (known?.details as { retryAfterSeconds?: unknown } | undefined)
+  const retryAfter = (known?.error.details as { retryAfterSeconds?: unknown } | undefined)
     ?.retryAfterSeconds
   if (typeof retryAfter === 'number')
     res.set('Retry-After', String(Math.max(1, Math.ceil(retryAfter))))
-  else if (status === 503) res.set('Retry-After', known?.code === 'busy' ? '1' : '5')
-  if (wantsJson(req)) res.status(status).json(body)
-  else
-    res
-      .status(status)
-      .type('html')
-      .send(errorPage(status, body.message, res.locals.tenant?.name).value)
+  else if (status === 503 || localized)
+    res.set('Retry-After', known?.error.code === 'unavailable' ? '5' : '1')
+
+  if (wantsJson(req)) return res.status(status).json(body)
+  const tenant = res.locals.tenant
+  res.status(status).type('html')
+  if (!localized || !tenant) return res.send(errorPage(status, body.message, tenant?.name).value)
+  const locale = pageLocale(req, res)
+  const title = t(locale, localized)
+  const shell = page({
+    title,
+    tenantName: tenant.name,
+    lang: locale,
+    body: html`<h1>${title}</h1>`,
+  })
+  res.send(shell.value)
 }

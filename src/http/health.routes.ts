@@ -1,6 +1,7 @@
-import { Router } from 'express'
+import { type RequestHandler, Router } from 'express'
 import type { Db } from '../db/database.js'
 import { probeReadiness, type Readiness } from '../db/readiness.js'
+import { AppError } from '../errors.js'
 
 /** Host-independent probes for orchestrators: liveness of the process, readiness of its database. */
 export function healthRoutes(db: Db, readiness: Readiness): Router {
@@ -14,3 +15,12 @@ export function healthRoutes(db: Db, readiness: Readiness): Router {
   })
   return router
 }
+
+// Until start-up has applied the migrations, tenant requests get a clear 503, not a missing-table 500.
+export const requireMigrated =
+  (readiness: Readiness): RequestHandler =>
+  (_req, _res, next) => {
+    if (!readiness.migrated)
+      throw new AppError('unavailable', 'The gateway is starting. Please try again in a moment.')
+    next()
+  }

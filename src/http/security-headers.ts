@@ -1,3 +1,4 @@
+import type { RequestHandler } from 'express'
 import helmet from 'helmet'
 
 // Our pages carry no inline script or style: the policy forbids both, and framing entirely.
@@ -17,6 +18,14 @@ export const securityHeaders = () =>
         baseUri: ["'none'"],
       },
     },
+    // frame-ancestors for current browsers, X-Frame-Options: DENY for those that predate it.
+    xFrameOptions: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
     crossOriginResourcePolicy: { policy: 'same-origin' },
   })
+
+/** The tenant's own pages: forms and personal data, never kept by a browser or shared cache. */
+export const privatePage: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store')
+  next()
+}

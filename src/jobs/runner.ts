@@ -1,10 +1,10 @@
 import type { RuntimeConfig } from '../config.js'
 import type { Db } from '../db/database.js'
 import type { Log } from '../log.js'
-import { newMailForLog } from '../mail/outbox.js'
 import type { Mailer } from '../mail/smtp.js'
 import type { MailDefaults } from '../mail/templates.js'
 import { cleanUp } from './cleanup.js'
+import { outboxLogger } from './log-outbox.js'
 import { purgeNeverActivated } from './purge.js'
 import { remindPendingInvitations } from './remind-invitations.js'
 import { sendDueMail } from './send-outbox.js'
@@ -39,21 +39,8 @@ export function startJobs(deps: {
   ]
   const mailer = deps.mailer
   if (!mailer && !config.isProduction) {
-    let since = new Date()
-    const keys = { secretKey: config.secretKey, templates: deps.templates }
-    jobs.push({
-      name: 'log-outbox',
-      everyMs: 2_000,
-      run: async () => {
-        for (const mail of await newMailForLog(db, since, keys)) {
-          log.info(
-            { to: mail.to, link: mail.link },
-            `mail kept in the outbox (no SMTP_URL): ${mail.subject}`,
-          )
-          since = mail.createdAt
-        }
-      },
-    })
+    const run = outboxLogger(db, { secretKey: config.secretKey, templates: deps.templates }, log)
+    jobs.push({ name: 'log-outbox', everyMs: 2_000, run })
   }
   if (mailer) {
     const from = { address: config.mailFrom }

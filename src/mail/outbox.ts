@@ -147,7 +147,13 @@ export async function newMailForLog(db: Db, since: Date, keys: MailKeys) {
   for (const row of rows) {
     const { subject } = await composeMail(db, row, keys)
     const secret = canOpen(keys.secretKey, row.secret) ? openSecret(keys.secretKey, row.secret) : {}
-    mails.push({ to: row.to_address, subject, link: secret.link, createdAt: row.created_at })
+    mails.push({
+      id: row.id,
+      to: row.to_address,
+      subject,
+      link: secret.link,
+      createdAt: row.created_at,
+    })
   }
   return mails
 }

@@ -20,10 +20,6 @@ const openInteraction = (provider: TenantProvider['provider'], req: Request, res
     throw new AppError('invalid_request', INTERACTION_GONE, { cause: err })
   })
 
-// What oidc-provider answers on a tenant host; everything else stays with our pages.
-const PROVIDER_PATHS =
-  /^\/(\.well-known\/openid-configuration|auth(\/[\w-]+)?|token(\/introspection|\/revocation)?|jwks|session\/end(\/confirm|\/success)?)$/
-
 const bearerOf = (req: Request): string | undefined => {
   const match = /^Bearer ([\w.~+/-]+=*)$/.exec(req.get('authorization') ?? '')
   return match?.[1]
@@ -33,7 +29,11 @@ const bearerOf = (req: Request): string | undefined => {
  * The tenant's OpenID Provider: the provider's own endpoints, our interaction step (our login,
  * activation and Terms pages stand in for its prompts), userinfo and forward auth.
  */
-export function tokenRoutes({ config, db }: Deps): Router {
+export function tokenRoutes({ config, db }: Deps): {
+  routes: Router
+  /** oidc-provider's own endpoints; src/app.routes.ts names the paths it answers. */
+  providerEndpoint: RequestHandler
+} {
   const registry = providerRegistry({
     db,
     secretKey: config.secretKey,
@@ -162,12 +162,11 @@ export function tokenRoutes({ config, db }: Deps): Router {
     },
   )
 
-  router.use(async (req, res, next) => {
-    if (!PROVIDER_PATHS.test(req.path)) return next()
+  const providerEndpoint: RequestHandler = async (req, res) => {
     const { handle } = await providerOf(res)
     await handle(req, res)
-  })
-  return router
+  }
+  return { routes: router, providerEndpoint }
 }
 
 async function liveToken(tokens: TenantProvider, req: Request) {

@@ -1,0 +1,85 @@
+import { fileURLToPath } from 'node:url'
+import express, { type Express } from 'express'
+import { adminRoutes } from './admin/admin.routes.js'
+import type { Deps } from './app.js'
+import { errorHandler, notFound, requireDecodablePath } from './http/errors.js'
+import { healthRoutes, requireMigrated } from './http/health.routes.js'
+import { requestContext } from './http/request-context.js'
+import { privatePage, securityHeaders } from './http/security-headers.js'
+import { pendingStepGuard } from './http/pending-step.js'
+import { loadSession } from './http/session-cookie.js'
+import { resolveTenant } from './http/tenant.js'
+import { homeRoute } from './identity/home.routes.js'
+import { loginRoutes } from './identity/login.routes.js'
+import { termsPageRoutes } from './identity/terms-page.routes.js'
+import { activationRoutes } from './invitations/activation.routes.js'
+import { mailboxRoutes } from './mail/mailbox.routes.js'
+import { tokenRoutes } from './tokens/tokens.routes.js'
+
+const ASSETS = fileURLToPath(new URL('./http/assets/', import.meta.url))
+
+/**
+ * Every URL the gateway answers, in the order a request meets them. Feature routers hand over
+ * their handlers; this table says where they answer: `app.all(paths, router)` strips no prefix,
+ * and test/integration/route-table.test.ts checks that each route a router defines is named
+ * here. Form bodies are read by the routes that take them (verifyCsrf parses the form it
+ * checks), so no list of form paths exists to forget.
+ */
+export function mountRoutes(app: Express, deps: Deps): void {
+  const { config, db, log, readiness } = deps
+  const tokens = tokenRoutes(deps)
+
+  // Any host, no tenant: request id and access log, headers, a decodable path.
+  app.use(requestContext(log), securityHeaders(), requireDecodablePath)
+  app.get(['/healthz', '/readyz'], healthRoutes(db, readiness))
+  app.use('/assets', express.static(ASSETS, { fallthrough: false, index: false, maxAge: '1h' }))
+  app.use(requireMigrated(readiness))
+
+  // The admin API: JSON bodies and bearer API keys. Its paths are listed by its OpenAPI
+  // document (admin/openapi.ts), which test/integration/openapi.test.ts holds to the routers.
+  app.use('/admin/api/v1', adminRoutes(deps))
+
+  // Tenant hosts: the Host names the tenant (unknown: 404).
+  app.use(resolveTenant(db, config))
+  // Without SMTP a first-time user reads the mail here; never in production.
+  if (!config.smtpUrl && !config.isProduction)
+    app.get('/dev/mailbox', mailboxRoutes(db, config.secretKey, config.mailTemplates))
+  // The session cookie; a step the session still owes (password, Terms) comes first.
+  app.use(loadSession(db), pendingStepGuard)
+  // The tenant's pages: privatePage is Cache-Control: no-store (forms, personal data).
+  app.get('/', privatePage, homeRoute(deps))
+  app.all(
+    ['/login', '/logout', '/password/change', '/forgot-password', '/reset-password/:token'],
+    privatePage,
+    loginRoutes(deps),
+  )
+  app.all('/invite/:token', privatePage, activationRoutes(deps))
+  app.all(['/terms', '/terms/document'], privatePage, termsPageRoutes(deps))
+
+  // The tenant's OpenID Provider: our interaction step, userinfo and forward auth first,
+  app.all(
+    ['/interaction/:uid', '/interaction/:uid/abort', '/me', '/auth/verify'],
+    privatePage,
+    tokens.routes,
+  )
+  // a JWT at introspection or revocation swapped for its record's id,
+  app.post(['/token/introspection', '/token/revocation'], tokens.routes)
+  // then oidc-provider's own endpoints (its default route names).
+  app.all(
+    [
+      '/.well-known/openid-configuration',
+      '/auth',
+      '/auth/:uid',
+      '/token',
+      '/token/introspection',
+      '/token/revocation',
+      '/jwks',
+      '/session/end',
+      '/session/end/confirm',
+      '/session/end/success',
+    ],
+    tokens.providerEndpoint,
+  )
+
+  app.use(notFound, errorHandler)
+}
