@@ -5,7 +5,7 @@ import type { Readiness } from './db/readiness.js'
 import './http/locals.js'
 import type { Hasher } from './identity/hashing.js'
 import type { Log } from './log.js'
-import { mountRoutes } from './app.routes.js'
+import { mountRoutes } from './routes.js'
 
 export type Deps = {
   config: RuntimeConfig
@@ -15,7 +15,7 @@ export type Deps = {
   hasher: Hasher
 }
 
-/** The gateway as an Express app; src/app.routes.ts is its table of every path. */
+/** The gateway as an Express app; src/routes.ts is its table of every path. */
 export function createApp(deps: Deps): Express {
   const app = express()
   app.locals.log = deps.log

@@ -31,7 +31,7 @@ const bearerOf = (req: Request): string | undefined => {
  */
 export function tokenRoutes({ config, db }: Deps): {
   routes: Router
-  /** oidc-provider's own endpoints; src/app.routes.ts names the paths it answers. */
+  /** oidc-provider's own endpoints; src/routes.ts names the paths it answers. */
   providerEndpoint: RequestHandler
 } {
   const registry = providerRegistry({

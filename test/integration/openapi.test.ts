@@ -1,6 +1,6 @@
 import supertest from 'supertest'
 import { describe, expect, it } from 'vitest'
-import { adminRoutes } from '../../src/admin/admin.routes.js'
+import { adminApi } from '../../src/routes.js'
 import { memoryLog, useGateway } from '../support/harness.js'
 
 type Layer = {
@@ -29,7 +29,7 @@ describe('the admin API document', () => {
       Object.keys(ops).map((m) => `${m} ${path}`),
     )
     const served = routesOf(
-      (adminRoutes({ ...gw, log: memoryLog().log }) as unknown as { stack: Layer[] }).stack,
+      (adminApi({ ...gw, log: memoryLog().log }) as unknown as { stack: Layer[] }).stack,
     ).filter((r) => r !== 'get /openapi.json')
     expect(served).toContain('post /tenants/{slug}/apps')
     expect(documented.sort()).toEqual([...new Set(served)].sort())

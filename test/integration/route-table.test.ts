@@ -10,7 +10,7 @@ const pathsOf = (route: NonNullable<Layer['route']>) => [route.path].flat()
 const isRouter = (handle: unknown): handle is Router & { stack: Layer[] } =>
   typeof handle === 'function' && Array.isArray((handle as { stack?: unknown }).stack)
 
-// src/app.routes.ts mounts feature routers on the paths it names (app.all(paths, router)): a route a
+// src/routes.ts mounts feature routers on the paths it names (app.all(paths, router)): a route a
 // router adds without a line in the table would never be reached, and a table line naming a
 // path its router does not serve would be a lie.
 describe('the route table', () => {

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url'
-import express, { type Express } from 'express'
-import { adminRoutes } from './admin/admin.routes.js'
+import express, { type Express, Router } from 'express'
+import { openApiDocument } from './admin/openapi.js'
 import type { Deps } from './app.js'
+import { apiKeyAuth } from './http/auth.js'
 import { errorHandler, notFound, requireDecodablePath } from './http/errors.js'
 import { healthRoutes, requireMigrated } from './http/health.routes.js'
 import { requestContext } from './http/request-context.js'
@@ -10,10 +11,15 @@ import { pendingStepGuard } from './http/pending-step.js'
 import { loadSession } from './http/session-cookie.js'
 import { resolveTenant } from './http/tenant.js'
 import { homeRoute } from './identity/home.routes.js'
+import { termsAdminRoutes } from './identity/terms.routes.js'
+import { invitationAdminRoutes } from './invitations/invitations.routes.js'
 import { loginRoutes } from './identity/login.routes.js'
 import { termsPageRoutes } from './identity/terms-page.routes.js'
 import { activationRoutes } from './invitations/activation.routes.js'
 import { mailboxRoutes } from './mail/mailbox.routes.js'
+import { templateAdminRoutes } from './mail/templates.routes.js'
+import { tenantAdminRoutes } from './tenants/tenants.routes.js'
+import { appAdminRoutes } from './tokens/apps.routes.js'
 import { tokenRoutes } from './tokens/tokens.routes.js'
 
 const ASSETS = fileURLToPath(new URL('./http/assets/', import.meta.url))
@@ -37,7 +43,7 @@ export function mountRoutes(app: Express, deps: Deps): void {
 
   // The admin API: JSON bodies and bearer API keys. Its paths are listed by its OpenAPI
   // document (admin/openapi.ts), which test/integration/openapi.test.ts holds to the routers.
-  app.use('/admin/api/v1', adminRoutes(deps))
+  app.use('/admin/api/v1', adminApi(deps))
 
   // Tenant hosts: the Host names the tenant (unknown: 404).
   app.use(resolveTenant(db, config))
@@ -82,4 +88,21 @@ export function mountRoutes(app: Express, deps: Deps): void {
   )
 
   app.use(notFound, errorHandler)
+}
+
+/** /admin/api/v1: its document, then JSON bodies and bearer API keys; each feature brings its router. */
+export function adminApi(deps: Deps): Router {
+  const router = Router()
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument())
+  })
+  router.use(express.json({ limit: '2mb' }), apiKeyAuth(deps.db))
+  router.use(
+    tenantAdminRoutes(deps),
+    invitationAdminRoutes(deps),
+    termsAdminRoutes(deps),
+    templateAdminRoutes(deps, deps.config.mailTemplates),
+    appAdminRoutes(deps),
+  )
+  return router
 }
