@@ -4,6 +4,7 @@ import type { Deps } from '../app.js'
 import { AppError } from '../errors.js'
 import { finishSession, noStore } from '../http/session.js'
 import { claimsForScopes } from './accounts.js'
+import { CALLER_KINDS, type CallerKind, forwardAuth } from './forward-auth.js'
 import { decideAbort, decideInteraction, type OpenSignIn } from './interaction.js'
 import { firstPartyGrant } from './provider/grants.js'
 import {
@@ -112,28 +113,24 @@ export function tokenRoutes({ config, db }: Deps): Router {
     res.set('Cache-Control', 'no-store').json(claimsForScopes(live.account, scopes))
   })
 
-  // Forward auth (nginx auth_request, Traefik ForwardAuth): 200 with who it is, or 401.
+  // Forward auth: 200 with who it is, 401 without a live credential, 403 for the wrong kind
+  // when the location asks for one (`?kind=person`: people only, no machine app's token).
   router.get('/auth/verify', async (req, res) => {
     res.set('Cache-Control', 'no-store')
+    const only = req.query.kind
+    if (only !== undefined && !CALLER_KINDS.includes(only as CallerKind))
+      throw new AppError('invalid_request', 'kind must be "person" or "machine".')
     const session = res.locals.session
-    if (!bearerOf(req) && session && !session.pending) {
-      return res
-        .set({
-          'X-Auth-Subject': session.user_id,
-          'X-Auth-Email': session.email,
-          'X-Auth-Roles': session.role,
-        })
-        .sendStatus(200)
-    }
-    const live = (await liveToken(await providerOf(res), req))?.token
-    if (!live) return res.set('WWW-Authenticate', 'Bearer').sendStatus(401)
-    res
-      .set({
-        'X-Auth-Subject': String(live.sub),
-        ...(live.email && { 'X-Auth-Email': live.email }),
-        ...(live.roles && { 'X-Auth-Roles': live.roles.join(',') }),
-      })
-      .sendStatus(200)
+    const useSession = !bearerOf(req) && session && !session.pending
+    const outcome = forwardAuth({
+      session: useSession ? session : undefined,
+      token: useSession ? undefined : await liveToken(await providerOf(res), req),
+      only: only as CallerKind | undefined,
+    })
+    if (outcome.kind === 'unauthenticated')
+      return res.set('WWW-Authenticate', 'Bearer').sendStatus(401)
+    if (outcome.kind === 'forbidden') return res.set('X-Auth-Kind', outcome.seen).sendStatus(403)
+    res.set(outcome.headers).sendStatus(200)
   })
 
   // The provider refuses JWTs at introspection and revocation: a JWT whose signature holds is
