@@ -57,6 +57,7 @@ export function providerConfiguration(input: {
     scopes: ['openid', 'profile', 'email', 'offline_access'],
     responseTypes: ['code'],
     pkce: { required: () => true },
+    // Off: every authorization request names its redirect_uri, matched exactly (RFC 9700 2.1).
     allowOmittingSingleRegisteredRedirectUri: false,
     // Off: ID tokens carry the claims their scopes release, as userinfo does (apps read roles
     // from the ID token without a second request); the access token is what APIs check.
