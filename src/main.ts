@@ -14,6 +14,7 @@ import type { Log } from './log.js'
 import { resolveSecretKey } from './secret-key.js'
 import { seedDemoTenant } from './tenants/demo.js'
 import { listTenants, type Tenant, type TenantSummary } from './tenants/tenants.js'
+import { checkSecretKey } from './tokens/keys.js'
 
 const SHUTDOWN_GRACE_MS = 10_000
 
@@ -41,7 +42,13 @@ export async function serve(loaded: Config, log: Log): Promise<void> {
   const starting = bringUp(db, config, log, readiness, () => {
     jobs = startJobs({ db, config, log, templates: config.mailTemplates, mailer })
   })
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
+    // A start that cannot serve (a wrong SECRET_KEY) stops; `gateway serve` exits with the reason.
+    void starting.refused.then((reason) =>
+      shutdown(server, async () => (mailer?.close(), await close()), log).then(() =>
+        reject(new Error(reason)),
+      ),
+    )
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
         log.info({ signal }, 'shutting down')
@@ -60,11 +67,15 @@ export async function serve(loaded: Config, log: Log): Promise<void> {
 function bringUp(db: Db, config: Config, log: Log, readiness: Readiness, onReady: () => void) {
   let stopped = false
   let timer: NodeJS.Timeout | undefined
+  let refuse = (_reason: string) => {}
+  const refused = new Promise<string>((resolve) => (refuse = resolve))
   const attempt = async (delayMs: number): Promise<void> => {
     if (stopped) return
     try {
       const applied = await migrateToLatest(db)
       if (applied.length > 0) log.info({ applied }, 'migrations applied')
+      const secret = await checkSecretKey(db, config.secretKey!)
+      if (!secret.ok) return refuse(secret.reason)
       const demo = config.isProduction
         ? undefined
         : await db
@@ -85,7 +96,7 @@ function bringUp(db: Db, config: Config, log: Log, readiness: Readiness, onReady
     }
   }
   void attempt(1_000)
-  return { stop: () => ((stopped = true), clearTimeout(timer)) }
+  return { stop: () => ((stopped = true), clearTimeout(timer)), refused }
 }
 
 function announce(

@@ -2,7 +2,7 @@ import { createLog } from '../log.js'
 import { resolveSecretKey } from '../secret-key.js'
 import { getTenant } from '../tenants/tenants.js'
 import { createApp, listApps } from '../tokens/apps.js'
-import { rotateKeys } from '../tokens/keys.js'
+import { checkSecretKey, rotateKeys } from '../tokens/keys.js'
 import { type CommandContext, parseCommand, UsageError } from './main.js'
 
 export async function appCommand(args: string[], ctx: CommandContext): Promise<number> {
@@ -72,6 +72,12 @@ export async function keysCommand(
     throw new UsageError('keys rotate needs --tenant SLUG')
   const tenant = await getTenant(db, values.tenant, config)
   const secretKey = resolveSecretKey(config.secretKey, config.dataDir, createLog('warn'))
+  // A new key sealed with another SECRET_KEY would leave keys no single process can open.
+  const secret = await checkSecretKey(db, secretKey)
+  if (!secret.ok) {
+    io.err(`gateway: ${secret.reason}`)
+    return 1
+  }
   const rotated = await db.transaction().execute((tx) => rotateKeys(tx, tenant, secretKey))
   io.out(`signing with ${rotated.activeKid}; published next: ${rotated.nextKid}`)
   io.err('the previous key stays in the JWKS until every token it signed has expired')

@@ -23,6 +23,16 @@ export function findPublishedKeys(db: Db, tenantId: string, now: Date) {
     .execute()
 }
 
+/** The most recently created key of any tenant, sealed: enough to tell whether SECRET_KEY opens them. */
+export function findNewestSealedKey(db: Db) {
+  return db
+    .selectFrom('signing_keys')
+    .select('private_sealed')
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+}
+
 export async function insertKey(db: Db, row: Insertable<SigningKeysTable>): Promise<void> {
   await db.insertInto('signing_keys').values(row).execute()
 }

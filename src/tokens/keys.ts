@@ -55,8 +55,11 @@ async function addKey(
   })
 }
 
-/** Locks the tenant's keys; a tenant without a signing key gets its first two (active, next). */
-async function lockKeysCreatingFirst(tx: Tx, tenant: Tenant, secretKey: string, now: Date) {
+/**
+ * Locks the tenant's keys; a tenant without a signing key gets its first two (active, next).
+ * The caller opens the transaction (the provider registry on first use, a rotation).
+ */
+export async function startKeys(tx: Tx, tenant: Tenant, secretKey: string, now = new Date()) {
   const locked = await queries.lockKeys(tx, tenant.id)
   if (locked.some((r) => r.state === 'active')) return
   const alg = tenant.settings.tokens.signingAlg
@@ -64,18 +67,17 @@ async function lockKeysCreatingFirst(tx: Tx, tenant: Tenant, secretKey: string, 
   await addKey(tx, secretKey, tenant.id, alg, 'next', now)
 }
 
-/** The keys the tenant's provider publishes, active first; a tenant without keys gets its first two. */
+/** Publishable and able to sign: the provider signs with `keys[0]`, the active key. */
+export const hasActiveKey = (keys: SigningKey[]) => keys[0]?.state === 'active'
+
+/** The keys the tenant's provider publishes, active first (none before `startKeys`). */
 export async function publishedKeys(
   db: Db,
   tenant: Tenant,
   secretKey: string,
   now = new Date(),
 ): Promise<SigningKey[]> {
-  let rows = await queries.findPublishedKeys(db, tenant.id, now)
-  if (!rows.some((r) => r.state === 'active')) {
-    await db.transaction().execute((tx) => lockKeysCreatingFirst(tx, tenant, secretKey, now))
-    rows = await queries.findPublishedKeys(db, tenant.id, now)
-  }
+  const rows = await queries.findPublishedKeys(db, tenant.id, now)
   return rows.map((row) => ({
     kid: row.kid,
     alg: row.alg,
@@ -83,6 +85,28 @@ export async function publishedKeys(
     privateJwk: JSON.parse(open(secretKey, PURPOSE, row.private_sealed)),
     publicJwk: row.public_jwk as SigningKey['publicJwk'],
   }))
+}
+
+/**
+ * Whether SECRET_KEY opens the signing keys already stored (it sealed them): a process started
+ * with another key would sign nothing and answer 500 on every OpenID endpoint.
+ */
+export async function checkSecretKey(
+  db: Db,
+  secretKey: string,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const sealed = await queries.findNewestSealedKey(db)
+  if (!sealed) return { ok: true }
+  try {
+    open(secretKey, PURPOSE, sealed.private_sealed)
+    return { ok: true }
+  } catch {
+    return {
+      ok: false,
+      reason:
+        'SECRET_KEY does not open the signing keys stored in the database: start with the key they were sealed with',
+    }
+  }
 }
 
 /**
@@ -96,7 +120,7 @@ export async function rotateKeys(
   secretKey: string,
   now = new Date(),
 ): Promise<{ activeKid: string; nextKid: string }> {
-  await lockKeysCreatingFirst(tx, tenant, secretKey, now)
+  await startKeys(tx, tenant, secretKey, now)
   const { accessTokenTtl, idTokenTtl, signingAlg } = tenant.settings.tokens
   const longest = Math.max(durationSeconds(accessTokenTtl), durationSeconds(idTokenTtl))
   await queries.deleteExpiredKeys(tx, tenant.id, now)

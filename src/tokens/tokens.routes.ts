@@ -4,26 +4,39 @@ import type { Deps } from '../app.js'
 import { AppError } from '../errors.js'
 import { noStore } from '../http/pages.js'
 import { finishSession } from '../http/session-cookie.js'
-import { accountClaims, claimsForScopes, mayUseApp } from './accounts.js'
-import { getApp } from './apps.js'
-import { firstPartyGrant, providerRegistry, type TenantProvider } from './provider.js'
+import { claimsForScopes } from './accounts.js'
+import { CALLER_KINDS, type CallerKind, forwardAuth } from './forward-auth.js'
+import { decideAbort, decideInteraction, type OpenSignIn } from './interaction.js'
+import { firstPartyGrant } from './provider/grants.js'
+import {
+  type InteractionDetails,
+  providerRegistry,
+  type TenantProvider,
+} from './provider/registry.js'
 
 const INTERACTION_GONE =
   'This sign-in is no longer open: it was finished, it expired, or it began in another browser. Go back to the app and sign in again.'
-
-const DISABLED = 'Access to this store is disabled for this account.'
-
-/** The browser's open sign-in; finished, expired, or begun in another browser: a clear page. */
-const openInteraction = (provider: TenantProvider['provider'], req: Request, res: Response) =>
-  provider.interactionDetails(req, res).catch((err: unknown) => {
-    if ((err as Error)?.name !== 'SessionNotFound') throw err
-    throw new AppError('invalid_request', INTERACTION_GONE, { cause: err })
-  })
 
 const bearerOf = (req: Request): string | undefined => {
   const match = /^Bearer ([\w.~+/-]+=*)$/.exec(req.get('authorization') ?? '')
   return match?.[1]
 }
+
+/** The browser's open sign-in, or a clear page when it is no longer open. */
+async function openSignIn(tokens: TenantProvider, req: Request, res: Response) {
+  const details = await tokens.openInteraction(req, res)
+  if (!details) throw new AppError('invalid_request', INTERACTION_GONE)
+  return details
+}
+
+const signInOf = (details: InteractionDetails): OpenSignIn => ({
+  uid: details.uid,
+  iat: details.iat,
+  reasons: details.prompt.reasons,
+  clientId: String(details.params['client_id']),
+  scope: String(details.params['scope'] ?? 'openid'),
+  grantId: details.grantId,
+})
 
 /**
  * The tenant's OpenID Provider: the provider's own endpoints, our interaction step (our login,
@@ -37,73 +50,51 @@ export function tokenRoutes({ config, db }: Deps): {
   const registry = providerRegistry({
     db,
     secretKey: config.secretKey,
-    trustProxy: Boolean(config.trustProxy),
     endGatewaySession: (req, res) => finishSession(req as Request, res as Response, db),
   })
   const providerOf = (res: Response) => registry.forTenant(res.locals.tenant)
   const router = Router()
 
-  // The provider sends the browser here when it needs a signed-in user; the gateway's session
-  // answers, or the login page does first and brings the person back.
+  // The provider sends the browser here when it needs a signed-in user.
   router.get('/interaction/:uid', noStore, async (req, res) => {
-    const { provider, audience } = await providerOf(res)
-    const details = await openInteraction(provider, req, res)
-    const session = res.locals.session
-    const reasons = details.prompt.reasons
-    const stale =
-      session &&
-      (reasons.includes('login_prompt') || reasons.includes('max_age')) &&
-      session.created_at.getTime() / 1000 < (details.iat ?? 0)
-    if (!session || stale) {
-      if (stale) await finishSession(req, res, db)
+    const tokens = await providerOf(res)
+    const details = await openSignIn(tokens, req, res)
+    const outcome = await decideInteraction(db, {
+      tenant: res.locals.tenant,
+      signIn: signInOf(details),
+      session: res.locals.session,
+    })
+    if (outcome.kind === 'login') {
+      if (outcome.endSession) await finishSession(req, res, db)
       return res.redirect(303, `/login?return_to=${encodeURIComponent(req.originalUrl)}`)
     }
-    const clientId = String(details.params['client_id'])
-    const app = await getApp(db, res.locals.tenant.id, clientId)
-    const account = await accountClaims(db, res.locals.tenant, session.user_id)
-    if (!account || !mayUseApp(account.membership, app)) {
-      return provider.interactionFinished(
-        req,
-        res,
-        { error: 'access_denied', error_description: 'This account may not use this app.' },
-        { mergeWithLastSubmission: false },
-      )
+    if (outcome.kind === 'deny') {
+      const denied = { error: 'access_denied', error_description: outcome.description }
+      return tokens.finishInteraction(req, res, denied)
     }
-    const login = {
-      accountId: session.user_id,
-      ts: Math.floor(session.created_at.getTime() / 1000),
-      amr: ['pwd'],
-    }
-    const grant = await firstPartyGrant(provider, {
-      accountId: session.user_id,
-      clientId,
-      scope: String(details.params['scope'] ?? 'openid'),
-      audience,
-      grantId: details.grantId,
+    const grant = await firstPartyGrant(tokens.provider, {
+      ...outcome.consent,
+      audience: tokens.audience,
     })
-    const consent = { grantId: grant.jti }
-    await provider.interactionFinished(
-      req,
-      res,
-      { login, consent },
-      { mergeWithLastSubmission: false },
-    )
+    await tokens.finishInteraction(req, res, {
+      login: outcome.login,
+      consent: { grantId: grant.jti },
+    })
   })
 
-  // The app's sign-in ends with access_denied: the person cancelled it, or their access is
-  // disabled (the login form found out). Bound to the browser's interaction cookie, it can only
-  // end this browser's own request.
   router.get('/interaction/:uid/abort', noStore, async (req, res) => {
-    const { provider } = await providerOf(res)
-    const details = await openInteraction(provider, req, res)
-    if (details.uid !== req.params.uid) throw new AppError('invalid_request', INTERACTION_GONE)
-    const reason = req.query.reason === 'disabled' ? DISABLED : 'The person cancelled the sign-in.'
-    await provider.interactionFinished(
-      req,
-      res,
-      { error: 'access_denied', error_description: reason },
-      { mergeWithLastSubmission: false },
-    )
+    const tokens = await providerOf(res)
+    const details = await openSignIn(tokens, req, res)
+    const outcome = decideAbort({
+      signIn: details,
+      uid: String(req.params.uid),
+      reason: req.query.reason === 'disabled' ? 'disabled' : 'cancelled',
+    })
+    if (outcome.kind === 'gone') throw new AppError('invalid_request', INTERACTION_GONE)
+    await tokens.finishInteraction(req, res, {
+      error: 'access_denied',
+      error_description: outcome.description,
+    })
   })
 
   // userinfo: our JWT access tokens are bound to the tenant's API audience, which the
@@ -123,28 +114,24 @@ export function tokenRoutes({ config, db }: Deps): {
     res.set('Cache-Control', 'no-store').json(claimsForScopes(live.account, scopes))
   })
 
-  // Forward auth (nginx auth_request, Traefik ForwardAuth): 200 with who it is, or 401.
+  // Forward auth: 200 with who it is, 401 without a live credential, 403 for the wrong kind
+  // when the location asks for one (`?kind=person`: people only, no machine app's token).
   router.get('/auth/verify', async (req, res) => {
     res.set('Cache-Control', 'no-store')
+    const only = req.query.kind
+    if (only !== undefined && !CALLER_KINDS.includes(only as CallerKind))
+      throw new AppError('invalid_request', 'kind must be "person" or "machine".')
     const session = res.locals.session
-    if (!bearerOf(req) && session && !session.pending) {
-      return res
-        .set({
-          'X-Auth-Subject': session.user_id,
-          'X-Auth-Email': session.email,
-          'X-Auth-Roles': session.role,
-        })
-        .sendStatus(200)
-    }
-    const live = (await liveToken(await providerOf(res), req))?.token
-    if (!live) return res.set('WWW-Authenticate', 'Bearer').sendStatus(401)
-    res
-      .set({
-        'X-Auth-Subject': String(live.sub),
-        ...(live.email && { 'X-Auth-Email': live.email }),
-        ...(live.roles && { 'X-Auth-Roles': live.roles.join(',') }),
-      })
-      .sendStatus(200)
+    const useSession = !bearerOf(req) && session && !session.pending
+    const outcome = forwardAuth({
+      session: useSession ? session : undefined,
+      token: useSession ? undefined : await liveToken(await providerOf(res), req),
+      only: only as CallerKind | undefined,
+    })
+    if (outcome.kind === 'unauthenticated')
+      return res.set('WWW-Authenticate', 'Bearer').sendStatus(401)
+    if (outcome.kind === 'forbidden') return res.set('X-Auth-Kind', outcome.seen).sendStatus(403)
+    res.set(outcome.headers).sendStatus(200)
   })
 
   // The provider refuses JWTs at introspection and revocation: a JWT whose signature holds is
@@ -164,7 +151,7 @@ export function tokenRoutes({ config, db }: Deps): {
 
   const providerEndpoint: RequestHandler = async (req, res) => {
     const { handle } = await providerOf(res)
-    await handle(req, res)
+    await handle(req, res, req.ip)
   }
   return { routes: router, providerEndpoint }
 }

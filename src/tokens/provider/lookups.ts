@@ -1,0 +1,62 @@
+import type { Db } from '../../db/database.js'
+import type { Tenant } from '../../tenants/tenants.js'
+import { accessTokenClaims, accountClaims, claimsForScopes, mayUseApp } from '../accounts.js'
+import { getApp } from '../apps.js'
+import { apiAudience } from './access-tokens.js'
+import type { ProviderCallbacks } from './configuration.js'
+import { firstPartyGrant } from './grants.js'
+
+/** The provider's questions about accounts, grants and tokens, answered from the database. */
+export function providerLookups(
+  db: Db,
+  tenant: Tenant,
+): Omit<ProviderCallbacks, 'recordAccessToken' | 'invalidTarget'> {
+  const audience = apiAudience(tenant)
+  const appOf = (clientId: string) =>
+    getApp(db, tenant.id, clientId).catch(() => ({ product: null }))
+
+  return {
+    async findAccount(ctx, sub) {
+      const found = await accountClaims(db, tenant, sub)
+      if (!found) return undefined
+      const client = ctx.oidc.client
+      if (client && !mayUseApp(found.membership, await appOf(client.clientId))) return undefined
+      return {
+        accountId: sub,
+        claims: (_use, scope) => claimsForScopes(found.claims, (scope ?? '').split(' ')),
+      }
+    },
+
+    // Every app is the tenant's own (first party): what it asks within our scopes is granted.
+    async loadExistingGrant(ctx) {
+      const { oidc } = ctx
+      if (!oidc.client || !oidc.session?.accountId) return undefined
+      const grantId =
+        (oidc.result?.consent as { grantId?: string } | undefined)?.grantId ??
+        oidc.session.grantIdFor(oidc.client.clientId)
+      return firstPartyGrant(oidc.provider, {
+        accountId: oidc.session.accountId,
+        clientId: oidc.client.clientId,
+        scope: [...(oidc.requestParamScopes ?? [])].join(' '),
+        audience,
+        grantId,
+      })
+    },
+
+    async extraTokenClaims(_ctx, token) {
+      if (!('accountId' in token) || !token.accountId) return { tenant: tenant.slug }
+      const found = await accountClaims(db, tenant, token.accountId)
+      return found ? accessTokenClaims(found.claims) : { tenant: tenant.slug }
+    },
+
+    async introspectionAllowed(_ctx, client, token) {
+      // An app may introspect its own tokens; a confidential app (an API's back end) also the
+      // access tokens of the tenant's other apps, never their refresh tokens.
+      const own = token.clientId === client.clientId
+      const accessToken = token.kind === 'AccessToken' || token.kind === 'ClientCredentials'
+      if (!own && (client.clientAuthMethod === 'none' || !accessToken)) return false
+      if (!('accountId' in token) || !token.accountId) return true
+      return (await accountClaims(db, tenant, token.accountId)) !== undefined
+    },
+  }
+}

@@ -1,0 +1,129 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { default as Provider, InteractionResults } from 'oidc-provider'
+import type { Db } from '../../db/database.js'
+import type { Tenant } from '../../tenants/tenants.js'
+import { artefactAdapter } from '../artefacts.store.js'
+import { hasActiveKey, publishedKeys, type SigningKey, startKeys } from '../keys.js'
+import {
+  accessTokenChecks,
+  apiAudience,
+  recordAccessToken,
+  type VerifiedAccessToken,
+} from './access-tokens.js'
+import { useHashedClientSecrets } from './client-secret.js'
+import { providerConfiguration } from './configuration.js'
+import {
+  type EndGatewaySession,
+  endGatewaySessionOnLogout,
+  gatewaySessionPolicy,
+} from './gateway-session.js'
+import { providerLookups } from './lookups.js'
+import { pinOrigin } from './origin.js'
+
+export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>
+
+export type TenantProvider = {
+  provider: Provider
+  /** Serves a request at the provider; `clientIp` is the address Express resolved. */
+  handle: (req: IncomingMessage, res: ServerResponse, clientIp: string | undefined) => Promise<void>
+  keys: SigningKey[]
+  audience: string
+  /** The id of the record kept for a signed access token of this tenant, if the signature holds. */
+  recordIdOf: (token: string) => Promise<string | undefined>
+  /** A signed access token of this tenant, still live, with the user's current claims. */
+  verifyAccessToken: (token: string) => Promise<VerifiedAccessToken | undefined>
+  /** The browser's open sign-in; undefined when finished, expired, or begun in another browser. */
+  openInteraction: (
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => Promise<InteractionDetails | undefined>
+  /** Ends the browser's open sign-in with a result; the provider redirects the browser on. */
+  finishInteraction: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    result: InteractionResults,
+  ) => Promise<void>
+}
+
+type Options = {
+  db: Db
+  secretKey: string
+  endGatewaySession: EndGatewaySession
+}
+
+/**
+ * One oidc-provider per tenant, created on first use and cached until the tenant changes (its
+ * settings, its keys): every process rebuilds within the tenant cache's second. Ten minutes at
+ * most also drop retired keys whose tokens have all expired.
+ */
+export function providerRegistry(options: Options) {
+  const cache = new Map<string, { stamp: string; entry: Promise<TenantProvider> }>()
+  return {
+    forTenant(tenant: Tenant): Promise<TenantProvider> {
+      const stamp = `${tenant.updatedAt.getTime()}:${Math.floor(Date.now() / 600_000)}`
+      const cached = cache.get(tenant.id)
+      if (cached?.stamp === stamp) return cached.entry
+      const entry = buildProvider(tenant, options)
+      cache.set(tenant.id, { stamp, entry })
+      entry.catch(() => cache.delete(tenant.id))
+      return entry
+    },
+  }
+}
+
+async function tenantKeys(db: Db, tenant: Tenant, secretKey: string) {
+  const keys = await publishedKeys(db, tenant, secretKey)
+  if (hasActiveKey(keys)) return keys
+  await db.transaction().execute((tx) => startKeys(tx, tenant, secretKey))
+  return publishedKeys(db, tenant, secretKey)
+}
+
+async function buildProvider(tenant: Tenant, { db, secretKey, endGatewaySession }: Options) {
+  const keys = await tenantKeys(db, tenant, secretKey)
+  // Loaded on first use: on Node 20 the module warns when imported, which commands other than
+  // `serve` (and a misconfigured start) should not print.
+  const { default: OidcProvider, errors, interactionPolicy } = await import('oidc-provider')
+  const Adapter = artefactAdapter({
+    db,
+    tenantId: tenant.id,
+    replayed: () => new errors.InvalidGrant('grant already used'),
+  })
+  const configuration = providerConfiguration({
+    tenant,
+    keys,
+    secretKey,
+    adapter: Adapter,
+    policy: gatewaySessionPolicy(interactionPolicy),
+    callbacks: {
+      ...providerLookups(db, tenant),
+      recordAccessToken: recordAccessToken(Adapter) as never,
+      invalidTarget: () => new errors.InvalidTarget(),
+    },
+  })
+  const provider = new OidcProvider(tenant.publicUrl, configuration)
+  // Forwarded headers are believed because pinOrigin writes them from the tenant's public URL
+  // on every request, over whatever the client sent (origin.ts).
+  provider.proxy = true
+  endGatewaySessionOnLogout(provider, endGatewaySession)
+  useHashedClientSecrets(provider)
+  const callback = provider.callback()
+
+  return {
+    provider,
+    async handle(req, res, clientIp) {
+      pinOrigin(req, tenant.publicUrl, clientIp)
+      await callback(req, res)
+    },
+    keys,
+    audience: apiAudience(tenant),
+    ...accessTokenChecks({ db, tenant, keys, Adapter }),
+    openInteraction: (req, res) =>
+      provider.interactionDetails(req, res).catch((err: unknown) => {
+        if (err instanceof errors.SessionNotFound) return undefined
+        throw err
+      }),
+    async finishInteraction(req, res, result) {
+      await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false })
+    },
+  } satisfies TenantProvider
+}

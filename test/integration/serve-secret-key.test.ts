@@ -1,0 +1,70 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { createDb, type Db } from '../../src/db/database.js'
+import { migrateToLatest } from '../../src/db/migrate.js'
+import { createTenant } from '../../src/tenants/tenants.js'
+import { checkSecretKey, startKeys } from '../../src/tokens/keys.js'
+import { useTestDb } from '../support/database.js'
+import { randomSlug, testConfig } from '../support/harness.js'
+import { freePort, runGateway } from '../support/process.js'
+
+const SEALED_WITH = 'the-key-the-signing-keys-were-sealed-with-0001'
+const ANOTHER_KEY = 'a-different-secret-key-than-the-one-used-0002'
+const REASON = 'SECRET_KEY does not open the signing keys stored in the database'
+
+/** A tenant with signing keys sealed with `secretKey`. */
+async function tenantWithKeys(db: Db, secretKey: string) {
+  const config = testConfig()
+  await db.transaction().execute(async (tx) => {
+    const slug = randomSlug()
+    const tenant = await createTenant(
+      tx,
+      { slug, name: slug, hosts: [], settings: config.tenantDefaults },
+      config,
+    )
+    await startKeys(tx, tenant, secretKey)
+  })
+}
+
+// OWASP ASVS 5.0 V13 (configuration): a process that cannot sign must not report ready.
+describe('a start with the wrong SECRET_KEY', () => {
+  const test = useTestDb()
+
+  it('is told apart from the right one by opening a stored key', async () => {
+    await tenantWithKeys(test.db, SEALED_WITH)
+    expect(await checkSecretKey(test.db, SEALED_WITH)).toEqual({ ok: true })
+    const wrong = await checkSecretKey(test.db, ANOTHER_KEY)
+    expect(wrong).toMatchObject({ ok: false, reason: expect.stringContaining(REASON) })
+  })
+
+  // Generous limits: the process starts on a loaded machine; nothing here is about its speed.
+  it(
+    'makes `gateway serve` exit non-zero with the reason in one line',
+    { timeout: 200_000 },
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'gateway-secret-'))
+      const opened = createDb(undefined, dataDir)
+      try {
+        await migrateToLatest(opened.db)
+        await tenantWithKeys(opened.db, SEALED_WITH)
+      } finally {
+        await opened.close()
+      }
+      const run = await runGateway(
+        ['serve'],
+        {
+          DATA_DIR: dataDir,
+          SECRET_KEY: ANOTHER_KEY,
+          PORT: String(await freePort()),
+        },
+        180_000,
+      )
+      expect(run.code).toBe(1)
+      const line = run.stderr.split('\n').find((l) => l.includes(REASON))
+      expect(line).toBe(`gateway: ${REASON}: start with the key they were sealed with`)
+      expect(run.stdout).not.toContain('gateway ready')
+    },
+  )
+})
