@@ -30,7 +30,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 const EMAIL = 'ada@bench.test'
 const PASSWORD = 'correct horse battery staple 42'
-// Codes live 60 s (provider.ts): collected in batches small enough to be spent well within that.
+// Codes live 60 s (tokens/provider/configuration.ts): collected in batches small enough to be spent well within that.
 const BATCH = 200
 const TOKENS = 8
 const cores = availableParallelism()
