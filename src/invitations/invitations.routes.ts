@@ -1,7 +1,8 @@
 import { Router } from 'express'
 import type { Deps } from '../app.js'
 import { tenantInPath } from '../http/auth.js'
-import { inviteOne, planInvitations, refusedInvitee } from './invitations.js'
+import { inviteEach } from './invite-batch.js'
+import { planInvitations } from './invitations.js'
 import { reinvite, requireInvitation, resendInvitation, revokeInvitation } from './lifecycle.js'
 import { invitationView, listInvitations } from './list.js'
 
@@ -16,15 +17,7 @@ export function invitationAdminRoutes({ config, db, log }: Deps): Router {
     const tenant = await tenantOf(res, req.params.slug)
     const plan = await planInvitations(db, tenant, req.body)
     const ctx = { ...mail, invitedBy: res.locals.principal?.name }
-    // One transaction per person: one failure never undoes the invitations already sent.
-    const results = [...plan.refused]
-    for (const invitee of plan.invitees)
-      results.push(
-        await db
-          .transaction()
-          .execute((tx) => inviteOne(tx, tenant, invitee, ctx))
-          .catch((err: unknown) => refusedInvitee(err, invitee.person.email)),
-      )
+    const results = await inviteEach(db, tenant, plan, ctx)
     if (!config.smtpUrl)
       log.info(
         { tenant: tenant.slug, mailbox: `${tenant.publicUrl}/dev/mailbox` },

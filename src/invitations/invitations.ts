@@ -88,12 +88,6 @@ export async function planInvitations(
   }
 }
 
-/** An invitee refused on the way (its mail, say) is its own outcome, not the batch's. */
-export function refusedInvitee(err: unknown, email: string): InviteResult {
-  if (!(err instanceof AppError) || err.code !== 'invalid_request') throw err
-  return { email, status: 'invalid', reason: err.message }
-}
-
 function sortOut(grant: z.infer<typeof InviteInput>): {
   people: Person[]
   results: InviteResult[]
