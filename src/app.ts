@@ -39,7 +39,7 @@ export function createApp(deps: Deps): Express {
 
   app.use(requireMigrated(readiness))
   app.use('/admin/api/v1', adminRoutes(deps))
-  app.use(resolveTenant(db, config))
+  app.use(resolveTenant(db, config, config.tenantCacheTtlMs))
   // Without SMTP a first-time user reads the mail here; never in production.
   if (!config.smtpUrl && !config.isProduction)
     app.use(mailboxRoutes(db, config.secretKey, config.mailTemplates))

@@ -21,7 +21,8 @@ export const TEST_ENV = {
 
 export function testConfig(env: Record<string, string> = {}): RuntimeConfig {
   const config = loadConfig({ ...TEST_ENV, ...env })
-  return { ...config, secretKey: config.secretKey ?? TEST_ENV.SECRET_KEY }
+  // No tenant cache: a test sees its own settings change at once, without waiting out the TTL.
+  return { ...config, secretKey: config.secretKey ?? TEST_ENV.SECRET_KEY, tenantCacheTtlMs: 0 }
 }
 
 /** A logger whose JSON lines the test can read back. */
