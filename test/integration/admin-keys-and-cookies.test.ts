@@ -1,7 +1,7 @@
 import supertest from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { createApiKey, revokeApiKey } from '../../src/admin/api-keys.js'
-import { type Io, runCommand } from '../../src/cli/main.js'
+import { runCli } from '../support/cli.js'
 import { listDirectories } from '../../src/tenants/tenants.js'
 import { randomSlug, useGateway } from '../support/harness.js'
 import { cookieOf, PASSWORD, pageHelpers } from '../support/pages.js'
@@ -71,28 +71,20 @@ describe('admin API keys', () => {
   })
 
   it('creates keys and tenants sharing a directory from the CLI', async () => {
-    const out: string[] = []
-    const err: string[] = []
-    const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) }
-    const ctx = { config: gw.config, db: gw.db, io }
+    const run = async (...argv: string[]) => (await runCli(gw, ...argv)).code
     const first = randomSlug()
     const second = randomSlug()
-    expect(await runCommand(['tenant', 'create', '--slug', first, '--name', 'Store 1'], ctx)).toBe(
-      0,
-    )
+    expect(await run('tenant', 'create', '--slug', first, '--name', 'Store 1')).toBe(0)
     expect(
-      await runCommand(
-        [
-          'tenant',
-          'create',
-          '--slug',
-          second,
-          '--name',
-          'Store 2',
-          '--share-directory-with',
-          first,
-        ],
-        ctx,
+      await run(
+        'tenant',
+        'create',
+        '--slug',
+        second,
+        '--name',
+        'Store 2',
+        '--share-directory-with',
+        first,
       ),
     ).toBe(0)
     const [a, b] = await Promise.all(
@@ -106,29 +98,22 @@ describe('admin API keys', () => {
       }),
     )
     expect(b).toEqual(a)
+    const key = await runCli(gw, 'api-key', 'create', '--tenant', first, '--name', 'console')
+    expect(key.code).toBe(0)
+    expect(key.out.split('\n').at(-1)).toMatch(/^gwk_[A-Za-z0-9_-]{43}$/)
+    expect(await run('api-key', 'create', '--name', 'both', '--tenant', first, '--platform')).toBe(
+      2,
+    )
     expect(
-      await runCommand(['api-key', 'create', '--tenant', first, '--name', 'console'], ctx),
-    ).toBe(0)
-    expect(out.at(-1)).toMatch(/^gwk_[A-Za-z0-9_-]{43}$/)
-    expect(
-      await runCommand(
-        ['api-key', 'create', '--name', 'both', '--tenant', first, '--platform'],
-        ctx,
-      ),
-    ).toBe(2)
-    expect(
-      await runCommand(
-        [
-          'tenant',
-          'create',
-          '--slug',
-          randomSlug(),
-          '--name',
-          'X',
-          '--share-directory-with',
-          'nope-nope',
-        ],
-        ctx,
+      await run(
+        'tenant',
+        'create',
+        '--slug',
+        randomSlug(),
+        '--name',
+        'X',
+        '--share-directory-with',
+        'nope-nope',
       ),
     ).toBe(1)
   })

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, customFetch, decodeProtectedHeader, jwtVerify } from 'jose'
 import * as client from 'openid-client'
 import { describe, expect, it } from 'vitest'
-import { type Io, runCommand } from '../../src/cli/main.js'
+import { runCli } from '../support/cli.js'
 import {
   authorize,
   httpBrowser,
@@ -18,13 +18,7 @@ const gw = await useOidcGateway()
 const { member } = pageHelpers(gw)
 const person = { email: 'ada@example.com', password: PASSWORD }
 
-async function run(...argv: string[]) {
-  const out: string[] = []
-  const err: string[] = []
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) }
-  const code = await runCommand(argv, { config: gw.config, db: gw.db, io })
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
+const run = (...argv: string[]) => runCli(gw, ...argv)
 
 const jwksOf = async (issuer: string) =>
   ((await (await tenantFetch(`${issuer}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map(
