@@ -48,6 +48,26 @@ async function forgeries(tenant: Tenant, token: string) {
   return { none, hs256 }
 }
 
+/**
+ * Four racing grants of one code or refresh token: exactly one wins, the others are replays
+ * (invalid_grant), and the replay revokes what the winner got.
+ */
+async function expectOneRevokedWinner(
+  tenant: Tenant,
+  config: client.Configuration,
+  grant: () => Promise<client.TokenEndpointResponse>,
+) {
+  const raced = await Promise.allSettled([0, 1, 2, 3].map(grant))
+  const won = raced.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+  expect(won).toHaveLength(1)
+  for (const lost of raced.filter((r) => r.status === 'rejected'))
+    expect(lost.reason).toMatchObject({ error: 'invalid_grant' })
+  expect((await forwardAuth(tenant, won[0]!.access_token)).status).toBe(401)
+  await expect(client.refreshTokenGrant(config, won[0]!.refresh_token!)).rejects.toMatchObject({
+    error: 'invalid_grant',
+  })
+}
+
 describe('tokens are worthless elsewhere', () => {
   it('refuses a token of tenant A at tenant B: introspection, JWKS and forward auth', async () => {
     const a = await signedIn('a@example.com')
@@ -180,35 +200,19 @@ describe('authorization requests', () => {
       })
       const { url: back } = await b.follow(url)
       const exchange = { pkceCodeVerifier: verifier, expectedState: state }
-      const raced = await Promise.allSettled(
-        [0, 1, 2, 3].map(() => client.authorizationCodeGrant(config, back, exchange)),
-      )
-      const won = raced.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
-      expect(won).toHaveLength(1)
-      for (const lost of raced.filter((r) => r.status === 'rejected'))
-        expect(lost.reason).toMatchObject({ error: 'invalid_grant' })
       // A code used twice is a replay: what it gave, even to the first, is revoked.
-      expect((await forwardAuth(tenant, won[0]!.access_token)).status).toBe(401)
-      await expect(client.refreshTokenGrant(config, won[0]!.refresh_token!)).rejects.toMatchObject({
-        error: 'invalid_grant',
-      })
+      await expectOneRevokedWinner(tenant, config, () =>
+        client.authorizationCodeGrant(config, back, exchange),
+      )
     }
   })
 
   it('lets a refresh token be used once when refreshes race, and then ends the family', async () => {
     const { config, tokens, tenant } = await signedIn()
-    const raced = await Promise.allSettled(
-      [0, 1, 2, 3].map(() => client.refreshTokenGrant(config, tokens.refresh_token!)),
-    )
-    const won = raced.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
-    expect(won).toHaveLength(1)
-    for (const lost of raced.filter((r) => r.status === 'rejected'))
-      expect(lost.reason).toMatchObject({ error: 'invalid_grant' })
     // The losers were replays: what the winner got is revoked with the family.
-    expect((await forwardAuth(tenant, won[0]!.access_token)).status).toBe(401)
-    await expect(client.refreshTokenGrant(config, won[0]!.refresh_token!)).rejects.toMatchObject({
-      error: 'invalid_grant',
-    })
+    await expectOneRevokedWinner(tenant, config, () =>
+      client.refreshTokenGrant(config, tokens.refresh_token!),
+    )
   })
 })
 
