@@ -1,4 +1,12 @@
-import { rmSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
@@ -42,15 +50,36 @@ export default async function setup(project: TestProject) {
   }
 }
 
+// The dump is kept between runs, named by what makes it: the migrations and the PGlite version.
+// A changed migration, or a new PGlite, names another file; a warm run skips initdb altogether.
 async function dumpMigratedPglite(project: TestProject) {
-  const pglite = await PGlite.create()
-  const db = dbOn({ pglite })
-  await migrateToLatest(db)
-  const file = join(tmpdir(), `gateway-test-pglite-${RUN}.tar`)
-  writeFileSync(file, Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer()))
-  await db.destroy()
+  const cache = join(tmpdir(), 'gateway-test-cache')
+  const file = join(cache, `pglite-${migrationsHash()}.tar`)
+  if (!existsSync(file)) {
+    const pglite = await PGlite.create()
+    const db = dbOn({ pglite })
+    await migrateToLatest(db)
+    const dump = Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer())
+    await db.destroy()
+    mkdirSync(cache, { recursive: true })
+    // Written aside, then renamed: a run started at the same moment never reads half a file.
+    const partial = `${file}.${RUN}`
+    writeFileSync(partial, dump)
+    renameSync(partial, file)
+  }
   project.provide('pgliteDump', file)
-  return () => rmSync(file, { force: true })
+}
+
+function migrationsHash(): string {
+  const root = new URL('../../', import.meta.url)
+  const hash = createHash('sha256')
+  const pglite = new URL('node_modules/@electric-sql/pglite/package.json', root)
+  hash.update(JSON.parse(readFileSync(pglite, 'utf8')).version)
+  const dir = new URL('migrations/', root)
+  for (const name of readdirSync(dir).sort())
+    hash.update(name).update(readFileSync(new URL(name, dir)))
+  hash.update(readFileSync(new URL('src/db/migrate.ts', root)))
+  return hash.digest('hex').slice(0, 16)
 }
 
 export async function admin(url: string, statement: string): Promise<void> {
