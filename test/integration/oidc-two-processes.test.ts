@@ -70,9 +70,7 @@ beforeAll(async () => {
   balancer = await roundRobin(port, () => backendPorts)
   if (onPostgres()) {
     const processes: GatewayProcess[] = await Promise.all(
-      [0, 1].map(() =>
-        startGateway({ ...TEST_ENV, ...env, DATABASE_URL: gw.url!, LOG_LEVEL: 'warn' }),
-      ),
+      [0, 1].map(() => startGateway({ ...TEST_ENV, ...env, DATABASE_URL: gw.url! })),
     )
     for (const p of processes) {
       stops.push(() => p.stop())

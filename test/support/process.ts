@@ -65,6 +65,7 @@ export async function startGateway(
   child.stdout?.on('data', (d) => (output += d))
   child.stderr?.on('data', (d) => (output += d))
   const exited = once(child, 'exit').then(([code]) => code as number | null)
+  const level = env.LOG_LEVEL ?? 'info'
   const kill = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS)
   void exited.then(() => clearTimeout(kill))
   return {
@@ -73,8 +74,13 @@ export async function startGateway(
     output: () => output,
     // No deadline of its own (see KILL_AFTER_MS): the signal that it will never hold is an exit.
     until: async (probe, label) => {
+      if (!['trace', 'debug', 'info'].includes(level))
+        throw new Error(`until needs the "gateway listening" line: LOG_LEVEL=${level} hides it`)
       while (child.exitCode === null && child.signalCode === null) {
-        if (await probe(port).catch(() => false)) return
+        // Only once the child holds the port: until then another process may answer on it
+        // (freePort released it, and a test server of the other worker can take it).
+        const listening = output.includes('"msg":"gateway listening"')
+        if (listening && (await probe(port).catch(() => false))) return
         await new Promise((r) => setTimeout(r, 100))
       }
       throw new Error(`the gateway exited (${child.exitCode}) before ${label}:\n${output}`)
