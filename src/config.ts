@@ -73,7 +73,11 @@ const Seed = z.strictObject({
 
 export type Config = ReturnType<typeof loadConfig>
 /** The configuration a running gateway uses: SECRET_KEY resolved (secret-key.ts). */
-export type RuntimeConfig = Omit<Config, 'secretKey'> & { readonly secretKey: string }
+export type RuntimeConfig = Omit<Config, 'secretKey'> & {
+  readonly secretKey: string
+  /** How long a resolved tenant is cached (http/tenant.ts); only tests set it (to 0). */
+  readonly tenantCacheTtlMs?: number
+}
 export type Seed = z.infer<typeof Seed>
 
 export class ConfigError extends Error {

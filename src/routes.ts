@@ -46,7 +46,7 @@ export function mountRoutes(app: Express, deps: Deps): void {
   app.use('/admin/api/v1', adminApi(deps))
 
   // Tenant hosts: the Host names the tenant (unknown: 404).
-  app.use(resolveTenant(db, config))
+  app.use(resolveTenant(db, config, config.tenantCacheTtlMs))
   // Without SMTP a first-time user reads the mail here; never in production.
   if (!config.smtpUrl && !config.isProduction)
     app.get('/dev/mailbox', mailboxRoutes(db, config.secretKey, config.mailTemplates))

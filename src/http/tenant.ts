@@ -7,12 +7,16 @@ import { findTenantForHost, type Tenant, type TenantUrls } from '../tenants/tena
 // Resolution runs on every request. Found tenants are kept for one second: a change made by any
 // gateway process (settings, hosts) is seen everywhere within that second, and a busy host costs
 // one query per second instead of one per request. Unknown hosts are never cached, so a new
-// tenant answers at once.
-const TTL_MS = 1_000
+// tenant answers at once. Tests pass 0 (RuntimeConfig.tenantCacheTtlMs) to see a change at once.
+export const TENANT_CACHE_TTL_MS = 1_000
 const MAX_ENTRIES = 10_000
 
 /** Host -> tenant (exact host, then {slug}.BASE_DOMAIN); an unknown host is a 404, never a default tenant. */
-export function resolveTenant(db: Db, urls: TenantUrls, ttlMs = TTL_MS): RequestHandler {
+export function resolveTenant(
+  db: Db,
+  urls: TenantUrls,
+  ttlMs = TENANT_CACHE_TTL_MS,
+): RequestHandler {
   const cache = new Map<string, { tenant: Tenant; until: number }>()
   return async (req, res, next) => {
     const host = normalizeHost(req.get('host'))

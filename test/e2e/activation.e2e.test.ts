@@ -11,7 +11,8 @@ import { extractLink } from '../support/smtp.js'
 // opens the activation page with live password feedback, the Terms come before anything else,
 // and the password then signs in.
 const port = await freePort()
-const gw = useGateway({ PORT: String(port) })
+// Own database: world.deliver() sends every tenant's due mail.
+const gw = useGateway({ PORT: String(port) }, { database: 'own' })
 
 describe.skipIf(!hasBrowser)('activation in a real browser', () => {
   const world = useBrowserWorld(gw, port)

@@ -14,7 +14,8 @@ import { startStoreApp } from '../support/store-app.js'
 // the shop signed in; the back office then signs them in without a form; logging out of the shop
 // ends the gateway session for both.
 const port = await freePort()
-const gw = useGateway({ PORT: String(port) })
+// Own database: world.deliver() sends every tenant's due mail.
+const gw = useGateway({ PORT: String(port) }, { database: 'own' })
 
 /** Every URL the page's main frame visits from now on. */
 function visited(page: Page): URL[] {

@@ -16,7 +16,8 @@ const count = async (gw: ReturnType<typeof useGateway>, table: string, tenantId:
 
 // DESIGN.md "jobs": expired sessions, counters and links go; live ones stay.
 describe('the cleanup job', () => {
-  const gw = useGateway()
+  // Own database: the cleanup job deletes across every tenant.
+  const gw = useGateway({}, { database: 'own' })
   const { member, browser } = pageHelpers(gw)
 
   it('deletes what expired and keeps what still works', async () => {

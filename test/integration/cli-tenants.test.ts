@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type Io, runCommand } from '../../src/cli/main.js'
+import { runCli, runMain } from '../support/cli.js'
 import { useTestDb } from '../support/database.js'
 import { randomSlug, testConfig } from '../support/harness.js'
 
@@ -8,13 +8,7 @@ describe('gateway tenant …', () => {
   const database = useTestDb()
   const config = testConfig()
 
-  async function run(...argv: string[]) {
-    const out: string[] = []
-    const err: string[] = []
-    const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) }
-    const code = await runCommand(argv, { config, db: database.db, io })
-    return { code, out: out.join('\n'), err: err.join('\n') }
-  }
+  const run = (...argv: string[]) => runCli({ config, db: database.db }, ...argv)
 
   it('creates a tenant with hosts, normalised, and shows it', async () => {
     const slug = randomSlug()
@@ -158,5 +152,33 @@ describe('gateway tenant …', () => {
 
   it('migrate reports an up-to-date database', async () => {
     expect(await run('migrate')).toMatchObject({ code: 0, out: 'database is up to date' })
+  })
+})
+
+// The entry point as bin/gateway.js calls it: what it returns is the process's exit code, and
+// what it does not throw never reaches the terminal as a stack trace.
+describe('gateway command line', () => {
+  it('prints the usage and exits 2 without a command or with an unknown one', async () => {
+    for (const args of [[], ['frobnicate']]) {
+      const res = await runMain(args)
+      expect(res.code).toBe(2)
+      expect(res.err).toContain('usage: gateway <command>')
+    }
+  })
+
+  it('exits 1 with one clear line per bad variable and no stack trace', async () => {
+    const res = await runMain(['serve'], {
+      PORT: 'abc',
+      LOG_LEVEL: 'loud',
+      DATABASE_URL: 'mysql://x',
+      NODE_ENV: 'production',
+    })
+    expect(res.code).toBe(1)
+    const lines = res.err.trim().split('\n')
+    expect(lines[0]).toBe('Invalid configuration:')
+    for (const variable of ['PORT', 'LOG_LEVEL', 'DATABASE_URL', 'SECRET_KEY']) {
+      expect(lines.filter((l) => l.trimStart().startsWith(`${variable}:`))).toHaveLength(1)
+    }
+    expect(res.err).not.toMatch(/\n\s+at /)
   })
 })

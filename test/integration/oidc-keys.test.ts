@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, customFetch, decodeProtectedHeader, jwtVerify } from 'jose'
 import * as client from 'openid-client'
 import { describe, expect, it } from 'vitest'
-import { type Io, runCommand } from '../../src/cli/main.js'
+import { runCli } from '../support/cli.js'
 import {
   authorize,
   httpBrowser,
@@ -18,13 +18,7 @@ const gw = await useOidcGateway()
 const { member } = pageHelpers(gw)
 const person = { email: 'ada@example.com', password: PASSWORD }
 
-async function run(...argv: string[]) {
-  const out: string[] = []
-  const err: string[] = []
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l) }
-  const code = await runCommand(argv, { config: gw.config, db: gw.db, io })
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
+const run = (...argv: string[]) => runCli(gw, ...argv)
 
 const jwksOf = async (issuer: string) =>
   ((await (await tenantFetch(`${issuer}/jwks`)).json()) as { keys: { kid: string }[] }).keys.map(
@@ -49,22 +43,22 @@ describe('signing keys', () => {
     // Forward auth keeps answering 200 for the old token while the keys rotate.
     let stop = false
     const statuses: number[] = []
+    const verify = (token: string) =>
+      tenantFetch(`${tenant.publicUrl}/auth/verify`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
     const load = (async () => {
-      while (!stop) {
-        const res = await tenantFetch(`${tenant.publicUrl}/auth/verify`, {
-          headers: { authorization: `Bearer ${before.access_token}` },
-        })
-        statuses.push(res.status)
-      }
+      while (!stop) statuses.push((await verify(before.access_token)).status)
     })()
     const rotated = await run('keys', 'rotate', '--tenant', tenant.slug)
     expect(rotated.code).toBe(0)
     expect(rotated.out).toContain(`signing with ${published[1]}`)
-    await new Promise((r) => setTimeout(r, 1200)) // the tenant cache's second
     const after = (await authorize(config, person, { browser: b })).tokens!
     stop = true
     await load
-    expect(statuses.length).toBeGreaterThan(5)
+    expect(statuses.length).toBeGreaterThan(0)
+    // And once the new key signs, the old token still passes, on every call.
+    for (let i = 0; i < 3; i++) statuses.push((await verify(before.access_token)).status)
     expect(new Set(statuses)).toEqual(new Set([200]))
 
     expect(decodeProtectedHeader(after.access_token).kid).toBe(published[1])

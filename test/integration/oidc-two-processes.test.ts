@@ -15,13 +15,7 @@ import {
   relyingParty,
 } from '../support/oidc.js'
 import { PASSWORD, pageHelpers } from '../support/pages.js'
-import {
-  freePort,
-  type GatewayProcess,
-  httpGet,
-  startGateway,
-  waitFor,
-} from '../support/process.js'
+import { freePort, type GatewayProcess, ready, startGateway } from '../support/process.js'
 
 // Issue 4, Storage: "two gateway processes behind one load balancer serve one login flow between
 // them". A round-robin balancer sends each request to the other gateway than the one before. On
@@ -76,13 +70,11 @@ beforeAll(async () => {
   balancer = await roundRobin(port, () => backendPorts)
   if (onPostgres()) {
     const processes: GatewayProcess[] = await Promise.all(
-      [0, 1].map(() =>
-        startGateway({ ...TEST_ENV, ...env, DATABASE_URL: gw.url!, LOG_LEVEL: 'warn' }),
-      ),
+      [0, 1].map(() => startGateway({ ...TEST_ENV, ...env, DATABASE_URL: gw.url! })),
     )
     for (const p of processes) {
       stops.push(() => p.stop())
-      await waitFor(async () => (await httpGet(p.port, '/readyz')).status === 200, 30_000, 'ready')
+      await p.until(ready, 'ready')
     }
     backendPorts = processes.map((p) => p.port)
   } else {
@@ -100,7 +92,7 @@ beforeAll(async () => {
       backendPorts.push((server.address() as { port: number }).port)
     }
   }
-}, 60_000)
+}, 240_000) // spawning two node + tsx processes on a loaded machine
 afterAll(async () => {
   await Promise.all(stops.map((stop) => stop()))
   await balancer?.close()

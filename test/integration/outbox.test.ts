@@ -24,7 +24,8 @@ const config = testConfig()
 const FROM = { address: 'no-reply@gateway.test' }
 const MINUTE = 60_000
 
-const t = useTestDb()
+// Own database: sendDueMail sends every due mail of every tenant, and the tests count them.
+const t = useTestDb({ database: 'own' })
 let smtp: TestSmtp
 let mailer: Mailer
 beforeAll(async () => {

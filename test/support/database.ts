@@ -1,27 +1,31 @@
 import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
 import { afterAll, beforeAll, inject } from 'vitest'
 import { type Db, dbOn } from '../../src/db/database.js'
-import { migrateToLatest } from '../../src/db/migrate.js'
 import { admin, withDatabase } from './global-setup.js'
 
 export type TestDb = { db: Db; kind: 'postgres' | 'pglite'; url?: string }
 
+/**
+ * Which database a test file runs on. `shared`: the worker's one migrated database, which the
+ * files of a worker use one after the other; right for files whose tests each make their own
+ * tenants and look only at those. `own`: a fresh migrated database for the file alone; for files
+ * that look across tenants (jobs that scan every tenant, counts, cleanup).
+ */
+export type DatabaseChoice = 'shared' | 'own'
+
 const onPostgres = () => inject('databaseUrl') !== undefined
 
-// One migrated PGlite per worker process (test files share the worker with isolate: false).
-const store = globalThis as { pgliteTemplate?: Promise<PGlite> }
-function pgliteTemplate(): Promise<PGlite> {
-  store.pgliteTemplate ??= (async () => {
-    const pglite = await PGlite.create()
-    await migrateToLatest(dbOn({ pglite }))
-    return pglite
-  })()
-  return store.pgliteTemplate
+// The migrated PGlite that global-setup dumped once per run: loading it skips initdb and the
+// migrations, which cost most of a PGlite start.
+let dump: Promise<Blob> | undefined
+async function freshPglite(): Promise<PGlite> {
+  dump ??= readFile(inject('pgliteDump')).then((bytes) => new Blob([bytes]))
+  return PGlite.create({ loadDataDir: await dump })
 }
 
-/** A database of the file's own: a clone of the migrated template, dropped when the file ends. */
-export async function openTestDb(): Promise<TestDb & { close: () => Promise<void> }> {
+async function freshDatabase(): Promise<TestDb & { close: () => Promise<void> }> {
   const serverUrl = inject('databaseUrl')
   if (serverUrl) {
     const name = `${inject('clonePrefix')}${randomBytes(6).toString('hex')}`
@@ -38,15 +42,28 @@ export async function openTestDb(): Promise<TestDb & { close: () => Promise<void
       },
     }
   }
-  const pglite = (await (await pgliteTemplate()).clone()) as PGlite
-  const db = dbOn({ pglite })
+  const db = dbOn({ pglite: await freshPglite() })
   return { db, kind: 'pglite', close: () => db.destroy() }
 }
 
+// Lives as long as the worker (test files share the worker with isolate: false); on PostgreSQL
+// global-setup drops it with the run's other databases.
+const worker = globalThis as { sharedTestDb?: Promise<TestDb> }
+const sharedDatabase = () => (worker.sharedTestDb ??= freshDatabase())
+
+/** A database for a file: the worker's shared one (never closed by the file) or its own. */
+export async function openTestDb(
+  database: DatabaseChoice = 'own',
+): Promise<TestDb & { close: () => Promise<void> }> {
+  if (database === 'own') return freshDatabase()
+  const { db, kind, url } = await sharedDatabase()
+  return { db, kind, ...(url && { url }), close: async () => {} }
+}
+
 /** Registers the file's database in beforeAll/afterAll; read `.db` inside tests. */
-export function useTestDb(): TestDb {
+export function useTestDb(options: { database?: DatabaseChoice } = {}): TestDb {
   const ref = {} as TestDb & { close?: () => Promise<void> }
-  beforeAll(async () => Object.assign(ref, await openTestDb()))
+  beforeAll(async () => Object.assign(ref, await openTestDb(options.database ?? 'shared')))
   afterAll(async () => ref.close?.())
   return ref
 }

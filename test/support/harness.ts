@@ -9,7 +9,7 @@ import type { Readiness } from '../../src/db/readiness.js'
 import { createHasher, type Hasher } from '../../src/identity/hashing.js'
 import { createLog, type Log } from '../../src/log.js'
 import { createTenant, type Tenant } from '../../src/tenants/tenants.js'
-import { type TestDb, useTestDb } from './database.js'
+import { type DatabaseChoice, type TestDb, useTestDb } from './database.js'
 
 export const TEST_ENV = {
   NODE_ENV: 'test',
@@ -21,7 +21,8 @@ export const TEST_ENV = {
 
 export function testConfig(env: Record<string, string> = {}): RuntimeConfig {
   const config = loadConfig({ ...TEST_ENV, ...env })
-  return { ...config, secretKey: config.secretKey ?? TEST_ENV.SECRET_KEY }
+  // No tenant cache: a test sees its own settings change at once, without waiting out the TTL.
+  return { ...config, secretKey: config.secretKey ?? TEST_ENV.SECRET_KEY, tenantCacheTtlMs: 0 }
 }
 
 /** A logger whose JSON lines the test can read back. */
@@ -61,9 +62,16 @@ export type Gateway = TestDb & {
   get: (host: string, path?: string) => supertest.Test
 }
 
-/** The app on this file's own database; each test makes its own tenants, so none need cleanup. */
-export function useGateway(env: Record<string, string> = {}): Gateway {
-  const database = useTestDb()
+/**
+ * The app for this file's tests, on the worker's shared database: each test makes its own
+ * tenants, so none need cleanup. A file that looks across tenants (jobs scanning every tenant,
+ * counts) asks for `{ database: 'own' }`.
+ */
+export function useGateway(
+  env: Record<string, string> = {},
+  options: { database?: DatabaseChoice } = {},
+): Gateway {
+  const database = useTestDb(options)
   const gw = database as Gateway
   beforeAll(() => {
     const config = testConfig(env)

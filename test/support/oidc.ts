@@ -6,6 +6,7 @@ import { Agent, fetch as undiciFetch } from 'undici'
 import { afterAll, beforeAll } from 'vitest'
 import { createApp } from '../../src/tokens/apps.js'
 import type { Tenant } from '../../src/tenants/tenants.js'
+import { cookieJar, formToken } from './cookies.js'
 import { type Gateway, useGateway } from './harness.js'
 import { freePort } from './process.js'
 
@@ -67,20 +68,7 @@ export async function relyingParty(
  * sees every hop of a login flow. Stops at a URL outside the gateway (the app's redirect URI).
  */
 export function httpBrowser() {
-  const jar = new Map<string, Map<string, string>>()
-  const cookiesFor = (url: URL) =>
-    [...(jar.get(url.host) ?? new Map()).entries()].map(([k, v]) => `${k}=${v}`).join('; ')
-  const keep = (url: URL, res: Response) => {
-    const cookies = jar.get(url.host) ?? new Map<string, string>()
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';')
-      const eq = pair.indexOf('=')
-      const [name, value] = [pair.slice(0, eq).trim(), pair.slice(eq + 1)]
-      if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(line)) cookies.delete(name)
-      else cookies.set(name, value)
-    }
-    jar.set(url.host, cookies)
-  }
+  const { jar, header, keep } = cookieJar()
   async function request(
     url: string | URL,
     init: { method?: string; form?: Record<string, string> } = {},
@@ -90,13 +78,13 @@ export function httpBrowser() {
       method: init.method ?? (init.form ? 'POST' : 'GET'),
       redirect: 'manual',
       headers: {
-        cookie: cookiesFor(target),
+        cookie: header(target.host),
         accept: 'text/html',
         ...(init.form && { 'content-type': 'application/x-www-form-urlencoded' }),
       },
       ...(init.form && { body: new URLSearchParams(init.form).toString() }),
     })
-    keep(target, res)
+    keep(target.host, res.headers.getSetCookie())
     return res
   }
   /** Follows redirects while they stay on gateway hosts; returns the last response and URL. */
@@ -115,7 +103,7 @@ export function httpBrowser() {
   async function submit(url: string | URL, fields: Record<string, string>, action?: string) {
     const page = await request(url)
     const text = await page.text()
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(text)?.[1]
+    const csrf = formToken(text)
     if (!csrf) throw new Error(`no form at ${url} (${page.status})`)
     return follow(new URL(action ?? new URL(url).pathname, url), {
       form: { _csrf: csrf, ...fields },
@@ -192,7 +180,7 @@ export async function endSession(
   const confirm = await browser.follow(
     client.buildEndSessionUrl(config, { id_token_hint: idToken }),
   )
-  const xsrf = /name="xsrf" value="([^"]+)"/.exec(await confirm.res.text())?.[1]
+  const xsrf = formToken(await confirm.res.text(), 'xsrf')
   if (!xsrf) throw new Error(`no logout form at ${confirm.url.href} (${confirm.res.status})`)
   return browser.follow(new URL('/session/end/confirm', confirm.url), {
     form: { xsrf, logout: 'yes' },

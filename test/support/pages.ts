@@ -3,31 +3,44 @@ import { expect } from 'vitest'
 import { inviteMembers } from './invite.js'
 import { open } from '../../src/lib/seal.js'
 import { getTenant, type Tenant, updateSettings } from '../../src/tenants/tenants.js'
+import { cookieJar, formToken } from './cookies.js'
 import type { Gateway } from './harness.js'
 
 export const PASSWORD = 'violet anchor harbor 93'
 export const DAY = 86_400_000
 
 export type Fields = Record<string, string>
+export { formToken }
 
 export const cookieOf = (res: supertest.Response, name: string) =>
   ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${name}=`))
 
 /** What a person does with the pages, through supertest: open a form, fill it in, send it. */
 export function pageHelpers(gw: Gateway) {
+  /** A person's browser on `host`, in this process: the cookie jar of oidc.ts's httpBrowser. */
   function browser(host: string, app = gw.app) {
-    const agent = supertest.agent(app)
-    const get = (path: string) => agent.get(path).set('Host', host).set('Accept', 'text/html')
+    const cookies = cookieJar()
+    const send = (req: supertest.Test) => {
+      // Where supertest's own agent puts its jar's cookies: a test's .set('Cookie') merges in.
+      Object.assign(req, { cookies: cookies.header(host) })
+      return req
+        .set('Host', host)
+        .set('Accept', 'text/html')
+        .on('response', (res: supertest.Response) =>
+          cookies.keep(host, ([] as string[]).concat(res.headers['set-cookie'] ?? [])),
+        )
+    }
+    const get = (path: string) => send(supertest(app).get(path))
     const post = (path: string, fields: Fields) =>
-      agent.post(path).set('Host', host).set('Accept', 'text/html').type('form').send(fields)
+      send(supertest(app).post(path)).type('form').send(fields)
     const csrf = async (path: string) => {
-      const token = /name="_csrf" value="([^"]+)"/.exec((await get(path)).text)?.[1]
+      const token = formToken((await get(path)).text)
       if (!token) throw new Error(`no CSRF field on ${path}`)
       return token
     }
     const submit = async (path: string, fields: Fields, formPath = path) =>
       post(path, { _csrf: await csrf(formPath), ...fields })
-    return { get, post, csrf, submit }
+    return { get, post, csrf, submit, cookies }
   }
 
   async function store(

@@ -8,8 +8,14 @@ export type GatewayProcess = {
   child: ChildProcess
   port: number
   output: () => string
+  /** Resolves once `probe` holds; rejects at once, with the output, if the process exits first. */
+  until: (probe: (port: number) => Promise<boolean>, label: string) => Promise<void>
   stop: (signal?: NodeJS.Signals) => Promise<number | null>
 }
+
+/** Probes for `until`: the process answers /healthz, or /readyz (database migrated). */
+export const healthy = async (port: number) => (await httpGet(port, '/healthz')).status === 200
+export const ready = async (port: number) => (await httpGet(port, '/readyz')).status === 200
 
 /** A free loopback port (asked of the kernel, then released for the child to take). */
 export async function freePort(): Promise<number> {
@@ -21,8 +27,16 @@ export async function freePort(): Promise<number> {
   return port
 }
 
+// A safety net against a hung child outliving its test, not a deadline: node + tsx may take long to
+// start on a loaded machine, and the test's own timeout is what fails a test that waits too long.
+const KILL_AFTER_MS = 300_000
+
 /** Runs `gateway …` as a real process; resolves with its exit code and output. */
-export async function runGateway(args: string[], env: Record<string, string>, timeoutMs = 60_000) {
+export async function runGateway(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = KILL_AFTER_MS,
+) {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: 'pipe',
@@ -51,10 +65,26 @@ export async function startGateway(
   child.stdout?.on('data', (d) => (output += d))
   child.stderr?.on('data', (d) => (output += d))
   const exited = once(child, 'exit').then(([code]) => code as number | null)
+  const level = env.LOG_LEVEL ?? 'info'
+  const kill = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS)
+  void exited.then(() => clearTimeout(kill))
   return {
     child,
     port,
     output: () => output,
+    // No deadline of its own (see KILL_AFTER_MS): the signal that it will never hold is an exit.
+    until: async (probe, label) => {
+      if (!['trace', 'debug', 'info'].includes(level))
+        throw new Error(`until needs the "gateway listening" line: LOG_LEVEL=${level} hides it`)
+      while (child.exitCode === null && child.signalCode === null) {
+        // Only once the child holds the port: until then another process may answer on it
+        // (freePort released it, and a test server of the other worker can take it).
+        const listening = output.includes('"msg":"gateway listening"')
+        if (listening && (await probe(port).catch(() => false))) return
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      throw new Error(`the gateway exited (${child.exitCode}) before ${label}:\n${output}`)
+    },
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null) child.kill(signal)
       return exited
@@ -62,7 +92,10 @@ export async function startGateway(
   }
 }
 
-/** Polls until `probe` is true or the deadline passes; returns how long it took. */
+/**
+ * Polls until `probe` is true or the deadline passes; returns how long it took. For a spawned
+ * gateway use its `until`, which has no deadline to outgrow on a loaded machine.
+ */
 export async function waitFor(
   probe: () => Promise<boolean>,
   timeoutMs: number,
