@@ -7,7 +7,8 @@ import { useGateway } from '../support/harness.js'
 
 // Issue 9: a connection terminated in the middle of a transaction (a bulk invitation) crashed
 // the process with `Unhandled 'error' event` from the checked-out pg client.
-const gw = useGateway()
+// Own database: the terminations reach every connection to it.
+const gw = useGateway({}, { database: 'own' })
 
 /** Terminates every other backend of the test database, again and again, until stopped. */
 function keepTerminating(url: string) {
