@@ -6,7 +6,8 @@ import { randomSlug, testConfig } from '../support/harness.js'
 // A rotation with another SECRET_KEY would seal the new key with it: the keys of one tenant
 // could then be opened by no single process (OWASP ASVS 5.0 V13, configuration).
 describe('gateway keys rotate with the wrong SECRET_KEY', () => {
-  const database = useTestDb()
+  // Own database: the check reads the newest key of any tenant, and other files seal theirs with the test key.
+  const database = useTestDb({ database: 'own' })
 
   async function run(secretKey: string, ...argv: string[]) {
     const err: string[] = []
