@@ -16,7 +16,8 @@ import {
 import { PASSWORD, pageHelpers } from '../support/pages.js'
 
 // Issue 4: openid-client as a real relying party against a listening gateway; jose verifies.
-const gw = await useOidcGateway()
+// RS256, the product's default: this file is about signing and verifying.
+const gw = await useOidcGateway({ signingAlg: 'RS256' })
 const { member } = pageHelpers(gw)
 const person = { email: 'ada@example.com', password: PASSWORD }
 

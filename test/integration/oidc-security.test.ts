@@ -40,9 +40,12 @@ async function forgeries(tenant: Tenant, token: string) {
   const header = (alg: string) => base64url.encode(JSON.stringify({ alg, typ: 'at+jwt' }))
   const none = `${header('none')}.${payload}.`
   const jwks = (await (await tenantFetch(`${tenant.publicUrl}/jwks`)).json()) as {
-    keys: { n: string }[]
+    keys: { n?: string; x?: string; y?: string }[]
   }
-  const secret = jwks.keys[0]!.n
+  // The public key's material as the HMAC secret: an RSA modulus, or an EC point (this file's
+  // tenants sign with ES256; verifier.test.ts forges with an RSA key's).
+  const key = jwks.keys[0]!
+  const secret = key.n ?? `${key.x}${key.y}`
   const signingInput = `${header('HS256')}.${payload}`
   const hs256 = `${signingInput}.${createHmac('sha256', secret).update(signingInput).digest('base64url')}`
   return { none, hs256 }

@@ -28,7 +28,8 @@ import { PASSWORD, pageHelpers } from '../support/pages.js'
 
 // The `auth-gateway/verifier` export, as an app's API uses it, against a listening gateway's
 // tokens, and against keys we sign with ourselves (served by a tiny JWKS server).
-const gw = await useOidcGateway()
+// RS256, the product's default: this file is about signing and verifying.
+const gw = await useOidcGateway({ signingAlg: 'RS256' })
 const { member, store } = pageHelpers(gw)
 const person = { email: 'ada@example.com', password: PASSWORD }
 

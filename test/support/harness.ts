@@ -6,6 +6,7 @@ import { beforeAll } from 'vitest'
 import { createApp } from '../../src/app.js'
 import { loadConfig, type RuntimeConfig } from '../../src/config.js'
 import type { Readiness } from '../../src/db/readiness.js'
+import type { SigningAlg } from '../../src/db/schema.js'
 import { createHasher, type Hasher } from '../../src/identity/hashing.js'
 import { createLog, type Log } from '../../src/log.js'
 import { createTenant, type Tenant } from '../../src/tenants/tenants.js'
@@ -19,10 +20,26 @@ export const TEST_ENV = {
   PORT: '3000',
 }
 
-export function testConfig(env: Record<string, string> = {}): RuntimeConfig {
+/**
+ * Tenants made in tests sign with ES256 unless a file asks for RS256 (the product's default,
+ * config/tenant-defaults.json): an RSA key takes 0.2-0.3 s of CPU to generate, and the suite
+ * makes about a hundred tenants. The files about signing and verifying use RS256.
+ */
+export type TestOptions = { signingAlg?: SigningAlg }
+
+export function testConfig(
+  env: Record<string, string> = {},
+  { signingAlg = 'ES256' }: TestOptions = {},
+): RuntimeConfig {
   const config = loadConfig({ ...TEST_ENV, ...env })
-  // No tenant cache: a test sees its own settings change at once, without waiting out the TTL.
-  return { ...config, secretKey: config.secretKey ?? TEST_ENV.SECRET_KEY, tenantCacheTtlMs: 0 }
+  const { tenantDefaults } = config
+  return {
+    ...config,
+    secretKey: config.secretKey ?? TEST_ENV.SECRET_KEY,
+    // No tenant cache: a test sees its own settings change at once, without waiting out the TTL.
+    tenantCacheTtlMs: 0,
+    tenantDefaults: { ...tenantDefaults, tokens: { ...tenantDefaults.tokens, signingAlg } },
+  }
 }
 
 /** A logger whose JSON lines the test can read back. */
@@ -69,12 +86,12 @@ export type Gateway = TestDb & {
  */
 export function useGateway(
   env: Record<string, string> = {},
-  options: { database?: DatabaseChoice } = {},
+  options: { database?: DatabaseChoice } & TestOptions = {},
 ): Gateway {
   const database = useTestDb(options)
   const gw = database as Gateway
   beforeAll(() => {
-    const config = testConfig(env)
+    const config = testConfig(env, options)
     const { log, lines } = memoryLog()
     const readiness = { migrated: true }
     const hasher = createHasher()

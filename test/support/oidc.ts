@@ -7,7 +7,7 @@ import { afterAll, beforeAll } from 'vitest'
 import { createApp } from '../../src/tokens/apps.js'
 import type { Tenant } from '../../src/tenants/tenants.js'
 import { cookieJar, formToken } from './cookies.js'
-import { type Gateway, useGateway } from './harness.js'
+import { type Gateway, type TestOptions, useGateway } from './harness.js'
 import { freePort } from './process.js'
 
 // Node's resolver does not know `*.localhost` (DESIGN.md): every tenant host goes to loopback.
@@ -26,9 +26,9 @@ export const tenantFetch = ((url: string | URL, options?: RequestInit) =>
  * The gateway of this test file, listening on a free port that its tenants' public URLs (the
  * issuers) name, so real OIDC clients can reach it. Call with top-level await.
  */
-export async function useOidcGateway(): Promise<Gateway> {
+export async function useOidcGateway(options: TestOptions = {}): Promise<Gateway> {
   const port = await freePort()
-  const gw = useGateway({ PUBLIC_URL_TEMPLATE: `http://{host}:${port}` })
+  const gw = useGateway({ PUBLIC_URL_TEMPLATE: `http://{host}:${port}` }, options)
   useListening(gw, port)
   return gw
 }
