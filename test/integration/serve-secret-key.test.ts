@@ -1,13 +1,9 @@
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/main.js'
 import { createDb, type Db } from '../../src/db/database.js'
-import { migrateToLatest } from '../../src/db/migrate.js'
 import { createTenant } from '../../src/tenants/tenants.js'
 import { checkSecretKey, startKeys } from '../../src/tokens/keys.js'
-import { useTestDb } from '../support/database.js'
+import { migratedDataDir, useTestDb } from '../support/database.js'
 import { randomSlug, testConfig } from '../support/harness.js'
 import { freePort } from '../support/process.js'
 
@@ -44,14 +40,9 @@ describe('a start with the wrong SECRET_KEY', () => {
   // bin/gateway.js is `process.exitCode = await main(argv)`: main's answer is the process's.
   // In-process, so a loaded machine's slow node start plays no part.
   it('makes `gateway serve` exit non-zero with the reason in one line', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'gateway-secret-'))
+    const dataDir = await migratedDataDir()
     const opened = createDb(undefined, dataDir)
-    try {
-      await migrateToLatest(opened.db)
-      await tenantWithKeys(opened.db, SEALED_WITH)
-    } finally {
-      await opened.close()
-    }
+    await tenantWithKeys(opened.db, SEALED_WITH).finally(opened.close)
     const out: string[] = []
     const err: string[] = []
     const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }

@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { afterAll, beforeAll, inject } from 'vitest'
-import { type Db, dbOn } from '../../src/db/database.js'
+import { createDb, type Db, dbOn } from '../../src/db/database.js'
+import { migrateToLatest } from '../../src/db/migrate.js'
 import { admin, withDatabase } from './global-setup.js'
 
 export type TestDb = { db: Db; kind: 'postgres' | 'pglite'; url?: string }
@@ -20,9 +24,26 @@ const onPostgres = () => inject('databaseUrl') !== undefined
 // The migrated PGlite that global-setup dumped once per run: loading it skips initdb and the
 // migrations, which cost most of a PGlite start.
 let dump: Promise<Blob> | undefined
-async function freshPglite(): Promise<PGlite> {
+async function freshPglite(dataDir?: string): Promise<PGlite> {
   dump ??= readFile(inject('pgliteDump')).then((bytes) => new Blob([bytes]))
-  return PGlite.create({ loadDataDir: await dump })
+  const options = { loadDataDir: await dump }
+  return dataDir ? PGlite.create(dataDir, options) : PGlite.create(options)
+}
+
+/**
+ * A DATA_DIR holding a migrated embedded database, for a gateway started on it: from the dump
+ * on PGlite runs, migrated here on PostgreSQL runs (which make no dump).
+ */
+export async function migratedDataDir(): Promise<string> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gateway-data-'))
+  if (inject('pgliteDump')) {
+    mkdirSync(join(dataDir, 'pglite'))
+    await (await freshPglite(join(dataDir, 'pglite'))).close()
+  } else {
+    const opened = createDb(undefined, dataDir)
+    await migrateToLatest(opened.db).finally(opened.close)
+  }
+  return dataDir
 }
 
 async function freshDatabase(): Promise<TestDb & { close: () => Promise<void> }> {
