@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { publishTerms } from '../../src/identity/terms.js'
-import { inviteMembers } from '../support/invite.js'
 import { getTenant, updateSettings } from '../../src/tenants/tenants.js'
 import { hasBrowser, SCREENSHOTS, useBrowserWorld } from '../support/browser.js'
 import { useGateway } from '../support/harness.js'
 import { freePort } from '../support/process.js'
-import { extractLink } from '../support/smtp.js'
 
 // The journey of the seeds, clicked in Chromium: the invitation mail arrives over SMTP, its link
 // opens the activation page with live password feedback, the Terms come before anything else,
@@ -32,15 +30,7 @@ describe.skipIf(!hasBrowser)('activation in a real browser', () => {
         text: 'Be kind to each other.\n\nKeep your password to yourself.',
       }),
     )
-    await inviteMembers(
-      gw.db,
-      tenant,
-      { invitees: [{ email: 'ada@example.com', firstName: 'Ada' }] },
-      { secretKey: gw.config.secretKey },
-    )
-    await world.deliver()
-    const mail = await world.smtp.waitFor('ada@example.com')
-    const link = extractLink(mail, '/invite/')
+    const link = await world.inviteLink(tenant, 'ada@example.com', 'Ada')
     expect(link.startsWith(`http://${tenant.slug}.localhost:${port}/invite/`)).toBe(true)
 
     const page = await world.browser.newPage()

@@ -1,12 +1,10 @@
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { publishTerms } from '../../src/identity/terms.js'
-import { inviteMembers } from '../support/invite.js'
 import { getTenant, updateSettings } from '../../src/tenants/tenants.js'
 import { hasBrowser, SCREENSHOTS, useBrowserWorld } from '../support/browser.js'
 import { useGateway } from '../support/harness.js'
 import { freePort } from '../support/process.js'
-import { extractLink } from '../support/smtp.js'
 import { startStoreApp } from '../support/store-app.js'
 
 // Issue 4, clicked in Chromium: two store apps sign people in through the gateway. A new person
@@ -41,14 +39,7 @@ describe.skipIf(!hasBrowser)('store apps signing people in through the gateway',
     const shop = await startStoreApp(gw, tenant, 'Shop', 'shop.localhost')
     const office = await startStoreApp(gw, tenant, 'Back office', 'office.localhost')
     try {
-      await inviteMembers(
-        gw.db,
-        tenant,
-        { invitees: [{ email: 'ada@example.com', firstName: 'Ada' }] },
-        { secretKey: gw.config.secretKey },
-      )
-      await world.deliver()
-      const link = extractLink(await world.smtp.waitFor('ada@example.com'), '/invite/')
+      const link = await world.inviteLink(tenant, 'ada@example.com', 'Ada')
 
       const page = await world.browser.newPage()
       await page.goto(shop.url)

@@ -1,7 +1,6 @@
 import pg from 'pg'
-import supertest from 'supertest'
 import { describe, expect, it } from 'vitest'
-import { createApiKey } from '../../src/admin/api-keys.js'
+import { tenantWithKey as tenantWithApiKey } from '../support/admin-api.js'
 import { onPostgres } from '../support/database.js'
 import { useGateway } from '../support/harness.js'
 
@@ -40,15 +39,11 @@ describe('connections dropped by the server (OWASP ASVS 5.0 V16.5.3: fail safely
   it.runIf(onPostgres())(
     'answer 503 during bulk invitations; the process lives and is ready again afterwards',
     async () => {
-      const tenant = await gw.createTenant()
-      const { key } = await createApiKey(gw.db, { tenantId: tenant.id, name: 'test' })
+      const { api } = await tenantWithApiKey(gw)
       const invite = (batch: number) =>
-        supertest(gw.app)
-          .post(`/admin/api/v1/tenants/${tenant.slug}/invitations`)
-          .set('Authorization', `Bearer ${key}`)
-          .send({
-            emails: Array.from({ length: 40 }, (_, i) => `b${batch}-${i}@example.com`).join('\n'),
-          })
+        api('post', '/invitations').send({
+          emails: Array.from({ length: 40 }, (_, i) => `b${batch}-${i}@example.com`).join('\n'),
+        })
 
       // Without the fix the client's 'error' event is thrown from the socket: record it here.
       const crashes: unknown[] = []

@@ -2,9 +2,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import supertest from 'supertest'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createApiKey } from '../../src/admin/api-keys.js'
+import { tenantWithKey as tenantWithApiKey } from '../support/admin-api.js'
 import { ConfigError, loadConfig } from '../../src/config.js'
 import { TEST_ENV, useGateway } from '../support/harness.js'
 
@@ -13,12 +12,8 @@ const gw = useGateway()
 const CONFIG_DIR = fileURLToPath(new URL('../../config', import.meta.url))
 
 async function patchSettings(patch: Record<string, unknown>) {
-  const tenant = await gw.createTenant()
-  const { key } = await createApiKey(gw.db, { tenantId: tenant.id, name: 'test' })
-  return supertest(gw.app)
-    .patch(`/admin/api/v1/tenants/${tenant.slug}/settings`)
-    .set('Authorization', `Bearer ${key}`)
-    .send(patch)
+  const { api } = await tenantWithApiKey(gw)
+  return api('patch', '/settings').send(patch)
 }
 
 const tokens = (patch: Record<string, string>) => ({

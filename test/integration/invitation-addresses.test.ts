@@ -1,6 +1,5 @@
-import supertest from 'supertest'
 import { describe, expect, it } from 'vitest'
-import { createApiKey } from '../../src/admin/api-keys.js'
+import { tenantWithKey as tenantWithApiKey } from '../support/admin-api.js'
 import { EMAIL_PROBLEMS, normalizeEmail, parseEmailList } from '../../src/identity/addresses.js'
 import { isMailAddress } from '../../src/mail/smtp.js'
 import type { Tenant } from '../../src/tenants/tenants.js'
@@ -11,14 +10,8 @@ import { useGateway } from '../support/harness.js'
 const gw = useGateway()
 
 async function tenantWithKey() {
-  const tenant = await gw.createTenant()
-  const { key } = await createApiKey(gw.db, { tenantId: tenant.id, name: 'test' })
-  const invite = (body: object) =>
-    supertest(gw.app)
-      .post(`/admin/api/v1/tenants/${tenant.slug}/invitations`)
-      .set('Authorization', `Bearer ${key}`)
-      .send(body)
-  return { tenant, invite }
+  const { tenant, api } = await tenantWithApiKey(gw)
+  return { tenant, invite: (body: object) => api('post', '/invitations').send(body) }
 }
 
 const mailedTo = async (tenant: Tenant) =>

@@ -1,18 +1,13 @@
-import supertest from 'supertest'
 import { describe, expect, it } from 'vitest'
-import { createApiKey } from '../../src/admin/api-keys.js'
+import { tenantWithKey as tenantWithApiKey } from '../support/admin-api.js'
 import { useGateway } from '../support/harness.js'
 
 // Issue 9: a role is copied into forward auth's X-Auth-Roles header; it is checked where it enters.
 const gw = useGateway()
 
 async function invite(role: string) {
-  const tenant = await gw.createTenant()
-  const { key } = await createApiKey(gw.db, { tenantId: tenant.id, name: 'test' })
-  return supertest(gw.app)
-    .post(`/admin/api/v1/tenants/${tenant.slug}/invitations`)
-    .set('Authorization', `Bearer ${key}`)
-    .send({ invitees: [{ email: 'ada@example.com' }], role })
+  const { api } = await tenantWithApiKey(gw)
+  return api('post', '/invitations').send({ invitees: [{ email: 'ada@example.com' }], role })
 }
 
 describe('roles (OWASP ASVS 5.0 V1.2.x output encoding, RFC 9110 5.5 field values)', () => {

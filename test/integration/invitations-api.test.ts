@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import supertest from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { tenantWithKey as tenantWithApiKey } from '../support/admin-api.js'
 import { createApiKey } from '../../src/admin/api-keys.js'
 import { purgeNeverActivated } from '../../src/jobs/purge.js'
 import { remindPendingInvitations } from '../../src/jobs/remind-invitations.js'
@@ -9,7 +10,6 @@ import { createMailer } from '../../src/mail/smtp.js'
 import { newMailForLog } from '../../src/mail/outbox.js'
 import { dbOn } from '../../src/db/database.js'
 import { onPostgres } from '../support/database.js'
-import type { Tenant } from '../../src/tenants/tenants.js'
 import { type Gateway, useGateway } from '../support/harness.js'
 import { extractLink, startSmtp, type TestSmtp } from '../support/smtp.js'
 
@@ -25,18 +25,7 @@ describe('invitations through the admin API', () => {
   })
   afterAll(() => smtp?.close())
 
-  async function tenantWithKey(): Promise<{
-    tenant: Tenant
-    api: (method: 'get' | 'post' | 'delete' | 'patch' | 'put', path: string) => supertest.Test
-  }> {
-    const tenant = await gw.createTenant()
-    const { key } = await createApiKey(gw.db, { tenantId: tenant.id, name: 'test' })
-    const api = (method: 'get' | 'post' | 'delete' | 'patch' | 'put', path: string) =>
-      supertest(gw.app)
-        [method](`/admin/api/v1/tenants/${tenant.slug}${path}`)
-        .set('Authorization', `Bearer ${key}`)
-    return { tenant, api }
-  }
+  const tenantWithKey = () => tenantWithApiKey(gw)
 
   const deliver = (now?: Date) =>
     sendDueMail(gw.db, {

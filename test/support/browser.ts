@@ -4,7 +4,9 @@ import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll } from 'vitest'
 import { sendDueMail } from '../../src/jobs/send-outbox.js'
 import { createMailer } from '../../src/mail/smtp.js'
-import { startSmtp, type TestSmtp } from './smtp.js'
+import type { Tenant } from '../../src/tenants/tenants.js'
+import { inviteMembers } from './invite.js'
+import { extractLink, startSmtp, type TestSmtp } from './smtp.js'
 import type { Gateway } from './harness.js'
 
 export const CHROMIUM = '/usr/bin/chromium'
@@ -50,7 +52,13 @@ export async function listen(
  * gateway's config must name, so emailed links point at it), and `deliver()` to run the outbox.
  */
 export function useBrowserWorld(gw: Gateway, port: number) {
-  const world = {} as { browser: Browser; smtp: TestSmtp; deliver: () => Promise<unknown> }
+  const world = {} as {
+    browser: Browser
+    smtp: TestSmtp
+    deliver: () => Promise<unknown>
+    /** Invites `firstName <email>` to the tenant, sends the mail, and gives its activation link. */
+    inviteLink: (tenant: Tenant, email: string, firstName: string) => Promise<string>
+  }
   let server: Awaited<ReturnType<typeof listen>> | undefined
   beforeAll(async () => {
     const [browser, smtp] = await Promise.all([launchBrowser(), startSmtp()])
@@ -63,7 +71,13 @@ export function useBrowserWorld(gw: Gateway, port: number) {
         templates: gw.config.mailTemplates,
         from: { address: 'no-reply@localhost' },
       })
-    Object.assign(world, { browser, smtp, deliver })
+    const inviteLink = async (tenant: Tenant, email: string, firstName: string) => {
+      const invitees = [{ email, firstName }]
+      await inviteMembers(gw.db, tenant, { invitees }, { secretKey: gw.config.secretKey })
+      await deliver()
+      return extractLink(await smtp.waitFor(email), '/invite/')
+    }
+    Object.assign(world, { browser, smtp, deliver, inviteLink })
   })
   afterAll(async () => {
     await world.browser?.close()
