@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { admin, withDatabase } from '../support/global-setup.js'
+import { runMain } from '../support/cli.js'
 import { onPostgres } from '../support/database.js'
 import { freePort, healthy, httpGet, ready, runGateway, startGateway } from '../support/process.js'
 import { randomBytes } from 'node:crypto'
@@ -30,9 +31,11 @@ describe('gateway serve on the embedded database', SPAWNS, () => {
       expect(gw.output()).toContain('SECRET_KEY is not set: generated one')
       expect(gw.output()).toContain(`http://demo.localhost:${gw.port}/`)
 
-      const busy = await runGateway(['tenant', 'list'], { DATA_DIR: dataDir })
+      // The CLI's entry point in this process (bin/gateway.js runs just this): the data
+      // directory is the spawned gateway's while it runs.
+      const busy = await runMain(['tenant', 'list'], { DATA_DIR: dataDir })
       expect(busy.code).toBe(1)
-      expect(busy.stderr).toContain('is in use by process')
+      expect(busy.err).toContain(`is in use by process ${gw.child.pid}`)
     } finally {
       expect(await gw.stop('SIGTERM')).toBe(0)
     }
@@ -43,9 +46,11 @@ describe('gateway serve on the embedded database', SPAWNS, () => {
   })
 
   it('keeps its data and its generated key across a restart', async () => {
-    const created = await runGateway(
+    const created = await runMain(
       ['tenant', 'create', '--slug', 'second', '--name', 'Second Store'],
-      { DATA_DIR: dataDir },
+      {
+        DATA_DIR: dataDir,
+      },
     )
     expect(created).toMatchObject({ code: 0 })
 
