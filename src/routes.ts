@@ -6,7 +6,8 @@ import { apiKeyAuth } from './http/auth.js'
 import { errorHandler, notFound, requireDecodablePath } from './http/errors.js'
 import { healthRoutes, requireMigrated } from './http/health.routes.js'
 import { requestContext } from './http/request-context.js'
-import { privatePage, securityHeaders } from './http/security-headers.js'
+import { securityHeaders } from './http/security-headers.js'
+import { noStore } from './http/pages.js'
 import { pendingStepGuard } from './http/pending-step.js'
 import { loadSession } from './http/session-cookie.js'
 import { resolveTenant } from './http/tenant.js'
@@ -52,20 +53,20 @@ export function mountRoutes(app: Express, deps: Deps): void {
     app.get('/dev/mailbox', mailboxRoutes(db, config.secretKey, config.mailTemplates))
   // The session cookie; a step the session still owes (password, Terms) comes first.
   app.use(loadSession(db), pendingStepGuard)
-  // The tenant's pages: privatePage is Cache-Control: no-store (forms, personal data).
-  app.get('/', privatePage, homeRoute(deps))
+  // The tenant's pages: noStore keeps forms and personal data out of every cache.
+  app.get('/', noStore, homeRoute(deps))
   app.all(
     ['/login', '/logout', '/password/change', '/forgot-password', '/reset-password/:token'],
-    privatePage,
+    noStore,
     loginRoutes(deps),
   )
-  app.all('/invite/:token', privatePage, activationRoutes(deps))
-  app.all(['/terms', '/terms/document'], privatePage, termsPageRoutes(deps))
+  app.all('/invite/:token', noStore, activationRoutes(deps))
+  app.all(['/terms', '/terms/document'], noStore, termsPageRoutes(deps))
 
   // The tenant's OpenID Provider: our interaction step, userinfo and forward auth first,
   app.all(
     ['/interaction/:uid', '/interaction/:uid/abort', '/me', '/auth/verify'],
-    privatePage,
+    noStore,
     tokens.routes,
   )
   // a JWT at introspection or revocation swapped for its record's id,

@@ -16,7 +16,8 @@ const issued = new WeakMap<Response, string>()
 
 /**
  * The value for the hidden `_csrf` field; sets the cookie when the browser has none. A page that
- * carries a form is this browser's alone (and often personal): no cache keeps it.
+ * carries a form is this browser's alone (and often personal): no cache keeps it, even on a form
+ * route the table (src/routes.ts, which mounts pages with noStore) does not know yet.
  */
 export function csrfToken(req: Request, res: Response, secretKey: string): string {
   res.set('Cache-Control', 'no-store')

@@ -1,4 +1,3 @@
-import type { RequestHandler } from 'express'
 import helmet from 'helmet'
 
 // Our pages carry no inline script or style: the policy forbids both, and framing entirely.
@@ -23,9 +22,3 @@ export const securityHeaders = () =>
     referrerPolicy: { policy: 'no-referrer' },
     crossOriginResourcePolicy: { policy: 'same-origin' },
   })
-
-/** The tenant's own pages: forms and personal data, never kept by a browser or shared cache. */
-export const privatePage: RequestHandler = (_req, res, next) => {
-  res.set('Cache-Control', 'no-store')
-  next()
-}
