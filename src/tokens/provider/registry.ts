@@ -107,6 +107,11 @@ async function buildProvider(tenant: Tenant, { db, secretKey, endGatewaySession 
   endGatewaySessionOnLogout(provider, endGatewaySession)
   useHashedClientSecrets(provider)
   const callback = provider.callback()
+  // Express resolved the client's address with its TRUST_PROXY rule (the requests are Express's).
+  const pinned = (req: IncomingMessage) => {
+    pinOrigin(req, tenant.publicUrl, (req as IncomingMessage & { ip?: string }).ip)
+    return req
+  }
 
   return {
     provider,
@@ -117,13 +122,16 @@ async function buildProvider(tenant: Tenant, { db, secretKey, endGatewaySession 
     keys,
     audience: apiAudience(tenant),
     ...accessTokenChecks({ db, tenant, keys, Adapter }),
+    // Our interaction routes enter the provider too: the same pinned origin as its endpoints.
     openInteraction: (req, res) =>
-      provider.interactionDetails(req, res).catch((err: unknown) => {
+      provider.interactionDetails(pinned(req), res).catch((err: unknown) => {
         if (err instanceof errors.SessionNotFound) return undefined
         throw err
       }),
     async finishInteraction(req, res, result) {
-      await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false })
+      await provider.interactionFinished(pinned(req), res, result, {
+        mergeWithLastSubmission: false,
+      })
     },
   } satisfies TenantProvider
 }
