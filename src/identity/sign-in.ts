@@ -7,7 +7,7 @@ import {
   reward,
 } from '../security/limits.js'
 import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
-import { normalizeEmail } from './addresses.js'
+import { addressKey, normalizeEmail } from './addresses.js'
 import { proveCredential } from './credentials.js'
 import type { Hasher } from './hashing.js'
 import { openSession } from './login.js'
@@ -52,7 +52,8 @@ export async function signIn(
   const { limits } = deps
   const directoryId = tenant.databaseDirectoryId ?? (await databaseDirectoryOf(db, tenant.id)).id
   const address = normalizeEmail(input.email)
-  const account = `${directoryId}:${address.ok ? address.key : input.email.trim().toLowerCase()}`
+  // Counted under the key the lookup uses (addressKey), like the reset form's limit.
+  const account = `${directoryId}:${addressKey(input.email)}`
   const ip = `${tenant.id}:${input.clientKey}`
   const [, accountCounted] = await refuseWhenExhausted(db, [
     [limits.perIp, ip],
