@@ -60,6 +60,13 @@ const Env = z.object({
     )
     .default('false'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  // Leeway for SAML time conditions and OIDC ID-token times: small, clocks drift a little.
+  SSO_CLOCK_SKEW: z.coerce
+    .number({ error: 'a number of seconds from 0 to 300' })
+    .int('a number of seconds from 0 to 300')
+    .min(0, 'a number of seconds from 0 to 300')
+    .max(300, 'a number of seconds from 0 to 300')
+    .default(60),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 })
 
@@ -148,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = PACKAGE_C
     dataDir: resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     isProduction: e.NODE_ENV === 'production',
+    ssoClockSkewSeconds: e.SSO_CLOCK_SKEW,
     passwordPolicies: policies,
     tenantDefaults,
     seed,

@@ -11,6 +11,7 @@ import { noStore } from './http/pages.js'
 import { pendingStepGuard } from './http/pending-step.js'
 import { loadSession } from './http/session-cookie.js'
 import { resolveTenant } from './http/tenant.js'
+import { ssoStartRoutes } from './sso/sso.routes.js'
 import { homeRoute } from './identity/home.routes.js'
 import { termsAdminRoutes } from './identity/terms.routes.js'
 import { invitationAdminRoutes } from './invitations/invitations.routes.js'
@@ -62,6 +63,8 @@ export function mountRoutes(app: Express, deps: Deps): void {
   )
   app.all('/invite/:token', noStore, activationRoutes(deps))
   app.all(['/terms', '/terms/document'], noStore, termsPageRoutes(deps))
+  // Sign-in with a company's directory (SAML 2.0 or OpenID Connect): off to its IdP, and back.
+  app.get('/sso/:directoryId/start', noStore, ssoStartRoutes(deps))
 
   // The tenant's OpenID Provider: our interaction step, userinfo and forward auth first,
   app.all(

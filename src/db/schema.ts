@@ -21,6 +21,8 @@ export interface TenantHostsTable {
   host: string
   tenant_id: string
   is_primary: boolean
+  /** Bound to this enterprise directory: every sign-in on the host goes straight to its IdP. */
+  directory_id: ColumnType<string | null, string | null | undefined, string | null>
   created_at: CreatedAt
 }
 
@@ -28,7 +30,12 @@ export interface DirectoriesTable {
   id: Generated<string>
   kind: DirectoryKind
   name: string
+  /** The connection of an enterprise directory; validated by src/sso/connection.ts on read. */
+  config: ColumnType<unknown, string | undefined, string>
+  /** Sealed with SECRET_KEY (lib/seal.ts): an OIDC connection's client secret. */
+  secret_sealed: Uint8Array | null
   created_at: CreatedAt
+  updated_at: ColumnType<Date, Date | undefined, Date>
 }
 
 export interface TenantDirectoriesTable {
@@ -49,6 +56,8 @@ export interface UsersTable {
   job_title: string | null
   external_id: string | null
   locale: string | null
+  /** An enterprise identity's IdP subject (SAML NameID, OIDC sub): its key in the directory. */
+  subject: ColumnType<string | null, string | null | undefined, string | null>
   created_at: CreatedAt
   updated_at: UpdatedAt
 }
@@ -96,6 +105,8 @@ export interface InvitationsTable {
   status: ColumnType<InvitationRowStatus, InvitationRowStatus | undefined, InvitationRowStatus>
   locale: string
   invited_by: string | null
+  /** The enterprise directory the invited person signs in with; null: the tenant's own. */
+  directory_id: ColumnType<string | null, string | null | undefined, string | null>
   expires_at: Date
   last_sent_at: ColumnType<Date, Date | undefined, Date>
   last_reminded_at: Date | null
@@ -139,6 +150,8 @@ export interface SessionsTable {
   tenant_id: string
   membership_id: string
   pending: SessionPending | null
+  /** How the person signed in (RFC 8176 values: pwd, or what the company's IdP said). */
+  amr: ColumnType<string[], string | undefined, string>
   created_at: CreatedAt
   last_seen_at: ColumnType<Date, Date | undefined, Date>
   expires_at: Date
@@ -212,6 +225,46 @@ export interface Database {
   apps: AppsTable
   signing_keys: SigningKeysTable
   oidc_artefacts: OidcArtefactsTable
+  sso_requests: SsoRequestsTable
+  sso_replays: SsoReplaysTable
+  sp_keys: SpKeysTable
+  certificate_notices: CertificateNoticesTable
+}
+
+export interface SsoRequestsTable {
+  /** The SAML AuthnRequest ID, or the SHA-256 (base64url) of the OIDC state. */
+  id: string
+  tenant_id: string
+  directory_id: string
+  data: ColumnType<Record<string, unknown>, string, never>
+  created_at: CreatedAt
+  expires_at: Date
+}
+
+export interface SsoReplaysTable {
+  directory_id: string
+  assertion_id: string
+  expires_at: Date
+}
+
+export type SpKeyState = 'next' | 'active' | 'retired'
+
+export interface SpKeysTable {
+  directory_id: string
+  kid: string
+  state: SpKeyState
+  /** PEM, self-signed. */
+  certificate: string
+  private_sealed: Uint8Array
+  not_after: Date
+  created_at: CreatedAt
+}
+
+export interface CertificateNoticesTable {
+  directory_id: string
+  fingerprint: string
+  days_before: number
+  sent_at: ColumnType<Date, Date | undefined, never>
 }
 
 export type AppType = 'web' | 'native' | 'spa' | 'machine'

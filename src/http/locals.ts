@@ -10,6 +10,8 @@ declare global {
       log: Log
       /** Set by resolveTenant on every tenant-host route; absent only before it runs. */
       tenant: Tenant
+      /** The tenant's host this request came to (normalised; one resolveTenant matched). */
+      host: string
       /** The API key of an /admin/api/v1 request. */
       principal?: Principal
     }

@@ -31,6 +31,7 @@ export function resolveTenant(
       if (ttlMs > 0) cache.set(host, { tenant, until: now + ttlMs })
     }
     res.locals.tenant = tenant
+    res.locals.host = host
     res.locals.log = res.locals.log.child({ tenant: tenant.slug })
     next()
   }

@@ -4,7 +4,17 @@ import type { Membership, NewUser, User } from './users.queries.js'
 
 // Users and memberships as other features (invitations, later SSO provisioning) change them:
 // the one door into identity's tables from outside the feature.
-export { findMembershipOf, findUser, type Membership, type User } from './users.queries.js'
+export {
+  findMembershipOf,
+  findUser,
+  findUserBySubject,
+  insertUserIfFree,
+  insertMembership,
+  updateMembershipAccess,
+  updateUserProfile,
+  type Membership,
+  type User,
+} from './users.queries.js'
 
 export type MembershipGrant = {
   kind: Membership['kind']

@@ -8,6 +8,7 @@ export async function insertSession(
     tenantId: string
     membershipId: string
     pending: SessionPending | null
+    amr: string[]
     expiresAt: Date
   },
 ): Promise<void> {
@@ -18,6 +19,7 @@ export async function insertSession(
       tenant_id: row.tenantId,
       membership_id: row.membershipId,
       pending: row.pending,
+      amr: JSON.stringify(row.amr),
       expires_at: row.expiresAt,
     })
     .execute()
@@ -36,6 +38,7 @@ export function findLiveSession(db: Db, tenantId: string, idHash: Uint8Array, no
     .select([
       's.membership_id',
       's.pending',
+      's.amr',
       's.created_at',
       's.expires_at',
       'm.user_id',

@@ -13,12 +13,19 @@ export type Session = NonNullable<Awaited<ReturnType<typeof queries.findLiveSess
 
 export async function startSession(
   db: Db,
-  input: { tenantId: string; membershipId: string; pending: SessionPending | null },
+  input: {
+    tenantId: string
+    membershipId: string
+    pending: SessionPending | null
+    /** How the person signed in (RFC 8176): a password unless a company's IdP says otherwise. */
+    amr?: string[]
+  },
   now = new Date(),
 ): Promise<{ token: string; expiresAt: Date }> {
   const token = newToken()
   const expiresAt = new Date(now.getTime() + SESSION_TTL_MS)
-  await queries.insertSession(db, { idHash: hashToken(token), ...input, expiresAt })
+  const amr = input.amr ?? ['pwd']
+  await queries.insertSession(db, { idHash: hashToken(token), ...input, amr, expiresAt })
   return { token, expiresAt }
 }
 

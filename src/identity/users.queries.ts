@@ -165,3 +165,68 @@ export async function findLoginCandidate(
       : undefined
   return { user: user as User, credential, membership }
 }
+
+/** An enterprise identity by its key: (directory, IdP subject). */
+export function findUserBySubject(
+  db: Db,
+  directoryId: string,
+  subject: string,
+): Promise<User | undefined> {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('directory_id', '=', directoryId)
+    .where('subject', '=', subject)
+    .executeTakeFirst()
+}
+
+/** A new enterprise identity; `undefined` when the directory already has its email (or subject). */
+export function insertUserIfFree(db: Db, row: NewUser): Promise<User | undefined> {
+  return db
+    .insertInto('users')
+    .values(row)
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .executeTakeFirst()
+}
+
+/** What the IdP says at each sign-in; `false` when the new email is another identity's. */
+export async function updateUserProfile(
+  db: Db,
+  directoryId: string,
+  userId: string,
+  profile: Pick<NewUser, 'email' | 'email_key' | 'first_name' | 'last_name' | 'subject'>,
+  now: Date,
+): Promise<boolean> {
+  const taken = await db
+    .selectFrom('users')
+    .select('id')
+    .where('directory_id', '=', directoryId)
+    .where('email_key', '=', profile.email_key)
+    .where('id', '!=', userId)
+    .executeTakeFirst()
+  if (taken) return false
+  await db
+    .updateTable('users')
+    .set({ ...profile, updated_at: now })
+    .where('directory_id', '=', directoryId)
+    .where('id', '=', userId)
+    .execute()
+  return true
+}
+
+/** The role and groups an enterprise directory's group mapping gives, refreshed at sign-in. */
+export async function updateMembershipAccess(
+  db: Db,
+  tenantId: string,
+  membershipId: string,
+  access: { role: string; groups: string[] },
+  now: Date,
+): Promise<void> {
+  await db
+    .updateTable('memberships')
+    .set({ role: access.role, groups: JSON.stringify(access.groups), updated_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', membershipId)
+    .execute()
+}

@@ -3,10 +3,11 @@ import { deleteSpentResets } from '../identity/password-reset.js'
 import { deleteExpiredSessions } from '../identity/sessions.js'
 import { deleteOldMail } from '../mail/outbox.js'
 import { deleteExpiredRateLimits } from '../security/rate-limits.store.js'
+import { deleteExpiredSso } from '../sso/requests.store.js'
 import { deleteExpiredArtefacts } from '../tokens/artefacts.store.js'
 
 /**
- * Expired sessions, counters, links and OIDC artefacts (codes, tokens, interactions), and mail
+ * Expired sessions, counters, links OIDC artefacts (codes, tokens, interactions), SSO requests and replay records, and mail
  * older than 30 days. Idempotent deletes.
  */
 export async function cleanUp(db: Db, now = new Date()) {
@@ -16,5 +17,6 @@ export async function cleanUp(db: Db, now = new Date()) {
     resets: await deleteSpentResets(db, now),
     mail: await deleteOldMail(db, now),
     oidcArtefacts: await deleteExpiredArtefacts(db, now),
+    sso: await deleteExpiredSso(db, now),
   }
 }

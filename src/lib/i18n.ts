@@ -51,6 +51,15 @@ const en = {
   termsChanged: 'The Terms of Service changed while you were reading them. Please read them again.',
   busy: 'Many people are signing in right now. Please try again in a moment.',
   limited: 'Too many attempts. Please wait a moment and try again.',
+  ssoFailedTitle: 'Sign-in with your company failed',
+  ssoFailed:
+    'Your company sign-in could not be completed. Try again; if it keeps happening, contact your administrator.',
+  ssoEmailTaken:
+    'Another account of your company already uses this email address. Contact your administrator.',
+  ssoInvitationOther:
+    'This invitation was sent to another email address. Sign in with the account it was sent to, or ask for a new invitation.',
+  ssoContinueWith: 'Continue with {name}',
+  ssoTryAgain: 'Try again',
 } as const
 
 export type MessageKey = keyof typeof en
@@ -106,6 +115,15 @@ const fr: Catalog = {
   termsChanged: 'Les conditions d’utilisation ont changé pendant votre lecture. Relisez-les.',
   busy: 'Beaucoup de personnes se connectent en ce moment. Réessayez dans un instant.',
   limited: 'Trop de tentatives. Patientez un moment puis réessayez.',
+  ssoFailedTitle: 'La connexion avec votre entreprise a échoué',
+  ssoFailed:
+    "La connexion avec votre entreprise n'a pas pu aboutir. Réessayez ; si cela se reproduit, contactez votre administrateur.",
+  ssoEmailTaken:
+    'Un autre compte de votre entreprise utilise déjà cette adresse e-mail. Contactez votre administrateur.',
+  ssoInvitationOther:
+    'Cette invitation a été envoyée à une autre adresse e-mail. Connectez-vous avec le compte auquel elle a été envoyée, ou demandez une nouvelle invitation.',
+  ssoContinueWith: 'Continuer avec {name}',
+  ssoTryAgain: 'Réessayer',
 }
 
 const nl: Catalog = {
@@ -158,6 +176,15 @@ const nl: Catalog = {
   termsChanged: 'De gebruiksvoorwaarden zijn gewijzigd terwijl je ze las. Lees ze opnieuw.',
   busy: 'Er loggen nu veel mensen in. Probeer het zo dadelijk opnieuw.',
   limited: 'Te veel pogingen. Wacht even en probeer het opnieuw.',
+  ssoFailedTitle: 'Inloggen via uw bedrijf is mislukt',
+  ssoFailed:
+    'Inloggen via uw bedrijf kon niet worden voltooid. Probeer het opnieuw; blijft het gebeuren, neem dan contact op met uw beheerder.',
+  ssoEmailTaken:
+    'Een ander account van uw bedrijf gebruikt dit e-mailadres al. Neem contact op met uw beheerder.',
+  ssoInvitationOther:
+    'Deze uitnodiging is naar een ander e-mailadres gestuurd. Log in met het account waarnaar ze is gestuurd, of vraag een nieuwe uitnodiging.',
+  ssoContinueWith: 'Doorgaan met {name}',
+  ssoTryAgain: 'Opnieuw proberen',
 }
 
 const de: Catalog = {
@@ -211,6 +238,15 @@ const de: Catalog = {
   termsChanged: 'Die Nutzungsbedingungen haben sich geändert. Bitte lesen Sie sie erneut.',
   busy: 'Gerade melden sich viele Personen an. Bitte versuchen Sie es gleich noch einmal.',
   limited: 'Zu viele Versuche. Bitte warten Sie kurz und versuchen Sie es erneut.',
+  ssoFailedTitle: 'Die Anmeldung über Ihr Unternehmen ist fehlgeschlagen',
+  ssoFailed:
+    'Die Anmeldung über Ihr Unternehmen konnte nicht abgeschlossen werden. Versuchen Sie es erneut; wenn es wieder passiert, wenden Sie sich an Ihren Administrator.',
+  ssoEmailTaken:
+    'Ein anderes Konto Ihres Unternehmens verwendet diese E-Mail-Adresse bereits. Wenden Sie sich an Ihren Administrator.',
+  ssoInvitationOther:
+    'Diese Einladung wurde an eine andere E-Mail-Adresse gesendet. Melden Sie sich mit dem Konto an, an das sie gesendet wurde, oder fordern Sie eine neue Einladung an.',
+  ssoContinueWith: 'Weiter mit {name}',
+  ssoTryAgain: 'Erneut versuchen',
 }
 
 const CATALOG: Record<Locale, Catalog> = { en, fr, nl, de }

@@ -9,7 +9,7 @@ export type TenantRow = {
   settings: unknown
   created_at: Date
   updated_at: Date
-  hosts: { host: string; is_primary: boolean }[]
+  hosts: { host: string; is_primary: boolean; directory_id: string | null }[]
   database_directory_id: string | null
 }
 
@@ -22,7 +22,7 @@ function tenantsWithHosts(db: Db) {
     'tenants.created_at',
     'tenants.updated_at',
     sql<TenantRow['hosts']>`coalesce((
-      select json_agg(json_build_object('host', h.host, 'is_primary', h.is_primary) order by h.is_primary desc, h.host)
+      select json_agg(json_build_object('host', h.host, 'is_primary', h.is_primary, 'directory_id', h.directory_id) order by h.is_primary desc, h.host)
       from tenant_hosts h where h.tenant_id = tenants.id), '[]'::json)`.as('hosts'),
     sql<string | null>`(select td.directory_id from tenant_directories td
       join directories d on d.id = td.directory_id

@@ -18,6 +18,8 @@ export type Tenant = {
   name: string
   settings: TenantSettings
   hosts: string[]
+  /** Hosts bound to an enterprise directory (host -> directory id): sign-in goes to its IdP. */
+  directoryHosts: Record<string, string>
   primaryHost: string
   /** Its own user database, if it has one (enterprise-only tenants do not). */
   databaseDirectoryId: string | null
@@ -56,6 +58,9 @@ function summarize(
     name: row.name,
     settings: row.settings,
     hosts: row.hosts.map((h) => h.host),
+    directoryHosts: Object.fromEntries(
+      row.hosts.flatMap((h) => (h.directory_id ? [[h.host, h.directory_id]] : [])),
+    ),
     primaryHost,
     publicUrl: urls.publicUrlTemplate.replace('{host}', primaryHost).replace('{slug}', row.slug),
     createdAt: new Date(row.created_at),

@@ -15,7 +15,7 @@ export type OpenSignIn = {
 }
 
 /** The gateway session of the browser, if any (the parts we read). */
-export type BrowserSession = { user_id: string; created_at: Date }
+export type BrowserSession = { user_id: string; created_at: Date; amr: string[] }
 
 export type InteractionOutcome =
   /** The login page first, then back here; `endSession`: the session is too old for the app. */
@@ -53,7 +53,7 @@ export async function decideInteraction(
     return { kind: 'deny', description: MAY_NOT_USE }
   return {
     kind: 'finish',
-    login: { accountId: session.user_id, ts: sessionStart, amr: ['pwd'] },
+    login: { accountId: session.user_id, ts: sessionStart, amr: session.amr },
     consent: {
       accountId: session.user_id,
       clientId: signIn.clientId,

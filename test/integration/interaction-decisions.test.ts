@@ -41,7 +41,7 @@ describe('decideInteraction', () => {
 
   it('ends a session older than prompt=login or max_age asks (OIDC Core 3.1.2.1)', async () => {
     const { tenant, userId, signIn } = await setUp('b@example.com')
-    const session = { user_id: userId, created_at: new Date(Date.now() - 60_000) }
+    const session = { user_id: userId, created_at: new Date(Date.now() - 60_000), amr: ['pwd'] }
     for (const reason of ['login_prompt', 'max_age']) {
       const outcome = await decideInteraction(gw.db, {
         tenant,
@@ -58,7 +58,7 @@ describe('decideInteraction', () => {
     const outcome = await decideInteraction(gw.db, {
       tenant,
       signIn: signIn({ grantId: 'g1' }),
-      session: { user_id: userId, created_at },
+      session: { user_id: userId, created_at, amr: ['pwd'] },
     })
     expect(outcome).toEqual({
       kind: 'finish',
@@ -77,7 +77,7 @@ describe('decideInteraction', () => {
     const outcome = await decideInteraction(gw.db, {
       tenant,
       signIn: signIn(),
-      session: { user_id: userId, created_at: new Date() },
+      session: { user_id: userId, created_at: new Date(), amr: ['pwd'] },
     })
     expect(outcome).toEqual({ kind: 'deny', description: 'This account may not use this app.' })
   })

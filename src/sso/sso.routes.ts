@@ -1,0 +1,48 @@
+import { Router } from 'express'
+import * as z from 'zod'
+import type { Deps } from '../app.js'
+import { AppError } from '../errors.js'
+import { safeReturnTo } from '../http/return-to.js'
+import { parse } from '../lib/validate.js'
+import type { SsoContext } from './connection.js'
+import { findEnterpriseDirectory } from './directories.js'
+import { beginOidcSignIn } from './oidc.js'
+import { beginSamlSignIn } from './saml.js'
+
+const StartQuery = z.object({
+  return_to: z.string().max(2000).optional(),
+  invitation: z.uuid().optional(),
+})
+
+/** What the SSO code needs of the running gateway. */
+export const ssoContext = ({ config, db }: Pick<Deps, 'config' | 'db'>): SsoContext => ({
+  db,
+  secretKey: config.secretKey,
+  development: !config.isProduction,
+  clockSkewSeconds: config.ssoClockSkewSeconds,
+})
+
+/** GET /sso/:directoryId/start: off to the company's IdP, for this tenant's directory only. */
+export function ssoStartRoutes(deps: Deps): Router {
+  const router = Router()
+  const ctx = ssoContext(deps)
+  router.get('/sso/:directoryId/start', async (req, res) => {
+    const query = parse(StartQuery, req.query)
+    const tenant = res.locals.tenant
+    const directory = await findEnterpriseDirectory(deps.db, tenant.id, req.params.directoryId)
+    if (!directory) throw new AppError('not_found', 'There is no such sign-in connection.')
+    const start = {
+      returnTo: safeReturnTo(query.return_to),
+      ...(query.invitation && { invitationId: query.invitation }),
+    }
+    // The host the person is on: one of the tenant's hosts (resolveTenant matched it).
+    const host = res.locals.host
+    const input = { tenant, host, start }
+    const url =
+      directory.kind === 'saml'
+        ? await beginSamlSignIn(ctx, { ...input, directory })
+        : await beginOidcSignIn(ctx, { ...input, directory })
+    res.redirect(303, url)
+  })
+  return router
+}
