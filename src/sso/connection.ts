@@ -184,3 +184,32 @@ export type SsoStart = {
   /** An invitation into this directory that this sign-in is meant to accept. */
   invitationId?: string
 }
+
+/** What the customer's IT copies into their IdP for a SAML directory. */
+export function samlUrls(
+  tenant: { publicUrl: string; primaryHost: string },
+  directory: { id: string; host: string | null },
+  host?: string,
+) {
+  const home = directoryOrigin(tenant, directory)
+  const base = `/sso/saml/${directory.id}`
+  return {
+    entityId: `${home}${base}/metadata`,
+    metadataUrl: `${home}${base}/metadata`,
+    /** The ACS on `host` (the one the sign-in started on), else on the directory's home. */
+    acsUrl: `${host ? originOf(tenant, host) : home}${base}/acs`,
+  }
+}
+
+/** The redirect URI to register at the company's OpenID Provider (one per host served). */
+export function oidcRedirectUri(
+  tenant: { publicUrl: string; primaryHost: string },
+  directory: { id: string; host: string | null },
+  host?: string,
+) {
+  const origin = host ? originOf(tenant, host) : directoryOrigin(tenant, directory)
+  return `${origin}/sso/oidc/${directory.id}/callback`
+}
+
+/** One finding of `POST …/directories/{id}/test`, in words an admin can act on. */
+export type DirectoryCheck = { check: string; ok: boolean; message: string }
