@@ -1,7 +1,7 @@
 import * as z from 'zod'
 import type { Tenant } from '../tenants/tenants.js'
 import type { DirectoryCheck, OidcDirectory, SsoContext } from './connection.js'
-import { guardedFetch } from './fetch.js'
+import { fetchOf } from './oidc-discovery.js'
 import { pinnedAlgorithm } from './oidc-profile.js'
 
 // `POST …/directories/{id}/test` for an OIDC connection: the IdP's discovery document and keys
@@ -46,7 +46,7 @@ export async function checkOidcDirectory(
   input: { tenant: Tenant; directory: OidcDirectory },
 ): Promise<DirectoryCheck[]> {
   const { config } = input.directory
-  const fetch = ctx.fetch ?? guardedFetch({ development: ctx.development })
+  const fetch = fetchOf(ctx)
   const checks: DirectoryCheck[] = []
   const say = (check: string, ok: boolean, message: string) => checks.push({ check, ok, message })
 

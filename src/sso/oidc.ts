@@ -1,5 +1,5 @@
-// The one module that loads openid-client (test/unit/architecture.test.ts): the OpenID Connect
-// relying party of each directory. openid-client does the protocol (state, nonce, PKCE, issuer,
+// The OpenID Connect relying party of each directory (with oidc-discovery.ts, the only modules
+// that load openid-client: test/unit/architecture.test.ts). openid-client does the protocol (state, nonce, PKCE, issuer,
 // audience, times, RFC 9207 `iss`); this file configures it strictly and adds what its defaults
 // leave out (SECURITY-NOTES.md): the ID token's signature checked against the IdP's keys, one
 // asymmetric algorithm, the browser that started the sign-in, Entra tenants allowed by name.
@@ -15,101 +15,17 @@ import {
   type SsoContext,
   type SsoStart,
 } from './connection.js'
-import { guardedFetch } from './fetch.js'
-import { lacksMappedClaims, oidcProfile, pinnedAlgorithm } from './oidc-profile.js'
+import { configurationOf } from './oidc-discovery.js'
+import { lacksMappedClaims, oidcProfile } from './oidc-profile.js'
 import type { IdpProfile } from './provisioning.js'
 import { consumeSsoRequest, saveSsoRequest } from './requests.store.js'
 
 export { checkOidcDirectory } from './oidc-check.js'
 
 const REQUEST_TTL_MS = 10 * 60_000
-const DISCOVERY_TTL_MS = 5 * 60_000
-const DISCOVERY_ENTRIES = 1000
-const TIMEOUT_S = 10
-/** The admin API seals the client secret with this purpose (lib/seal.ts binds it). */
-const SECRET_PURPOSE = 'oidc-client-secret'
 const VERIFIER_PURPOSE = 'oidc-code-verifier'
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url')
-
-// --- Discovery, cached per directory for a few minutes in this process ------------------------
-
-type Fetch = NonNullable<SsoContext['fetch']>
-const guarded = new Map<boolean, Fetch>()
-// The fetch is part of the cache key: two apps of one process may reach IdPs differently.
-const fetchIds = new WeakMap<Fetch, number>()
-let fetches = 0
-const fetchOf = (ctx: SsoContext): Fetch =>
-  ctx.fetch ??
-  guarded.get(ctx.development) ??
-  guarded.set(ctx.development, guardedFetch({ development: ctx.development })).get(ctx.development)!
-const fetchId = (fetch: Fetch) => fetchIds.get(fetch) ?? fetchIds.set(fetch, ++fetches).get(fetch)!
-
-const discovered = new Map<
-  string,
-  { key: string; until: number; config: Promise<client.Configuration> }
->()
-
-async function discover(ctx: SsoContext, directory: OidcDirectory): Promise<client.Configuration> {
-  const { issuer, clientId, tokenEndpointAuthMethod } = directory.config
-  const secret = open(ctx.secretKey, SECRET_PURPOSE, directory.secretSealed)
-  const auth =
-    tokenEndpointAuthMethod === 'client_secret_post'
-      ? client.ClientSecretPost(secret)
-      : client.ClientSecretBasic(secret)
-  const options = {
-    [client.customFetch]: fetchOf(ctx) as client.CustomFetch,
-    timeout: TIMEOUT_S,
-    // http only where fetch.ts allows it too (development: an IdP on 127.0.0.1).
-    execute: ctx.development ? [client.allowInsecureRequests] : [],
-  }
-  // Client metadata is fixed when a Configuration is made, and only discovery() applies
-  // openid-client's issuer rules (Entra's templated issuer included): discover once to read
-  // the algorithms offered, then again with the one pinned.
-  const offered = await client.discovery(new URL(issuer), clientId, undefined, auth, options)
-  const alg = pinnedAlgorithm(offered.serverMetadata().id_token_signing_alg_values_supported)
-  if (!alg) throw new Error('the IdP offers no asymmetric ID-token signing algorithm')
-  const metadata = {
-    id_token_signed_response_alg: alg,
-    [client.clockTolerance]: ctx.clockSkewSeconds,
-  }
-  const config = await client.discovery(new URL(issuer), clientId, metadata, auth, options)
-  // OIDC Core lets a client skip the signature of an ID token from the token endpoint; we do
-  // not: without this, unsigned, HMAC-with-the-public-key, badly signed and unknown-kid ID
-  // tokens were all accepted (SECURITY-NOTES.md).
-  client.enableNonRepudiationChecks(config)
-  return config
-}
-
-/** The directory's configuration; a changed connection (or secret) is discovered afresh. */
-function configurationOf(ctx: SsoContext, directory: OidcDirectory): Promise<client.Configuration> {
-  const { issuer, clientId, tokenEndpointAuthMethod } = directory.config
-  const sealed = Buffer.from(directory.secretSealed).toString('base64')
-  const key = sha256(
-    JSON.stringify([
-      issuer,
-      clientId,
-      tokenEndpointAuthMethod,
-      sealed,
-      ctx.development,
-      ctx.clockSkewSeconds,
-      fetchId(fetchOf(ctx)),
-    ]),
-  )
-  const hit = discovered.get(directory.id)
-  if (hit && hit.key === key && hit.until > Date.now()) return hit.config
-  const config = discover(ctx, directory)
-  discovered.delete(directory.id)
-  if (discovered.size >= DISCOVERY_ENTRIES) discovered.delete(discovered.keys().next().value!)
-  discovered.set(directory.id, { key, until: Date.now() + DISCOVERY_TTL_MS, config })
-  // A failure is not remembered: the next sign-in asks the IdP again.
-  config.catch(
-    () => discovered.get(directory.id)?.config === config && discovered.delete(directory.id),
-  )
-  return config
-}
-
-// --- The sign-in -------------------------------------------------------------------------------
 
 /** What the gateway keeps of a sign-in at the IdP, under the SHA-256 of its `state`. */
 const RequestData = z.object({
@@ -194,10 +110,8 @@ function refusalOf(err: unknown): Refused {
   if (err instanceof client.ResponseBodyError)
     return refused('token_error', `${err.error}: ${err.error_description ?? ''}`)
   const e = err as { code?: unknown; message?: unknown; cause?: { message?: unknown } }
-  return refused(
-    'response_refused',
-    [e.code, e.message, e.cause?.message].filter(Boolean).join(': '),
-  )
+  const said = [e.code, e.message, e.cause?.message].filter((v) => typeof v === 'string')
+  return refused('response_refused', [...new Set(said)].join(': '))
 }
 
 const sameHash = (a: string, b: string) =>
