@@ -31,7 +31,6 @@ export function oidcCallbackRoutes(deps: Deps, ctx: SsoContext): Router {
     const result = await finishOidcSignIn(ctx, {
       tenant,
       directory,
-      host: res.locals.host,
       search: new URL(req.originalUrl, 'http://callback.invalid').search,
       browser: ssoBrowserOf(req, res),
     })

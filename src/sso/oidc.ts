@@ -127,7 +127,6 @@ export async function finishOidcSignIn(
   input: {
     tenant: Tenant
     directory: OidcDirectory
-    host: string
     search: string
     browser: string | undefined
   },
@@ -145,12 +144,12 @@ export async function finishOidcSignIn(
   // Unknown, expired, already used, or begun for another directory or tenant: all the same.
   if (!stored.success) return refused('unknown_state')
   const request = stored.data
+  // The binding cookie is host-only: a callback on another host of the tenant fails here too.
   if (!input.browser || !sameHash(sha256(input.browser), request.browser))
     return refused(
       'browser_mismatch',
       'the callback came to a browser that did not start this sign-in',
     )
-  if (request.host !== input.host) return refused('host_mismatch', input.host)
 
   let config: client.Configuration
   try {

@@ -152,6 +152,14 @@ describe('OIDC callback: what a hostile IdP or a forged callback meets', () => {
       /^access_denied: The user is not assigned$/,
     ))
 
+  it('refuses an expired ID token (OIDC Core 3.1.3.7 #9)', () =>
+    refusedFor({ expiresIn: -600 }, 'response_refused', /"exp"/))
+
+  it('allows SSO_CLOCK_SKEW (60 s here) on ID-token times, more than openid-client’s 30 s', async () => {
+    const attempt = await begin({ expiresIn: -45 })
+    expect((await attempt.browser.request(attempt.callback)).res.status).toBe(303)
+  })
+
   it('refuses an address the IdP says it has not verified', () =>
     refusedFor({ claims: { email_verified: false } }, 'email_unverified'))
 

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { seal } from '../../src/lib/seal.js'
-import { checkOidcDirectory } from '../../src/sso/oidc.js'
+import { beginOidcSignIn, checkOidcDirectory } from '../../src/sso/oidc.js'
 import { findEnterpriseDirectory } from '../../src/sso/directories.js'
 import { ssoContext } from '../../src/sso/sso.routes.js'
 import type { Tenant } from '../../src/tenants/tenants.js'
@@ -212,6 +212,45 @@ describe('OIDC sign-in through the company IdP (oidc-provider)', () => {
     expect((await usersOf(directoryId))[0]).toMatchObject({ email: 'erin@corp.example' })
     // The stand-in's ID token carries no amr: the session says `ext` (an external IdP).
     expect((await sessionsOf(tenant))[0]?.amr).toEqual(['ext'])
+  })
+})
+
+describe('reaching the IdP', () => {
+  const causes = (err: unknown): string[] =>
+    err instanceof Error ? [err.message, ...causes(err.cause)] : []
+
+  it('ends a sign-in whose IdP cannot be reached in a page, with nothing stored', async () => {
+    const { tenant } = await store()
+    const unreachable = { issuer: 'http://127.0.0.1:9', addClient: () => {} }
+    const { directoryId } = await connectOidc(gw, tenant, unreachable)
+    const answer = await ssoBrowser().request(startUrl(tenant, directoryId))
+    expect(answer.res.status).toBe(503)
+    expect(answer.res.headers.get('content-type')).toMatch(/^text\/html/)
+    const requests = await gw.db
+      .selectFrom('sso_requests')
+      .select('id')
+      .where('directory_id', '=', directoryId)
+      .execute()
+    expect(requests).toEqual([])
+  })
+
+  it('outside development, refuses an issuer on http or on a loopback address (issue 10, SSRF)', async () => {
+    const { tenant } = await store()
+    const production = { ...ssoContext(gw), development: false }
+    const cases = [
+      [idp.issuer, /only requests to HTTPS are allowed/], // openid-client, before any fetch
+      [idp.issuer.replace('http:', 'https:'), /must not point to a loopback/], // fetch.ts
+    ] as const
+    for (const [issuer, why] of cases) {
+      const { directoryId } = await connectOidc(gw, tenant, { issuer, addClient: () => {} })
+      const directory = await findEnterpriseDirectory(gw.db, tenant.id, directoryId)
+      if (directory?.kind !== 'oidc') throw new Error('not an OIDC directory')
+      const start = { returnTo: '/' }
+      const input = { tenant, directory, host: tenant.primaryHost, start, browser: 'b'.repeat(43) }
+      const refused = await beginOidcSignIn(production, input).catch((err: unknown) => err)
+      expect(refused).toMatchObject({ code: 'unavailable' })
+      expect(causes(refused).join(' | ')).toMatch(why)
+    }
   })
 })
 

@@ -183,6 +183,8 @@ export type Scenario = {
   sign?: 'rs256' | 'none' | 'hmac-public-key' | 'tampered' | 'unknown-kid' | 'es256'
   /** Claims put over the ID token's good ones (iss, aud, nonce, the person's). */
   claims?: Record<string, unknown>
+  /** Seconds from the token's issue to its `exp` (default 300; negative: expired already). */
+  expiresIn?: number
   /** Parameters put over the authorization response (null removes one). */
   answer?: Record<string, string | null>
 }
@@ -368,7 +370,7 @@ export function useHostileIdp(options: { entra?: boolean } = {}) {
         aud: client.clientId,
         sub: `sub-${client.clientId}`,
         iat: now,
-        exp: now + 300,
+        exp: now + (client.scenario.expiresIn ?? 300),
         nonce: grant.nonce,
         ...PERSON,
       }
