@@ -309,11 +309,8 @@ describe('checking a connection (POST …/directories/{id}/test)', () => {
 
   it('says so when the IdP cannot be reached', async () => {
     const { tenant } = await store()
-    const { directoryId } = await connectOidc(
-      gw,
-      { ...tenant },
-      { issuer: 'http://127.0.0.1:9/', addClient: () => {} },
-    )
+    const unreachable = { issuer: 'http://127.0.0.1:9/', addClient: () => {} }
+    const { directoryId } = await connectOidc(gw, tenant, unreachable)
     const found = await check(tenant, directoryId)
     expect(found.discovery).toMatchObject({ ok: false })
     expect(found.discovery?.message).toMatch(/could not read the IdP's discovery document/)
