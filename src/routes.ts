@@ -11,6 +11,7 @@ import { noStore } from './http/pages.js'
 import { pendingStepGuard } from './http/pending-step.js'
 import { loadSession } from './http/session-cookie.js'
 import { resolveTenant } from './http/tenant.js'
+import { directoryAdminRoutes } from './sso/directories.routes.js'
 import { ssoStartRoutes } from './sso/sso.routes.js'
 import { homeRoute } from './identity/home.routes.js'
 import { termsAdminRoutes } from './identity/terms.routes.js'
@@ -107,6 +108,7 @@ export function adminApi(deps: Deps): Router {
     termsAdminRoutes(deps),
     templateAdminRoutes(deps, deps.config.mailTemplates),
     appAdminRoutes(deps),
+    directoryAdminRoutes(deps),
   )
   return router
 }
