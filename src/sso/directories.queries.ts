@@ -154,6 +154,8 @@ export async function claimMetadataRefresh(
   input: { now: Date; dueBefore: Date; retryBefore: Date; limit: number },
 ): Promise<{ id: string; config: unknown }[]> {
   const attempt = JSON.stringify({ attemptedAt: input.now.toISOString() })
+  // Checked again on the row the UPDATE locks (READ COMMITTED re-reads it after a wait): a row
+  // another process claimed meanwhile is no longer due.
   return db
     .updateTable('directories')
     .set({
@@ -165,24 +167,21 @@ export async function claimMetadataRefresh(
         .select('id')
         .where('kind', '=', 'saml')
         .where(sql<string>`config->>'metadataUrl'`, 'is not', null)
-        .where(
-          sql<Date>`coalesce((config->'idp'->>'fetchedAt')::timestamptz, '-infinity')`,
-          '<',
-          input.dueBefore,
-        )
-        .where(
-          sql<Date>`coalesce((config->'metadataRefresh'->>'attemptedAt')::timestamptz, '-infinity')`,
-          '<',
-          input.retryBefore,
-        )
+        .where(fetchedAt, '<', input.dueBefore)
+        .where(attemptedAt, '<', input.retryBefore)
         .orderBy('id')
         .limit(input.limit)
         .forUpdate()
         .skipLocked(),
     )
+    .where(fetchedAt, '<', input.dueBefore)
+    .where(attemptedAt, '<', input.retryBefore)
     .returning(['id', 'config'])
     .execute()
 }
+
+const fetchedAt = sql<Date>`coalesce((config->'idp'->>'fetchedAt')::timestamptz, '-infinity')`
+const attemptedAt = sql<Date>`coalesce((config->'metadataRefresh'->>'attemptedAt')::timestamptz, '-infinity')`
 
 /**
  * What a refresh found: the new IdP description (success) or the error (the last good one
