@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import { DirectoryInput } from '../sso/connection.js'
-import { OidcDirectoryPatch, SamlDirectoryPatch } from '../sso/directories-admin.js'
+import { OidcDirectoryPatch, SamlDirectoryPatch } from '../sso/directories-input.js'
 import { AddHostInput } from '../tenants/tenant-hosts.js'
 
 // The admin API's enterprise directories and tenant hosts (issue 10). Bodies come from the zod

@@ -178,6 +178,50 @@ describe('SAML directories', () => {
     expect(bad.status).toBe(400)
   })
 
+  it('switch their metadata source: a metadataUrl is kept for the refresh, uploaded XML ends it', async () => {
+    const { api } = await tenantWithKey(gw)
+    const created = (await api('post', '/directories').send(saml())).body
+    metadata.serve(idpMetadataXml({ entityId: 'https://idp.switched.example' }))
+    const toUrl = await api('patch', `/directories/${created.id}`).send({
+      metadataUrl: metadata.url,
+    })
+    expect(toUrl.body).toMatchObject({
+      metadataUrl: metadata.url,
+      idp: { entityId: 'https://idp.switched.example' },
+    })
+    const renamed = await api('patch', `/directories/${created.id}`).send({ name: 'Still by URL' })
+    expect(renamed.body).toMatchObject({ name: 'Still by URL', metadataUrl: metadata.url })
+    const row = await gw.db
+      .selectFrom('directories')
+      .select('config')
+      .where('id', '=', created.id)
+      .executeTakeFirstOrThrow()
+    expect(row.config).not.toHaveProperty('name')
+    const toXml = await api('patch', `/directories/${created.id}`).send({
+      metadataXml: idpMetadataXml(),
+    })
+    expect(toXml.body).not.toHaveProperty('metadataUrl')
+    expect(toXml.body.idp.entityId).toBe('https://idp.corp.example/metadata')
+  })
+
+  it('keep email domains unique when changed too (409)', async () => {
+    const { api } = await tenantWithKey(gw)
+    await api('post', '/directories').send(saml({ emailDomains: ['one.example'] }))
+    const second = (await api('post', '/directories').send(oidc({ emailDomains: ['two.example'] })))
+      .body
+    const res = await api('patch', `/directories/${second.id}`).send({
+      emailDomains: ['two.example', 'one.example'],
+    })
+    expect(res.status).toBe(409)
+    expect((await api('get', `/directories/${second.id}`)).body.emailDomains).toEqual([
+      'two.example',
+    ])
+    const own = await api('patch', `/directories/${second.id}`).send({
+      emailDomains: ['two.example', 'three.example'],
+    })
+    expect(own.status).toBe(200)
+  })
+
   it('move to another host and back to none: the old dedicated host leaves the tenant', async () => {
     const { tenant, api } = await tenantWithKey(gw)
     const [first, second] = [uniqueHost('one'), uniqueHost('two')]
