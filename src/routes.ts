@@ -11,6 +11,7 @@ import { noStore } from './http/pages.js'
 import { pendingStepGuard } from './http/pending-step.js'
 import { loadSession } from './http/session-cookie.js'
 import { resolveTenant } from './http/tenant.js'
+import { directoryAdminRoutes } from './sso/directories.routes.js'
 import { oidcCallbackRoutes } from './sso/oidc.routes.js'
 import { ssoContext, ssoStartRoutes } from './sso/sso.routes.js'
 import { homeRoute } from './identity/home.routes.js'
@@ -109,6 +110,7 @@ export function adminApi(deps: Deps): Router {
     termsAdminRoutes(deps),
     templateAdminRoutes(deps, deps.config.mailTemplates),
     appAdminRoutes(deps),
+    directoryAdminRoutes(deps),
   )
   return router
 }

@@ -6,6 +6,7 @@ import { ListQuery } from '../invitations/list.js'
 import { TemplateBody } from '../mail/templates.routes.js'
 import { CreateTenantInput, SettingsPatch } from '../tenants/tenants.js'
 import { CreateAppInput, UpdateAppInput } from '../tokens/apps.js'
+import { directoryPaths } from './openapi-directories.js'
 
 // Request bodies come from the same zod schemas the routes parse with, so the document cannot
 // drift from what the API accepts.
@@ -223,6 +224,7 @@ export function openApiDocument() {
           responses: { 200: ok('{subject, text, html}'), ...std },
         },
       },
+      ...directoryPaths,
     },
   }
 }

@@ -4,15 +4,22 @@ import { createDb, type Db } from '../db/database.js'
 import { migrateToLatest } from '../db/migrate.js'
 import { describeDatabaseError, isDatabaseUnavailable } from '../db/errors.js'
 import { AppError } from '../errors.js'
-import { createLog } from '../log.js'
+import { createLog, type Log } from '../log.js'
 import { serve } from '../main.js'
 import { apiKeyCommand } from './api-key.command.js'
 import { appCommand, keysCommand } from './app.command.js'
+import { directoryCommand } from './directory.command.js'
 import { migrateCommand } from './migrate.command.js'
 import { tenantCommand } from './tenant.command.js'
 
 export type Io = { out: (line: string) => void; err: (line: string) => void }
-export type CommandContext = { config: Config; db: Db; io: Io }
+export type CommandContext = {
+  config: Config
+  db: Db
+  io: Io
+  /** Where changes are logged (admin_change lines); default: stderr at LOG_LEVEL. */
+  log?: Log
+}
 
 export const USAGE = `usage: gateway <command>
   serve                                        start the gateway (the default of npm start)
@@ -20,13 +27,25 @@ export const USAGE = `usage: gateway <command>
   tenant create --slug SLUG --name NAME [--host HOST ...] [--share-directory-with SLUG]
   tenant list [--json]
   tenant show SLUG [--json]
+  tenant host add SLUG HOST [--directory ID]    a host of the tenant (dedicated to a directory)
+  tenant host remove SLUG HOST
   api-key create --name NAME (--tenant SLUG | --platform)
   api-key list [--json]
   api-key revoke ID
   app create --tenant SLUG --name NAME --type web|native|spa|machine
              [--redirect-uri URI ...] [--post-logout-redirect-uri URI ...] [--product KEY]
   app list --tenant SLUG [--json]
-  keys rotate --tenant SLUG                    publish a new signing key, sign with the next one`
+  keys rotate --tenant SLUG                    publish a new signing key, sign with the next one
+  directory add --tenant SLUG --kind saml --name NAME (--metadata-file FILE | --metadata-url URL)
+             [--host HOST] [--email-domain DOMAIN ...] [--allow-idp-initiated]
+  directory add --tenant SLUG --kind oidc --name NAME --issuer URL --client-id ID
+             --client-secret-file FILE (- reads stdin) [--scope SCOPE ...]
+             [--token-endpoint-auth-method client_secret_basic|client_secret_post]
+             [--host HOST] [--email-domain DOMAIN ...]
+  directory list --tenant SLUG [--json]
+  directory show --tenant SLUG ID [--json]
+  directory test --tenant SLUG ID [--json]     exit 1 when a check fails
+  directory remove --tenant SLUG ID`
 
 export class UsageError extends Error {
   override readonly name = 'UsageError'
@@ -48,7 +67,7 @@ export async function main(
     io[command ? 'out' : 'err'](USAGE)
     return command ? 0 : 2
   }
-  if (!['serve', 'migrate', 'tenant', 'api-key', 'app', 'keys'].includes(command))
+  if (!['serve', 'migrate', 'tenant', 'api-key', 'app', 'keys', 'directory'].includes(command))
     return usage(io, `unknown command "${command}"`)
 
   let config: Config
@@ -99,6 +118,7 @@ export async function runCommand(argv: string[], ctx: CommandContext): Promise<n
     if (argv[0] === 'api-key') return await apiKeyCommand(argv.slice(1), ctx)
     if (argv[0] === 'app') return await appCommand(argv.slice(1), ctx)
     if (argv[0] === 'keys') return await keysCommand(argv.slice(1), ctx)
+    if (argv[0] === 'directory') return await directoryCommand(argv.slice(1), ctx)
     throw new UsageError(`unknown command "${argv[0]}"`)
   } catch (error) {
     if (error instanceof UsageError) return usage(ctx.io, error.message)

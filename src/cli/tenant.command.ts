@@ -1,5 +1,9 @@
 import { tenantJson, tenantSummaryJson } from '../tenants/tenant-json.js'
+import { logAdminChange } from '../http/admin-change.js'
+import { createLog } from '../log.js'
+import { AddHostInput, addTenantHost, removeTenantHost } from '../tenants/tenant-hosts.js'
 import { createTenant, getTenant, listDirectories, listTenants } from '../tenants/tenants.js'
+import { parse } from '../lib/validate.js'
 import { type CommandContext, parseCommand, UsageError } from './main.js'
 
 export async function tenantCommand(args: string[], ctx: CommandContext): Promise<number> {
@@ -7,8 +11,9 @@ export async function tenantCommand(args: string[], ctx: CommandContext): Promis
   if (sub === 'create') return create(rest, ctx)
   if (sub === 'list') return list(rest, ctx)
   if (sub === 'show') return show(rest, ctx)
+  if (sub === 'host') return host(rest, ctx)
   throw new UsageError(
-    sub ? `unknown tenant command "${sub}"` : 'tenant needs a command: create, list or show',
+    sub ? `unknown tenant command "${sub}"` : 'tenant needs a command: create, list, show or host',
   )
 }
 
@@ -67,5 +72,43 @@ async function show(args: string[], { config, db, io }: CommandContext): Promise
   io.out(`  directories  ${directories.map((d) => `${d.name} [${d.kind}]`).join(', ')}`)
   io.out(`  created      ${tenant.createdAt.toISOString()}`)
   io.out(`  settings     ${JSON.stringify(tenant.settings)}`)
+  return 0
+}
+
+/** `tenant host add|remove SLUG HOST`: the tenant's hosts after its creation. */
+async function host(args: string[], ctx: CommandContext): Promise<number> {
+  const [action, ...rest] = args
+  if (action !== 'add' && action !== 'remove')
+    throw new UsageError('tenant host needs add or remove')
+  const { values, positionals } = parseCommand(rest, { directory: { type: 'string' } })
+  if (positionals.length !== 2)
+    throw new UsageError(`tenant host ${action} needs a SLUG and a HOST`)
+  if (action === 'remove' && values.directory)
+    throw new UsageError('tenant host remove takes no --directory')
+  const [slug, name] = positionals as [string, string]
+  const { config, db, io } = ctx
+  const tenant = await getTenant(db, slug, config)
+  const { host: hostName, directory } = parse(AddHostInput, {
+    host: name,
+    directory: values.directory,
+  })
+  await db
+    .transaction()
+    .execute((tx) =>
+      action === 'add'
+        ? addTenantHost(tx, tenant, { host: hostName, directoryId: directory }, config.baseDomain)
+        : removeTenantHost(tx, tenant, hostName, config.baseDomain),
+    )
+  const log = ctx.log ?? createLog(config.logLevel, process.stderr)
+  logAdminChange(
+    log,
+    { actor: 'cli' },
+    { tenant: slug, action: `host.${action}`, target: hostName },
+  )
+  io.out(
+    action === 'add'
+      ? `added host ${hostName} to ${slug}`
+      : `removed host ${hostName} from ${slug}`,
+  )
   return 0
 }

@@ -3,9 +3,11 @@ import type { Db } from '../db/database.js'
 import type { Log } from '../log.js'
 import type { Mailer } from '../mail/smtp.js'
 import type { MailDefaults } from '../mail/templates.js'
+import { sendCertificateNotices } from './certificate-notices.js'
 import { cleanUp } from './cleanup.js'
 import { outboxLogger } from './log-outbox.js'
 import { purgeNeverActivated } from './purge.js'
+import { refreshSamlMetadata } from './refresh-saml-metadata.js'
 import { remindPendingInvitations } from './remind-invitations.js'
 import { sendDueMail } from './send-outbox.js'
 
@@ -36,6 +38,17 @@ export function startJobs(deps: {
     },
     { name: 'purge-never-activated', everyMs: 60 * 60_000, run: () => purgeNeverActivated(db) },
     { name: 'cleanup', everyMs: 10 * 60_000, run: () => cleanUp(db) },
+    // Each directory is refreshed once a day whatever the tick; ticks only find the due ones.
+    {
+      name: 'refresh-saml-metadata',
+      everyMs: 15 * 60_000,
+      run: () => refreshSamlMetadata(db, { development: !config.isProduction, log }),
+    },
+    {
+      name: 'certificate-notices',
+      everyMs: 60 * 60_000,
+      run: () => sendCertificateNotices(db, { secretKey: config.secretKey, urls: config, log }),
+    },
   ]
   const mailer = deps.mailer
   if (!mailer && !config.isProduction) {

@@ -8,6 +8,8 @@ export const MAIL_TEMPLATES = [
   'reminder',
   'password_reset',
   'access_request',
+  'idp_certificate_expiry',
+  'sp_certificate_expiry',
 ] as const
 export type MailTemplateName = (typeof MAIL_TEMPLATES)[number]
 export type MailTemplate = { subject: string; text: string; html: string }
@@ -20,12 +22,23 @@ export type MailVars = Readonly<Record<string, string | undefined>>
 export type TemplateProblem = { field: keyof MailTemplate; message: string }
 
 const COMMON = ['tenantName', 'firstName', 'greetingName', 'email', 'link'] as const
+const CERTIFICATE = [
+  ...COMMON,
+  'expiresAt',
+  'directoryName',
+  'certificateSubject',
+  'fingerprint',
+] as const
 /** What each template may use; `greetingName` is firstName, or the email when there is none. */
 export const PLACEHOLDERS: Readonly<Record<MailTemplateName, readonly string[]>> = {
   invitation: [...COMMON, 'expiresAt'],
   reminder: [...COMMON, 'expiresAt'],
   password_reset: [...COMMON, 'expiresAt'],
   access_request: [...COMMON, 'requesterEmail'],
+  // To the tenant's admins, 30, 7 and 1 day before (jobs/certificate-notices.ts); the link is
+  // the directory's SP metadata URL.
+  idp_certificate_expiry: [...CERTIFICATE],
+  sp_certificate_expiry: [...CERTIFICATE],
 }
 const ALL_PLACEHOLDERS = [...new Set(Object.values(PLACEHOLDERS).flat())]
 

@@ -24,3 +24,13 @@ export const tenantJson = (
   directories,
   settings: t.settings,
 })
+
+/** The tenant's hosts: primary first, and the directory each dedicated host belongs to. */
+export const hostsJson = (t: Tenant) => ({
+  primaryHost: t.primaryHost,
+  hosts: [t.primaryHost, ...t.hosts.filter((h) => h !== t.primaryHost)].map((host) => ({
+    host,
+    primary: host === t.primaryHost,
+    directory: t.directoryHosts[host] ?? null,
+  })),
+})

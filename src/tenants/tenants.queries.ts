@@ -158,3 +158,68 @@ export async function touchTenant(db: Db, tenantId: string): Promise<void> {
     .where('id', '=', tenantId)
     .execute()
 }
+
+export type HostRow = {
+  host: string
+  tenant_id: string
+  is_primary: boolean
+  directory_id: string | null
+}
+
+export function findHost(db: Db, host: string): Promise<HostRow | undefined> {
+  return db
+    .selectFrom('tenant_hosts')
+    .select(['host', 'tenant_id', 'is_primary', 'directory_id'])
+    .where('host', '=', host)
+    .executeTakeFirst()
+}
+
+export function findDirectoryHost(
+  db: Db,
+  tenantId: string,
+  directoryId: string,
+): Promise<HostRow | undefined> {
+  return db
+    .selectFrom('tenant_hosts')
+    .select(['host', 'tenant_id', 'is_primary', 'directory_id'])
+    .where('tenant_id', '=', tenantId)
+    .where('directory_id', '=', directoryId)
+    .executeTakeFirst()
+}
+
+export async function insertHost(
+  db: Db,
+  row: { host: string; tenantId: string; directoryId: string | null },
+): Promise<void> {
+  await db
+    .insertInto('tenant_hosts')
+    .values({
+      host: row.host,
+      tenant_id: row.tenantId,
+      is_primary: false,
+      directory_id: row.directoryId,
+    })
+    .execute()
+}
+
+export async function bindHost(
+  db: Db,
+  tenantId: string,
+  host: string,
+  directoryId: string | null,
+): Promise<void> {
+  await db
+    .updateTable('tenant_hosts')
+    .set({ directory_id: directoryId })
+    .where('tenant_id', '=', tenantId)
+    .where('host', '=', host)
+    .execute()
+}
+
+export async function deleteHost(db: Db, tenantId: string, host: string): Promise<void> {
+  await db
+    .deleteFrom('tenant_hosts')
+    .where('tenant_id', '=', tenantId)
+    .where('host', '=', host)
+    .execute()
+}

@@ -1,10 +1,12 @@
-import { Router } from 'express'
+import { type Response, Router } from 'express'
 import * as z from 'zod'
 import type { Deps } from '../app.js'
 import { requirePlatformKey, tenantInPath } from '../http/auth.js'
+import { recordAdminChange } from '../http/admin-change.js'
 import { parse } from '../lib/validate.js'
-import { tenantJson } from './tenant-json.js'
-import { createTenant, listDirectories, updateSettings } from './tenants.js'
+import { AddHostInput, addTenantHost, removeTenantHost } from './tenant-hosts.js'
+import { hostsJson, tenantJson } from './tenant-json.js'
+import { createTenant, getTenant, listDirectories, updateSettings } from './tenants.js'
 
 const CreateTenantBody = z.strictObject({
   slug: z.string(),
@@ -16,6 +18,7 @@ const CreateTenantBody = z.strictObject({
 /** /admin/api/v1/tenants: creating tenants needs a platform key; reading and settings a tenant key. */
 export function tenantAdminRoutes({ config, db }: Deps): Router {
   const router = Router()
+  const tenantOf = (res: Response, slug: string | undefined) => tenantInPath(db, res, slug, config)
 
   router.post('/tenants', async (req, res) => {
     requirePlatformKey(res)
@@ -40,6 +43,23 @@ export function tenantAdminRoutes({ config, db }: Deps): Router {
   router.patch('/tenants/:slug/settings', async (req, res) => {
     const tenant = await tenantInPath(db, res, req.params.slug, config)
     res.json(await updateSettings(db, tenant, req.body, config.passwordPolicies))
+  })
+
+  router.post('/tenants/:slug/hosts', async (req, res) => {
+    const tenant = await tenantOf(res, req.params.slug)
+    const { host, directory } = parse(AddHostInput, req.body)
+    const input = { host, directoryId: directory }
+    await db.transaction().execute((tx) => addTenantHost(tx, tenant, input, config.baseDomain))
+    recordAdminChange(res, { tenant: tenant.slug, action: 'host.add', target: host })
+    res.status(201).json(hostsJson(await getTenant(db, tenant.slug, config)))
+  })
+
+  router.delete('/tenants/:slug/hosts/:host', async (req, res) => {
+    const tenant = await tenantOf(res, req.params.slug)
+    const host = req.params.host
+    await db.transaction().execute((tx) => removeTenantHost(tx, tenant, host, config.baseDomain))
+    recordAdminChange(res, { tenant: tenant.slug, action: 'host.remove', target: host })
+    res.sendStatus(204)
   })
   return router
 }

@@ -162,23 +162,32 @@ async function checkAvailable(
       },
     )
   }
-  for (const host of hosts) {
-    // {other}.BASE_DOMAIN belongs to tenant "other"; an exact host would otherwise take it over.
-    const impliedSlug = slugFromHost(host, baseDomain)
-    if (impliedSlug && impliedSlug !== slug) {
-      throw new AppError(
-        'invalid_request',
-        `The host "${host}" is reserved for the tenant "${impliedSlug}".`,
-        {
-          details: { field: 'hosts', host },
-        },
-      )
-    }
-    if (await queries.findHostOwner(db, host)) {
-      throw new AppError('conflict', `The host "${host}" already belongs to another tenant.`, {
-        details: { field: 'hosts', host },
-      })
-    }
+  for (const host of hosts) await checkHostAvailable(db, slug, host, baseDomain, 'hosts')
+}
+
+/** A host `slug`'s tenant may take: not another tenant's, nor reserved for another slug. */
+export async function checkHostAvailable(
+  db: Db,
+  slug: string,
+  host: string,
+  baseDomain: string,
+  field: string,
+): Promise<void> {
+  // {other}.BASE_DOMAIN belongs to tenant "other"; an exact host would otherwise take it over.
+  const impliedSlug = slugFromHost(host, baseDomain)
+  if (impliedSlug && impliedSlug !== slug) {
+    throw new AppError(
+      'invalid_request',
+      `The host "${host}" is reserved for the tenant "${impliedSlug}".`,
+      {
+        details: { field, host },
+      },
+    )
+  }
+  if (await queries.findHostOwner(db, host)) {
+    throw new AppError('conflict', `The host "${host}" already belongs to another tenant.`, {
+      details: { field, host },
+    })
   }
 }
 
