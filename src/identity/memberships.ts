@@ -7,10 +7,12 @@ import type { Membership, NewUser, User } from './users.queries.js'
 export {
   findMembershipOf,
   findUser,
+  findUserByEmailKey,
   findUserBySubject,
   insertUserIfFree,
   insertMembership,
   updateMembershipAccess,
+  updateMembershipGrant,
   updateUserProfile,
   type Membership,
   type User,
