@@ -2,6 +2,7 @@ import type { Tx } from '../db/database.js'
 import { normalizeEmail } from '../identity/addresses.js'
 import {
   activateMembership,
+  claimUnlinkedUser,
   findMembershipOf,
   findUserByEmailKey,
   findUserBySubject,
@@ -135,9 +136,13 @@ export async function provisionEnterpriseUser(
   }
 
   if (user) {
-    if (!(await updateUserProfile(tx, directory.id, user.id, person, now)))
+    // Guarded: of two sign-ins racing for an invitation's identity one claims it; the other is
+    // the same person (found by subject now) or someone else (refused).
+    const linked = known ?? (await claimUnlinkedUser(tx, directory.id, user.id, profile.subject))
+    const claimed = linked ?? (await findUserBySubject(tx, directory.id, profile.subject))
+    if (!claimed || !(await updateUserProfile(tx, directory.id, claimed.id, person, now)))
       return { ok: false, reason: 'email_taken' }
-    return grantAccess(tx, { ...input, user, invitation, created: false }, now)
+    return grantAccess(tx, { ...input, user: claimed, invitation, created: false }, now)
   }
   const inserted = await insertUserIfFree(tx, { directory_id: directory.id, ...person })
   // Refused on the subject: a concurrent first sign-in of the same person made it; theirs it is.
