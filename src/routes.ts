@@ -11,6 +11,7 @@ import { noStore } from './http/pages.js'
 import { pendingStepGuard } from './http/pending-step.js'
 import { loadSession } from './http/session-cookie.js'
 import { resolveTenant } from './http/tenant.js'
+import { homeRealmRoutes } from './sso/home-realm.routes.js'
 import { ssoStartRoutes } from './sso/sso.routes.js'
 import { homeRoute } from './identity/home.routes.js'
 import { termsAdminRoutes } from './identity/terms.routes.js'
@@ -56,6 +57,8 @@ export function mountRoutes(app: Express, deps: Deps): void {
   app.use(loadSession(db), pendingStepGuard)
   // The tenant's pages: noStore keeps forms and personal data out of every cache.
   app.get('/', noStore, homeRoute(deps))
+  // A host bound to a company directory, or home-realm discovery, answers /login first.
+  app.all('/login', noStore, homeRealmRoutes(deps))
   app.all(
     ['/login', '/logout', '/password/change', '/forgot-password', '/reset-password/:token'],
     noStore,
