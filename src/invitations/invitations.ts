@@ -39,8 +39,12 @@ export const InviteInput = z
     organization: Text(200),
     kind: z.enum(MEMBERSHIP_KINDS).default('member'),
     locale: Locale.optional(),
-    /** An enterprise directory of the tenant the invitees sign in with; absent: its user database. */
-    directory: z.uuid().optional(),
+    directory: z
+      .uuid()
+      .describe(
+        'The id of one of the tenant’s company directories (SAML or OIDC): the invitees sign in there, and the first sign-in with their verified email accepts the invitation. Absent: the custom user database (a password).',
+      )
+      .optional(),
   })
   .refine((i) => (i.invitees === undefined) !== (i.emails === undefined), {
     message: 'give either invitees (a list) or emails (pasted text)',
