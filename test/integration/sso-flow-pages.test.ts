@@ -213,6 +213,17 @@ describe('a store without a user database (company sign-in only)', () => {
   })
 })
 
+describe('the start of a company sign-in', () => {
+  it('says at once that an invitation link is dead, before any trip to the IdP', async () => {
+    const { tenant, host } = await store()
+    const { directory } = await addDirectory(gw, tenant)
+    const res = await gw.get(host, startOf(directory, `?invitation=${crypto.randomUUID()}`))
+    expect(res.status).toBe(400)
+    expect(res.text).toContain('This link is no longer valid')
+    expect(res.headers['cache-control']).toBe('no-store')
+  })
+})
+
 describe('the end of a company sign-in (completeSsoSignIn)', () => {
   /** The protocol routes' last step, behind the gateway's own tenant resolution. */
   function finisher(directory: EnterpriseDirectory, start: SsoStart, profile = idpProfile()) {
