@@ -62,7 +62,7 @@ export function emailFirstPage(
     hasPasswords: boolean
   },
 ): Html {
-  const invalid = c.error ? html` aria-invalid="true" aria-describedby="login-error"` : ''
+  const described = c.error ? 'login-error email-intro' : 'email-intro'
   const companies = c.companies ?? []
   return storePage(c, {
     title: t(c.locale, 'signIn'),
@@ -74,7 +74,7 @@ export function emailFirstPage(
         <input type="hidden" name="return_to" value="${c.returnTo}" />
         <label for="email">${t(c.locale, 'email')}</label>
         <input id="email" name="email" type="email" autocomplete="username" required
-          maxlength="254" aria-describedby="email-intro" value="${c.email ?? ''}"${invalid} />
+          maxlength="254" aria-describedby="${described}" value="${c.email ?? ''}"${c.error ? html` aria-invalid="true"` : ''} />
         <button type="submit">${t(c.locale, 'continue')}</button>
       </form>
       ${

@@ -209,7 +209,10 @@ describe('a store without a user database (company sign-in only)', () => {
     const none = await b.submit('/login', { email: 'a@elsewhere.example', password: 'x' })
     expect(none.status).toBe(422)
     expect(none.text).toContain('This address cannot sign in to this store.')
-    expect(none.text).toContain('aria-invalid="true"')
+    expect(none.text).toContain(
+      'aria-describedby="login-error email-intro" value="a@elsewhere.example" aria-invalid="true"',
+    )
+    expect(none.text).toContain('<p class="error" role="alert" id="login-error">')
   })
 })
 
