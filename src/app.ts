@@ -5,6 +5,7 @@ import type { Readiness } from './db/readiness.js'
 import './http/locals.js'
 import type { Hasher } from './identity/hashing.js'
 import type { Log } from './log.js'
+import type { SsoContext } from './sso/connection.js'
 import { mountRoutes } from './routes.js'
 
 export type Deps = {
@@ -13,6 +14,8 @@ export type Deps = {
   log: Log
   readiness: Readiness
   hasher: Hasher
+  /** Outbound requests to IdPs (SsoContext.fetch): tests only; absent, the guarded fetch. */
+  ssoFetch?: SsoContext['fetch']
 }
 
 /** The gateway as an Express app; src/routes.ts is its table of every path. */

@@ -12,7 +12,8 @@ import { pendingStepGuard } from './http/pending-step.js'
 import { loadSession } from './http/session-cookie.js'
 import { resolveTenant } from './http/tenant.js'
 import { homeRealmRoutes } from './sso/home-realm.routes.js'
-import { ssoStartRoutes } from './sso/sso.routes.js'
+import { oidcCallbackRoutes } from './sso/oidc.routes.js'
+import { ssoContext, ssoStartRoutes } from './sso/sso.routes.js'
 import { homeRoute } from './identity/home.routes.js'
 import { termsAdminRoutes } from './identity/terms.routes.js'
 import { invitationAdminRoutes } from './invitations/invitations.routes.js'
@@ -68,6 +69,7 @@ export function mountRoutes(app: Express, deps: Deps): void {
   app.all(['/terms', '/terms/document'], noStore, termsPageRoutes(deps))
   // Sign-in with a company's directory (SAML 2.0 or OpenID Connect): off to its IdP, and back.
   app.get('/sso/:directoryId/start', noStore, ssoStartRoutes(deps))
+  app.get('/sso/oidc/:directoryId/callback', noStore, oidcCallbackRoutes(deps, ssoContext(deps)))
 
   // The tenant's OpenID Provider: our interaction step, userinfo and forward auth first,
   app.all(

@@ -159,6 +159,11 @@ export type SsoContext = {
   development: boolean
   /** Leeway for SAML time conditions and ID-token times (SSO_CLOCK_SKEW). */
   clockSkewSeconds: number
+  /**
+   * How the gateway reaches IdPs; absent: fetch.ts guardedFetch under `development`. Tests give
+   * one that sends a public IdP's host (Entra's login.microsoftonline.com) to a stand-in.
+   */
+  fetch?: ((url: string, init?: RequestInit) => Promise<Response>) | undefined
 }
 
 /**

@@ -3,6 +3,7 @@ import * as z from 'zod'
 import type { Deps } from '../app.js'
 import { AppError } from '../errors.js'
 import { safeReturnTo } from '../http/return-to.js'
+import { bindSsoBrowser } from '../http/sso-browser.js'
 import { refuseSsoSignIn } from '../http/sso-finish.js'
 import { usableDirectoryInvitation } from '../invitations/directory-invitations.js'
 import { parse } from '../lib/validate.js'
@@ -17,11 +18,16 @@ const StartQuery = z.object({
 })
 
 /** What the SSO code needs of the running gateway. */
-export const ssoContext = ({ config, db }: Pick<Deps, 'config' | 'db'>): SsoContext => ({
+export const ssoContext = ({
+  config,
+  db,
+  ssoFetch,
+}: Pick<Deps, 'config' | 'db' | 'ssoFetch'>): SsoContext => ({
   db,
   secretKey: config.secretKey,
   development: !config.isProduction,
   clockSkewSeconds: config.ssoClockSkewSeconds,
+  fetch: ssoFetch,
 })
 
 /** GET /sso/:directoryId/start: off to the company's IdP, for this tenant's directory only. */
@@ -52,7 +58,7 @@ export function ssoStartRoutes(deps: Deps): Router {
     const url =
       directory.kind === 'saml'
         ? await beginSamlSignIn(ctx, { ...input, directory })
-        : await beginOidcSignIn(ctx, { ...input, directory })
+        : await beginOidcSignIn(ctx, { ...input, directory, browser: bindSsoBrowser(req, res) })
     res.redirect(303, url)
   })
   return router

@@ -65,7 +65,7 @@ const SEAMS: [string, RegExp, string[]][] = [
   ],
   ['nodemailer', /^src\/mail\/smtp\.ts$/, ['seams.ts:2']],
   ['@node-saml/node-saml', /^src\/sso\/saml\.ts$/, ['seams.ts:3']],
-  ['openid-client', /^src\/sso\/oidc\.ts$/, ['seams.ts:4']],
+  ['openid-client', /^src\/sso\/oidc(-discovery)?\.ts$/, ['seams.ts:4']],
   ['@electric-sql/pglite', /^src\/db\/database\.ts$/, ['seams.ts:5']],
   ['pg', /^src\/db\/database\.ts$/, ['seams.ts:6']],
   ['@node-rs/argon2', /^src\/identity\/hashing\.ts$/, ['seams.ts:7']],
