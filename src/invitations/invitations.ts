@@ -233,6 +233,7 @@ export async function inviteOne(
     invitation,
     token,
     template: 'invitation',
+    directoryId: invitee.enterpriseDirectoryId,
     secretKey: ctx.secretKey,
   })
   return {

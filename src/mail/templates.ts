@@ -8,6 +8,9 @@ export const MAIL_TEMPLATES = [
   'reminder',
   'password_reset',
   'access_request',
+  // An invitation into a company directory: its link leads to the company's sign-in.
+  'company_invitation',
+  'company_reminder',
 ] as const
 export type MailTemplateName = (typeof MAIL_TEMPLATES)[number]
 export type MailTemplate = { subject: string; text: string; html: string }
@@ -26,6 +29,8 @@ export const PLACEHOLDERS: Readonly<Record<MailTemplateName, readonly string[]>>
   reminder: [...COMMON, 'expiresAt'],
   password_reset: [...COMMON, 'expiresAt'],
   access_request: [...COMMON, 'requesterEmail'],
+  company_invitation: [...COMMON, 'expiresAt'],
+  company_reminder: [...COMMON, 'expiresAt'],
 }
 const ALL_PLACEHOLDERS = [...new Set(Object.values(PLACEHOLDERS).flat())]
 
