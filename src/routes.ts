@@ -12,6 +12,7 @@ import { pendingStepGuard } from './http/pending-step.js'
 import { loadSession } from './http/session-cookie.js'
 import { resolveTenant } from './http/tenant.js'
 import { directoryAdminRoutes } from './sso/directories.routes.js'
+import { homeRealmRoutes } from './sso/home-realm.routes.js'
 import { oidcCallbackRoutes } from './sso/oidc.routes.js'
 import { ssoContext, ssoStartRoutes } from './sso/sso.routes.js'
 import { homeRoute } from './identity/home.routes.js'
@@ -58,6 +59,8 @@ export function mountRoutes(app: Express, deps: Deps): void {
   app.use(loadSession(db), pendingStepGuard)
   // The tenant's pages: noStore keeps forms and personal data out of every cache.
   app.get('/', noStore, homeRoute(deps))
+  // A host bound to a company directory, or home-realm discovery, answers /login first.
+  app.all('/login', noStore, homeRealmRoutes(deps))
   app.all(
     ['/login', '/logout', '/password/change', '/forgot-password', '/reset-password/:token'],
     noStore,

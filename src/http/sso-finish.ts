@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express'
 import type { Deps } from '../app.js'
 import { messagePage } from '../identity/home.pages.js'
-import { t } from '../lib/i18n.js'
+import { type MessageKey, t } from '../lib/i18n.js'
 import type { EnterpriseDirectory, SsoStart } from '../sso/connection.js'
 import type { IdpProfile } from '../sso/provisioning.js'
 import { signInWithDirectory } from '../sso/sign-in.js'
@@ -39,20 +39,31 @@ export function refuseSsoSignIn(
   )
   const locale = pageLocale(req, res)
   const c = { tenantName: res.locals.tenant.name, locale }
-  const message =
-    refusal.reason === 'disabled'
-      ? t(locale, 'disabled')
-      : refusal.reason === 'email_taken'
-        ? t(locale, 'ssoEmailTaken')
-        : refusal.reason === 'invitation_other'
-          ? t(locale, 'ssoInvitationOther')
-          : t(locale, 'ssoFailed')
-  const link = { href: '/login', label: t(locale, 'ssoTryAgain') }
+  // An invitation that can no longer be used: the page every dead invitation link gets.
+  const page =
+    refusal.reason === 'invitation_invalid'
+      ? { title: t(locale, 'invalidTitle'), message: t(locale, 'inviteInvalid') }
+      : {
+          title: t(locale, 'ssoFailedTitle'),
+          message: t(locale, messageOf(refusal.reason)),
+        }
+  const link =
+    refusal.reason === 'invitation_invalid'
+      ? undefined
+      : { href: '/login', label: t(locale, 'ssoTryAgain') }
   res
     .status(input.status ?? 400)
     .set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' })
     .type('html')
-    .send(messagePage({ ...c, title: t(locale, 'ssoFailedTitle'), message, link }).value)
+    .send(messagePage({ ...c, ...page, ...(link && { link }) }).value)
+}
+
+/** What the person reads; every reason not named here: "could not be completed". */
+function messageOf(reason: string): MessageKey {
+  if (reason === 'disabled') return 'disabled'
+  if (reason === 'email_taken') return 'ssoEmailTaken'
+  if (reason === 'invitation_other') return 'ssoInvitationOther'
+  return 'ssoFailed'
 }
 
 /** The IdP vouched for `profile`: sign the person in and send them on (or refuse, cleanly). */
@@ -65,7 +76,8 @@ export async function completeSsoSignIn(
   const { directory, profile } = input
   const tenant = res.locals.tenant
   const returnTo = safeReturnTo(input.start.returnTo)
-  const result = await signInWithDirectory(deps.db, { tenant, directory, profile })
+  const { invitationId } = input.start
+  const result = await signInWithDirectory(deps.db, { tenant, directory, profile, invitationId })
   if (!result.ok) {
     // A disabled member during an app's sign-in: the app hears access_denied, as with passwords.
     const denied = result.reason === 'disabled' ? abortSignIn(returnTo, 'disabled') : undefined
@@ -86,6 +98,7 @@ export async function completeSsoSignIn(
       protocol: directory.kind,
       user: result.userId,
       created: result.created,
+      invitation: result.invitationId,
     },
     'enterprise sign-in',
   )

@@ -19,6 +19,8 @@ export function loginPage(
     notice?: string
     /** During an app's sign-in: where "back to the app" ends it with access_denied. */
     cancel?: string | undefined
+    /** After home-realm discovery: back to the email step, to use another address. */
+    otherEmail?: string | undefined
   },
 ): Html {
   const invalid = c.error ? html` aria-invalid="true" aria-describedby="login-error"` : ''
@@ -37,8 +39,57 @@ export function loginPage(
           required maxlength="1024"${invalid} />
         <button type="submit">${t(c.locale, 'signIn')}</button>
       </form>
+      ${c.otherEmail ? html`<p><a href="${c.otherEmail}">${t(c.locale, 'ssoOtherEmail')}</a></p>` : ''}
       <p><a href="/forgot-password">${t(c.locale, 'forgot')}</a></p>
       <p class="hint">${t(c.locale, 'invitedHint')}</p>
+      ${c.cancel ? html`<p><a href="${c.cancel}">${t(c.locale, 'cancelSignIn')}</a></p>` : ''}`,
+  })
+}
+
+/**
+ * Home-realm discovery's first step: the email alone. Its domain says where the person signs in
+ * (their company's IdP, or the password form); nothing about whether an account exists.
+ */
+export function emailFirstPage(
+  c: FormContext & {
+    email?: string
+    returnTo: string
+    error?: string
+    notice?: string
+    cancel?: string | undefined
+    /** A store without passwords: its company sign-ins, offered by name as well. */
+    companies?: { name: string; href: string }[]
+    hasPasswords: boolean
+  },
+): Html {
+  const described = c.error ? 'login-error email-intro' : 'email-intro'
+  const companies = c.companies ?? []
+  return storePage(c, {
+    title: t(c.locale, 'signIn'),
+    body: html`${c.notice ? html`<p class="notice" role="status">${c.notice}</p>` : ''}
+      ${alert('login-error', c.error)}
+      <p class="message" id="email-intro">${t(c.locale, 'ssoEmailIntro')}</p>
+      <form method="post" action="/login">
+        ${csrfField(c.csrf)}
+        <input type="hidden" name="return_to" value="${c.returnTo}" />
+        <label for="email">${t(c.locale, 'email')}</label>
+        <input id="email" name="email" type="email" autocomplete="username" required
+          maxlength="254" aria-describedby="${described}" value="${c.email ?? ''}"${c.error ? html` aria-invalid="true"` : ''} />
+        <button type="submit">${t(c.locale, 'continue')}</button>
+      </form>
+      ${
+        companies.length
+          ? html`<ul class="companies">
+              ${companies.map((d) => html`<li><a href="${d.href}">${t(c.locale, 'ssoContinueWith', { name: d.name })}</a></li>`)}
+            </ul>`
+          : ''
+      }
+      ${
+        c.hasPasswords
+          ? html`<p><a href="/forgot-password">${t(c.locale, 'forgot')}</a></p>
+              <p class="hint">${t(c.locale, 'invitedHint')}</p>`
+          : ''
+      }
       ${c.cancel ? html`<p><a href="${c.cancel}">${t(c.locale, 'cancelSignIn')}</a></p>` : ''}`,
   })
 }

@@ -5,12 +5,15 @@ import type { Membership, NewUser, User } from './users.queries.js'
 // Users and memberships as other features (invitations, later SSO provisioning) change them:
 // the one door into identity's tables from outside the feature.
 export {
+  claimUnlinkedUser,
   findMembershipOf,
   findUser,
+  findUserByEmailKey,
   findUserBySubject,
   insertUserIfFree,
   insertMembership,
   updateMembershipAccess,
+  updateMembershipGrant,
   updateUserProfile,
   type Membership,
   type User,

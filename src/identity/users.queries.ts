@@ -190,6 +190,21 @@ export function insertUserIfFree(db: Db, row: NewUser): Promise<User | undefined
     .executeTakeFirst()
 }
 
+/**
+ * Gives an identity made without an IdP subject (an invitation's) its subject, once: of two
+ * sign-ins racing for it, one gets the row back; the other's subject never replaces it.
+ */
+export function claimUnlinkedUser(db: Db, directoryId: string, userId: string, subject: string) {
+  return db
+    .updateTable('users')
+    .set({ subject })
+    .where('directory_id', '=', directoryId)
+    .where('id', '=', userId)
+    .where('subject', 'is', null)
+    .returningAll()
+    .executeTakeFirst()
+}
+
 /** What the IdP says at each sign-in; `false` when the new email is another identity's. */
 export async function updateUserProfile(
   db: Db,

@@ -12,6 +12,7 @@ import type { PasswordProblem } from '../identity/password-policy.js'
 import { t } from '../lib/i18n.js'
 import { parse } from '../lib/validate.js'
 import { createLimiter } from '../security/limits.js'
+import { ssoStartPath } from '../http/sso-start.js'
 import { acceptInvitation, openInvitation } from './activation.js'
 import {
   activationPage,
@@ -64,6 +65,10 @@ export function activationRoutes({ config, db, hasher }: Deps): Router {
       const platform = platformOf(req.get('user-agent'))
       return sendPage(res, installPage({ ...c, ...store, platform }))
     }
+    // Seed 001: invited into their company's directory, the person signs in there; that
+    // sign-in accepts the invitation (the link stays usable until then).
+    if (invitation.invitation_directory_id)
+      return companySignIn(req, res, invitation.invitation_directory_id, invitation.id)
     if (hasPassword) {
       const error = outcome?.wrongPassword ? t(c.locale, 'refused') : undefined
       return sendPage(res, existingAccountPage({ ...c, error }), outcome ? 401 : 200)
@@ -71,6 +76,9 @@ export function activationRoutes({ config, db, hasher }: Deps): Router {
     const policy = tenant.settings.passwordPolicy
     sendPage(res, activationPage({ ...c, policy, ...outcome }), outcome ? 422 : 200)
   }
+
+  const companySignIn = (req: Request, res: Response, directoryId: string, invitationId: string) =>
+    res.redirect(303, ssoStartPath(directoryId, { returnTo: continueTo(req, res), invitationId }))
 
   router.get('/invite/:token', noStore, async (req, res) => {
     await showInvitation(req, res, String(req.params.token))
@@ -88,6 +96,8 @@ export function activationRoutes({ config, db, hasher }: Deps): Router {
       .execute((tx) => acceptInvitation(tx, res.locals.tenant, input, hasher))
     if (!result.ok) {
       if (result.reason === 'invalid') return invalid(req, res)
+      if (result.reason === 'company_sign_in')
+        return companySignIn(req, res, result.directoryId, result.invitationId)
       const outcome =
         result.reason === 'wrong_password' ? { wrongPassword: true } : { problems: result.problems }
       return showInvitation(req, res, token, outcome)

@@ -34,6 +34,8 @@ export type AcceptResult =
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'wrong_password' }
   | { ok: false; reason: 'rejected'; problems: PasswordProblem[] }
+  /** An invitation into a company directory: only that directory's sign-in accepts it. */
+  | { ok: false; reason: 'company_sign_in'; directoryId: string; invitationId: string }
 
 /**
  * Spends the link, activates the membership and starts a session, in the caller's transaction.
@@ -52,6 +54,10 @@ export async function acceptInvitation(
   const opened = await openInvitation(tx, tenant, input.token, now)
   if (!opened) return { ok: false, reason: 'invalid' }
   const { invitation, hasPassword: existing } = opened
+  if (invitation.invitation_directory_id) {
+    const directoryId = invitation.invitation_directory_id
+    return { ok: false, reason: 'company_sign_in', directoryId, invitationId: invitation.id }
+  }
   const person = { ...invitation, id: invitation.user_id }
   if (existing) {
     const proven = await verifyPassword(

@@ -24,15 +24,19 @@ export async function mailInvitation(
     /** The link's token, in the clear: only the mail (sealed in the outbox) carries it. */
     token: string
     template: 'invitation' | 'reminder'
+    /** The company directory the invitation names (seed 001), or null: the user database. */
+    directoryId: string | null
     secretKey: string
   },
 ) {
   const { person, invitation } = input
+  // Its link leads to the company's sign-in: the mail must not ask to choose a password.
+  const template = input.directoryId ? (`company_${input.template}` as const) : input.template
   await enqueueMail(
     tx,
     {
       tenantId: tenant.id,
-      template: input.template,
+      template,
       locale: invitation.locale,
       to: {
         address: person.email,

@@ -56,6 +56,35 @@ export function claimInvitation(db: Db, tenantId: string, tokenHash: Uint8Array,
     .executeTakeFirst()
 }
 
+/** Spends an invitation into an enterprise directory by id: its sign-in, not its link, accepts it. */
+export function claimInvitationById(db: Db, tenantId: string, id: string, now: Date) {
+  return db
+    .updateTable('invitations')
+    .set({ status: 'accepted', accepted_at: now, token_sealed: null })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .where('expires_at', '>', now)
+    .returningAll()
+    .executeTakeFirst()
+}
+
+/** The usable invitation of this user into this enterprise directory, at this tenant. */
+export function findPendingDirectoryInvitation(
+  db: Db,
+  input: { tenantId: string; directoryId: string; userId: string },
+  now: Date,
+) {
+  return withPerson(db)
+    .where('i.tenant_id', '=', input.tenantId)
+    .where('i.directory_id', '=', input.directoryId)
+    .where('u.directory_id', '=', input.directoryId)
+    .where('u.id', '=', input.userId)
+    .where('i.status', '=', 'pending')
+    .where('i.expires_at', '>', now)
+    .executeTakeFirst()
+}
+
 /** New token, new expiry: the old hash no longer matches anything, so every earlier link dies. */
 export function renewInvitation(
   db: Db,
@@ -119,6 +148,8 @@ export function withPerson(db: Db) {
     )
     .selectAll('i')
     .select([
+      // i.directory_id under its own name: u.directory_id below takes the plain one.
+      'i.directory_id as invitation_directory_id',
       'u.id as user_id',
       'u.directory_id',
       'u.email',

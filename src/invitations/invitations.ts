@@ -8,7 +8,7 @@ import { seal } from '../lib/seal.js'
 import { hashToken, newToken } from '../lib/tokens.js'
 import { parse } from '../lib/validate.js'
 import { Locale } from '../lib/locales.js'
-import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
+import { databaseDirectoryOf, listDirectories, type Tenant } from '../tenants/tenants.js'
 import { EMAIL_PROBLEMS, normalizeEmail, parseEmailList } from '../identity/addresses.js'
 import { mailInvitation } from './invitation-mail.js'
 import { RoleName } from '../identity/roles.js'
@@ -39,6 +39,12 @@ export const InviteInput = z
     organization: Text(200),
     kind: z.enum(MEMBERSHIP_KINDS).default('member'),
     locale: Locale.optional(),
+    directory: z
+      .uuid()
+      .describe(
+        'The id of one of the tenant’s company directories (SAML or OIDC): the invitees sign in there, and the first sign-in with their verified email accepts the invitation. Absent: the custom user database (a password).',
+      )
+      .optional(),
   })
   .refine((i) => (i.invitees === undefined) !== (i.emails === undefined), {
     message: 'give either invitees (a list) or emails (pasted text)',
@@ -59,7 +65,14 @@ export type InvitationPlan = {
   /** Lines refused before anything was written: bad addresses and duplicates. */
   refused: InviteResult[]
 }
-export type Invitee = { directoryId: string; person: Person; grant: z.infer<typeof InviteInput> }
+export type Invitee = {
+  /** Where the person's identity lives: the tenant's user database, or the directory invited into. */
+  directoryId: string
+  /** The enterprise directory the invitation names (its link starts that sign-in); else null. */
+  enterpriseDirectoryId: string | null
+  person: Person
+  grant: z.infer<typeof InviteInput>
+}
 
 /**
  * Reads the request and sorts it out. The caller then invites each person in a transaction of
@@ -81,11 +94,33 @@ export async function planInvitations(
       },
     )
   }
-  const directory = await databaseDirectoryOf(db, tenant.id)
+  const directory = grant.directory
+    ? await enterpriseDirectoryOf(db, tenant.id, grant.directory)
+    : await databaseDirectoryOf(db, tenant.id)
+  const enterpriseDirectoryId = grant.directory ? directory.id : null
   return {
-    invitees: people.map((person) => ({ directoryId: directory.id, person, grant })),
+    invitees: people.map((person) => ({
+      directoryId: directory.id,
+      enterpriseDirectoryId,
+      person,
+      grant,
+    })),
     refused: results,
   }
+}
+
+/** Seed 001: per invitee, the custom user database or one of the tenant's company directories. */
+async function enterpriseDirectoryOf(db: Db, tenantId: string, id: string) {
+  const directory = (await listDirectories(db, tenantId)).find(
+    (d) => d.id === id && d.kind !== 'database',
+  )
+  if (!directory) {
+    const message = 'There is no enterprise directory with this id in this store.'
+    throw new AppError('invalid_request', message, {
+      details: { fields: { directory: [message] }, form: [] },
+    })
+  }
+  return directory
 }
 
 function sortOut(grant: z.infer<typeof InviteInput>): {
@@ -191,12 +226,14 @@ export async function inviteOne(
       locale,
       expires_at: sealed.expiresAt,
       invited_by: ctx.invitedBy ?? null,
+      directory_id: invitee.enterpriseDirectoryId,
     }))
   await mailInvitation(tx, tenant, {
     person: user,
     invitation,
     token,
     template: 'invitation',
+    directoryId: invitee.enterpriseDirectoryId,
     secretKey: ctx.secretKey,
   })
   return {

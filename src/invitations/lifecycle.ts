@@ -60,6 +60,7 @@ export async function resendInvitation(tx: Tx, tenant: Tenant, id: string, ctx: 
     invitation: resent,
     token: open(ctx.secretKey, 'invitation', invitation.token_sealed),
     template: 'invitation',
+    directoryId: invitation.invitation_directory_id,
     secretKey: ctx.secretKey,
   })
   return resent
@@ -90,6 +91,7 @@ export async function reinvite(tx: Tx, tenant: Tenant, id: string, ctx: MailCont
     invitation: renewed,
     token,
     template: 'invitation',
+    directoryId: invitation.invitation_directory_id,
     secretKey: ctx.secretKey,
   })
   return renewed

@@ -75,6 +75,8 @@ export function invitationView(row: InvitationWithPerson, tenant: Tenant, now: D
     groups: row.groups,
     products: row.products,
     organization: row.organization,
+    /** The company directory the person signs in with; null: the custom user database. */
+    directory: row.invitation_directory_id,
     status,
     warning: invitationWarning(row, tenant.settings, now),
     expiresAt: row.expires_at.toISOString(),

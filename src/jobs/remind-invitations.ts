@@ -35,6 +35,7 @@ export async function remindPendingInvitations(
         invitation: row,
         token: open(deps.secretKey, 'invitation', row.token_sealed),
         template: 'reminder',
+        directoryId: row.invitation_directory_id,
         secretKey: deps.secretKey,
       })
       await markReminded(tx, row.tenant_id, row.id, now)

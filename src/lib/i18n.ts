@@ -60,6 +60,11 @@ const en = {
     'This invitation was sent to another email address. Sign in with the account it was sent to, or ask for a new invitation.',
   ssoContinueWith: 'Continue with {name}',
   ssoTryAgain: 'Try again',
+  ssoEmailIntro: 'Enter your email address: we will take you to the right sign-in.',
+  ssoOtherEmail: 'Use another email address',
+  ssoNoDirectory:
+    'This address cannot sign in to this store. Check it, or sign in with your company below.',
+  ssoCompanyOnly: 'This store signs you in through {name}, not with a password here.',
 } as const
 
 export type MessageKey = keyof typeof en
@@ -124,6 +129,11 @@ const fr: Catalog = {
     'Cette invitation a été envoyée à une autre adresse e-mail. Connectez-vous avec le compte auquel elle a été envoyée, ou demandez une nouvelle invitation.',
   ssoContinueWith: 'Continuer avec {name}',
   ssoTryAgain: 'Réessayer',
+  ssoEmailIntro: 'Saisissez votre adresse e-mail : nous vous menons à la bonne connexion.',
+  ssoOtherEmail: 'Utiliser une autre adresse e-mail',
+  ssoNoDirectory:
+    'Cette adresse ne permet pas de se connecter à ce store. Vérifiez-la, ou connectez-vous avec votre entreprise ci-dessous.',
+  ssoCompanyOnly: 'Ce store vous connecte via {name}, pas avec un mot de passe ici.',
 }
 
 const nl: Catalog = {
@@ -185,6 +195,11 @@ const nl: Catalog = {
     'Deze uitnodiging is naar een ander e-mailadres gestuurd. Log in met het account waarnaar ze is gestuurd, of vraag een nieuwe uitnodiging.',
   ssoContinueWith: 'Doorgaan met {name}',
   ssoTryAgain: 'Opnieuw proberen',
+  ssoEmailIntro: 'Vul je e-mailadres in: we brengen je naar de juiste aanmelding.',
+  ssoOtherEmail: 'Een ander e-mailadres gebruiken',
+  ssoNoDirectory:
+    'Met dit adres kun je niet inloggen bij deze store. Controleer het, of log hieronder in via je bedrijf.',
+  ssoCompanyOnly: 'Deze store laat je inloggen via {name}, niet met een wachtwoord hier.',
 }
 
 const de: Catalog = {
@@ -247,6 +262,11 @@ const de: Catalog = {
     'Diese Einladung wurde an eine andere E-Mail-Adresse gesendet. Melden Sie sich mit dem Konto an, an das sie gesendet wurde, oder fordern Sie eine neue Einladung an.',
   ssoContinueWith: 'Weiter mit {name}',
   ssoTryAgain: 'Erneut versuchen',
+  ssoEmailIntro: 'Geben Sie Ihre E-Mail-Adresse ein: Wir führen Sie zur richtigen Anmeldung.',
+  ssoOtherEmail: 'Eine andere E-Mail-Adresse verwenden',
+  ssoNoDirectory:
+    'Mit dieser Adresse ist keine Anmeldung bei diesem Store möglich. Prüfen Sie sie, oder melden Sie sich unten über Ihr Unternehmen an.',
+  ssoCompanyOnly: 'Bei diesem Store melden Sie sich über {name} an, nicht mit einem Passwort.',
 }
 
 const CATALOG: Record<Locale, Catalog> = { en, fr, nl, de }

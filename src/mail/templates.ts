@@ -10,6 +10,9 @@ export const MAIL_TEMPLATES = [
   'access_request',
   'idp_certificate_expiry',
   'sp_certificate_expiry',
+  // An invitation into a company directory: its link leads to the company's sign-in.
+  'company_invitation',
+  'company_reminder',
 ] as const
 export type MailTemplateName = (typeof MAIL_TEMPLATES)[number]
 export type MailTemplate = { subject: string; text: string; html: string }
@@ -39,6 +42,8 @@ export const PLACEHOLDERS: Readonly<Record<MailTemplateName, readonly string[]>>
   // the directory's SP metadata URL.
   idp_certificate_expiry: [...CERTIFICATE],
   sp_certificate_expiry: [...CERTIFICATE],
+  company_invitation: [...COMMON, 'expiresAt'],
+  company_reminder: [...COMMON, 'expiresAt'],
 }
 const ALL_PLACEHOLDERS = [...new Set(Object.values(PLACEHOLDERS).flat())]
 

@@ -1,13 +1,25 @@
 import type { Tx } from '../db/database.js'
+import { normalizeEmail } from '../identity/addresses.js'
 import {
+  activateMembership,
+  claimUnlinkedUser,
   findMembershipOf,
+  findUserByEmailKey,
   findUserBySubject,
   insertMembership,
   insertUserIfFree,
+  type Membership,
   updateMembershipAccess,
+  updateMembershipGrant,
   updateUserProfile,
+  type User,
 } from '../identity/memberships.js'
-import { normalizeEmail } from '../identity/addresses.js'
+import {
+  claimDirectoryInvitation,
+  type DirectoryInvitation,
+  pendingDirectoryInvitation,
+  usableDirectoryInvitation,
+} from '../invitations/directory-invitations.js'
 import type { Tenant } from '../tenants/tenants.js'
 import type { EnterpriseDirectory, GroupMapping } from './connection.js'
 
@@ -16,6 +28,11 @@ export type IdpProfile = {
   /** SAML NameID or OIDC `sub`: with the directory, the identity's key. */
   subject: string
   email: string
+  /**
+   * `false` when the IdP says it did not verify the address (OIDC `email_verified: false`): such
+   * an address never accepts an invitation. Absent: the IdP's signed word for it (SAML).
+   */
+  emailVerified?: boolean | undefined
   firstName?: string | undefined
   lastName?: string | undefined
   groups: string[]
@@ -23,31 +40,66 @@ export type IdpProfile = {
   amr: string[]
 }
 
-export type Provisioned =
-  | { ok: true; userId: string; membershipId: string; created: boolean }
-  /** disabled: an admin turned the member off; email_taken: another identity of the directory has it. */
-  | { ok: false; reason: 'disabled' | 'email_taken' | 'bad_email' }
+/**
+ * disabled: an admin turned the member off; email_taken: another identity of the directory has
+ * the address; invitation_other: the sign-in was started for an invitation meant for someone
+ * else; invitation_invalid: that invitation is expired, revoked, accepted or unknown.
+ */
+export type ProvisionRefusal =
+  'disabled' | 'email_taken' | 'bad_email' | 'invitation_other' | 'invitation_invalid'
 
-/** Role and groups from the IdP's groups: the tenant's default groups plus every mapped one. */
+export type Provisioned =
+  | { ok: true; userId: string; membershipId: string; created: boolean; invitationId?: string }
+  | { ok: false; reason: ProvisionRefusal }
+
+type Access = { role: string; groups: string[] }
+
+/**
+ * Role and groups from the IdP's groups. The mapping owns the roles and groups it names: those
+ * follow the IdP at every sign-in (given while the person is in a mapped IdP group, taken away
+ * once they are not); whatever else the member has (an invitation's, an admin's) stays. The
+ * tenant's default groups (Everybody) are always kept; the first mapped entry with a role sets
+ * the role.
+ */
 export function mapAccess(
   mapping: GroupMapping,
   idpGroups: string[],
-  defaults: { role: string; groups: string[] },
-): { role: string; groups: string[] } {
+  current: Access,
+  defaults: Access,
+): Access {
   const hits = mapping.filter((m) => idpGroups.includes(m.idpGroup))
-  const role = hits.find((m) => m.role)?.role ?? defaults.role
-  const groups = [...new Set([...defaults.groups, ...hits.flatMap((m) => m.groups)])]
+  const ownedGroups = new Set(mapping.flatMap((m) => m.groups))
+  const ownedRoles = new Set(mapping.flatMap((m) => (m.role ? [m.role] : [])))
+  const kept = ownedRoles.has(current.role) ? defaults.role : current.role
+  const role = hits.find((m) => m.role)?.role ?? kept
+  const groups = [
+    ...new Set([
+      ...defaults.groups,
+      ...current.groups.filter((g) => !ownedGroups.has(g)),
+      ...hits.flatMap((m) => m.groups),
+    ]),
+  ]
   return { role, groups }
+}
+
+type Input = {
+  tenant: Tenant
+  directory: EnterpriseDirectory
+  profile: IdpProfile
+  /** The invitation this sign-in was started for (its link: /invite/:token). */
+  invitationId?: string | undefined
 }
 
 /**
  * The person's identity in the enterprise directory, made at their first sign-in and refreshed
- * at every one after it, with a membership of the tenant. Keyed by (directory, subject): an
- * email that matches another identity (of this directory or any other) never links to it.
+ * at every one after it, with a membership of the tenant. Keyed by (directory, subject). The
+ * one link by email is the one an admin made: an invitation into this directory whose address
+ * the IdP vouches for. An email that matches any other identity (a custom-database account, an
+ * identity of this or another directory) never links to it. The caller rolls back a refusal.
  */
 export async function provisionEnterpriseUser(
   tx: Tx,
-  input: { tenant: Tenant; directory: EnterpriseDirectory; profile: IdpProfile },
+  input: Input,
   now = new Date(),
 ): Promise<Provisioned> {
   const { tenant, directory, profile } = input
@@ -60,15 +112,67 @@ export async function provisionEnterpriseUser(
     last_name: profile.lastName?.slice(0, 100) || null,
     subject: profile.subject,
   }
-  const hasRoleMapping = directory.config.groupMapping.some((m) => m.role)
-  const defaults = { role: 'user', groups: tenant.settings.defaultGroups }
+  const scope = { tenantId: tenant.id, directoryId: directory.id }
 
   const known = await findUserBySubject(tx, directory.id, profile.subject)
-  if (!known) {
-    const user = await insertUserIfFree(tx, { directory_id: directory.id, ...person })
-    if (!user) return { ok: false, reason: 'email_taken' }
-    const access = mapAccess(directory.config.groupMapping, profile.groups, defaults)
-    const membership = await insertMembership(tx, {
+  // An invitation's placeholder: made for this address in this directory, no subject yet.
+  const unclaimed =
+    known || profile.emailVerified === false
+      ? undefined
+      : await findUserByEmailKey(tx, directory.id, address.key)
+  const claimable = unclaimed?.subject === null ? unclaimed : undefined
+  const user = known ?? claimable
+  const invitation = user
+    ? await pendingDirectoryInvitation(tx, { ...scope, userId: user.id }, now)
+    : undefined
+  if (input.invitationId) {
+    const named = await usableDirectoryInvitation(
+      tx,
+      { ...scope, invitationId: input.invitationId },
+      now,
+    )
+    if (!named) return { ok: false, reason: 'invitation_invalid' }
+    if (named.id !== invitation?.id) return { ok: false, reason: 'invitation_other' }
+  }
+
+  if (user) {
+    // Guarded: of two sign-ins racing for an invitation's identity one claims it; the other is
+    // the same person (found by subject now) or someone else (refused).
+    const linked = known ?? (await claimUnlinkedUser(tx, directory.id, user.id, profile.subject))
+    const claimed = linked ?? (await findUserBySubject(tx, directory.id, profile.subject))
+    if (!claimed || !(await updateUserProfile(tx, directory.id, claimed.id, person, now)))
+      return { ok: false, reason: 'email_taken' }
+    return grantAccess(tx, { ...input, user: claimed, invitation, created: false }, now)
+  }
+  const inserted = await insertUserIfFree(tx, { directory_id: directory.id, ...person })
+  // Refused on the subject: a concurrent first sign-in of the same person made it; theirs it is.
+  const raced = inserted ? undefined : await findUserBySubject(tx, directory.id, profile.subject)
+  const made = inserted ?? raced
+  if (!made) return { ok: false, reason: 'email_taken' }
+  return grantAccess(tx, { ...input, user: made, invitation: undefined, created: !!inserted }, now)
+}
+
+/** The membership of the tenant: made, accepted from the invitation, or refreshed. */
+async function grantAccess(
+  tx: Tx,
+  input: Input & { user: User; invitation: DirectoryInvitation | undefined; created: boolean },
+  now: Date,
+): Promise<Provisioned> {
+  const { tenant, directory, profile, user, invitation, created } = input
+  const mapping = directory.config.groupMapping
+  const defaults = { role: 'user', groups: tenant.settings.defaultGroups }
+  const done = (membership: Pick<Membership, 'id'>, invitationId?: string): Provisioned => ({
+    ok: true,
+    userId: user.id,
+    membershipId: membership.id,
+    created,
+    ...(invitationId && { invitationId }),
+  })
+
+  const membership = await findMembershipOf(tx, tenant.id, user.id)
+  if (!membership) {
+    const access = mapAccess(mapping, profile.groups, defaults, defaults)
+    const added = await insertMembership(tx, {
       tenant_id: tenant.id,
       directory_id: directory.id,
       user_id: user.id,
@@ -77,32 +181,38 @@ export async function provisionEnterpriseUser(
       status: 'active',
       activated_at: now,
     })
-    return { ok: true, userId: user.id, membershipId: membership.id, created: true }
-  }
-
-  if (!(await updateUserProfile(tx, directory.id, known.id, person, now)))
-    return { ok: false, reason: 'email_taken' }
-  const membership = await findMembershipOf(tx, tenant.id, known.id)
-  if (!membership) {
-    // The directory's identity, new to this tenant (a directory may serve several).
-    const access = mapAccess(directory.config.groupMapping, profile.groups, defaults)
-    const added = await insertMembership(tx, {
-      tenant_id: tenant.id,
-      directory_id: directory.id,
-      user_id: known.id,
-      role: access.role,
-      groups: JSON.stringify(access.groups),
-      status: 'active',
-      activated_at: now,
-    })
-    return { ok: true, userId: known.id, membershipId: added.id, created: false }
+    return done(added)
   }
   // An admin's "disabled" outlives whatever the IdP says.
   if (membership.status === 'disabled') return { ok: false, reason: 'disabled' }
-  const access = mapAccess(directory.config.groupMapping, profile.groups, {
-    role: hasRoleMapping ? defaults.role : membership.role,
-    groups: defaults.groups,
-  })
+  const scope = { tenantId: tenant.id, membershipId: membership.id }
+  if (membership.status === 'invited') {
+    if (invitation?.membership_id === membership.id) {
+      const claimed = await claimDirectoryInvitation(
+        tx,
+        { tenantId: tenant.id, invitationId: invitation.id },
+        now,
+      )
+      if (!claimed) return { ok: false, reason: 'invitation_invalid' }
+      await activateMembership(tx, scope, now)
+      // The invitation's grant (role, groups, products, organization), plus what the mapping owns.
+      await updateMembershipAccess(
+        tx,
+        tenant.id,
+        membership.id,
+        mapAccess(mapping, profile.groups, membership, defaults),
+        now,
+      )
+      return done(membership, invitation.id)
+    }
+    // Its invitation expired or was revoked: just-in-time access, as if none had been made.
+    const access = mapAccess(mapping, profile.groups, defaults, defaults)
+    const grant = { kind: 'member' as const, ...access, products: [], organization: null }
+    await updateMembershipGrant(tx, tenant.id, membership.id, grant, now)
+    await activateMembership(tx, scope, now)
+    return done(membership)
+  }
+  const access = mapAccess(mapping, profile.groups, membership, defaults)
   await updateMembershipAccess(tx, tenant.id, membership.id, access, now)
-  return { ok: true, userId: known.id, membershipId: membership.id, created: false }
+  return done(membership)
 }

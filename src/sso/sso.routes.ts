@@ -4,6 +4,8 @@ import type { Deps } from '../app.js'
 import { AppError } from '../errors.js'
 import { safeReturnTo } from '../http/return-to.js'
 import { bindSsoBrowser } from '../http/sso-browser.js'
+import { refuseSsoSignIn } from '../http/sso-finish.js'
+import { usableDirectoryInvitation } from '../invitations/directory-invitations.js'
 import { parse } from '../lib/validate.js'
 import type { SsoContext } from './connection.js'
 import { findEnterpriseDirectory } from './directories.js'
@@ -37,6 +39,15 @@ export function ssoStartRoutes(deps: Deps): Router {
     const tenant = res.locals.tenant
     const directory = await findEnterpriseDirectory(deps.db, tenant.id, req.params.directoryId)
     if (!directory) throw new AppError('not_found', 'There is no such sign-in connection.')
+    // A dead invitation link is said at once, not after a round trip through the IdP.
+    if (query.invitation) {
+      const scope = { tenantId: tenant.id, directoryId: directory.id }
+      const invitationId = query.invitation
+      if (!(await usableDirectoryInvitation(deps.db, { ...scope, invitationId }, new Date()))) {
+        const refusal = { reason: 'invitation_invalid', detail: 'at start' }
+        return refuseSsoSignIn(req, res, { directory, refusal })
+      }
+    }
     const start = {
       returnTo: safeReturnTo(query.return_to),
       ...(query.invitation && { invitationId: query.invitation }),

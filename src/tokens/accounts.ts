@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.js'
+import type { DirectoryKind } from '../db/schema.js'
 import { findMembershipOf, findUser, type Membership } from '../identity/memberships.js'
-import type { Tenant } from '../tenants/tenants.js'
+import { listDirectories, type Tenant } from '../tenants/tenants.js'
 
 /**
  * The claims of a user at a tenant: the same set whatever directory the user comes from. `sub`
@@ -20,6 +21,15 @@ export type AccountClaims = {
   products: string[]
   kind: Membership['kind']
   organization?: string
+  /** The directory the identity lives in: an app can tell a company account from a password one. */
+  directory_id: string
+  /** `database` (the custom user database: a password), `saml` or `oidc` (a company's IdP). */
+  directory_kind: DirectoryKind
+  /**
+   * How the person signed in (RFC 8176): the sign-in's, not the account's, so never filled
+   * here. The provider puts the session's in the ID token; userinfo takes the access token's.
+   */
+  amr?: string[]
 }
 
 /** Claims for tokens carried by people; `undefined` once the membership is no longer active. */
@@ -32,6 +42,8 @@ export async function accountClaims(
   if (membership?.status !== 'active') return undefined
   const user = await findUser(db, membership.directory_id, userId)
   if (!user) return undefined
+  const directoryKind = await kindOf(db, tenant, membership.directory_id)
+  if (!directoryKind) return undefined
   const name = [user.first_name, user.last_name].filter(Boolean).join(' ') || user.email
   return {
     membership,
@@ -50,8 +62,20 @@ export async function accountClaims(
       products: membership.products,
       kind: membership.kind,
       ...(membership.organization && { organization: membership.organization }),
+      directory_id: membership.directory_id,
+      directory_kind: directoryKind,
     },
   }
+}
+
+// The tenant's own user database needs no query: most accounts live there.
+async function kindOf(
+  db: Db,
+  tenant: Tenant,
+  directoryId: string,
+): Promise<DirectoryKind | undefined> {
+  if (directoryId === tenant.databaseDirectoryId) return 'database'
+  return (await listDirectories(db, tenant.id)).find((d) => d.id === directoryId)?.kind
 }
 
 /** Members use every app of their tenant; a guest only the apps whose product it was granted. */
@@ -64,8 +88,11 @@ export function mayUseApp(
 }
 
 // Which claims each scope releases in ID tokens and userinfo.
+// `amr` and the directory come with `openid`: every ID token and userinfo answer says how the
+// person signed in and where their account lives, whatever else the app asked for. (Listed
+// here, amr is one the provider releases: it fills it from the sign-in, interaction.ts.)
 export const SCOPE_CLAIMS = {
-  openid: ['sub'],
+  openid: ['sub', 'amr', 'directory_id', 'directory_kind'],
   email: ['email', 'email_verified'],
   profile: [
     'name',
@@ -92,8 +119,24 @@ export function claimsForScopes(claims: AccountClaims, scopes: Iterable<string>)
   return released
 }
 
-/** What an access token carries about its user, whatever scopes were asked. */
-export function accessTokenClaims(claims: AccountClaims) {
-  const { tenant, email, name, roles, groups, products, kind } = claims
-  return { tenant, email, name, roles, groups, products, kind }
+/**
+ * What an access token carries about its user, whatever scopes were asked, with how the sign-in
+ * behind it was made (`amr`, RFC 8176: `pwd` for the gateway's password form, else the
+ * company IdP's values).
+ */
+export function accessTokenClaims(claims: AccountClaims, amr: string[] | undefined) {
+  const { tenant, email, name, roles, groups, products, kind, directory_id, directory_kind } =
+    claims
+  return {
+    tenant,
+    email,
+    name,
+    roles,
+    groups,
+    products,
+    kind,
+    directory_id,
+    directory_kind,
+    ...(amr && { amr }),
+  }
 }

@@ -111,7 +111,9 @@ export function tokenRoutes({ config, db }: Deps): {
         .set('WWW-Authenticate', 'Bearer error="invalid_token"')
         .json({ error: 'invalid_token', error_description: 'The access token is not valid here.' })
     }
-    res.set('Cache-Control', 'no-store').json(claimsForScopes(live.account, scopes))
+    // How the sign-in behind the token was made, as the ID token says it (amr, RFC 8176).
+    const claims = { ...live.account, amr: live.token.amr }
+    res.set('Cache-Control', 'no-store').json(claimsForScopes(claims, scopes))
   })
 
   // Forward auth: 200 with who it is, 401 without a live credential, 403 for the wrong kind

@@ -23,6 +23,11 @@ export type AccessTokenClaims = JWTPayload & {
   groups?: string[]
   products?: string[]
   kind?: string
+  /** How the person signed in (RFC 8176): `['pwd']` for the store's password form. */
+  amr?: string[]
+  /** Where the account lives; `directory_kind` `database` (a password), `saml` or `oidc` (company). */
+  directory_id?: string
+  directory_kind?: 'database' | 'saml' | 'oidc'
 }
 
 export type VerifyOptions = {

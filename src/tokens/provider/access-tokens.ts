@@ -20,6 +20,7 @@ export type LiveAccessToken = JWTPayload & {
   tenant?: string
   email?: string
   roles?: string[]
+  amr?: string[]
 }
 
 /** A live access token: a person's carries their current claims, a machine app's none. */

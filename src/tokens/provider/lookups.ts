@@ -6,6 +6,16 @@ import { apiAudience } from './access-tokens.js'
 import type { ProviderCallbacks } from './configuration.js'
 import { firstPartyGrant } from './grants.js'
 
+/**
+ * The amr of the sign-in an access token comes from: the code it was exchanged for, or the
+ * refresh token (which carries the code's). The ID token gets the same from the provider.
+ */
+function signInAmr(ctx: Parameters<ProviderCallbacks['extraTokenClaims']>[0] | undefined) {
+  const entities = ctx?.oidc?.entities
+  const amr = (entities?.AuthorizationCode ?? entities?.RefreshToken)?.amr
+  return Array.isArray(amr) && amr.every((v) => typeof v === 'string') ? amr : undefined
+}
+
 /** The provider's questions about accounts, grants and tokens, answered from the database. */
 export function providerLookups(
   db: Db,
@@ -43,10 +53,10 @@ export function providerLookups(
       })
     },
 
-    async extraTokenClaims(_ctx, token) {
+    async extraTokenClaims(ctx, token) {
       if (!('accountId' in token) || !token.accountId) return { tenant: tenant.slug }
       const found = await accountClaims(db, tenant, token.accountId)
-      return found ? accessTokenClaims(found.claims) : { tenant: tenant.slug }
+      return found ? accessTokenClaims(found.claims, signInAmr(ctx)) : { tenant: tenant.slug }
     },
 
     async introspectionAllowed(_ctx, client, token) {
