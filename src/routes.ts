@@ -11,6 +11,7 @@ import { noStore } from './http/pages.js'
 import { pendingStepGuard } from './http/pending-step.js'
 import { loadSession } from './http/session-cookie.js'
 import { resolveTenant } from './http/tenant.js'
+import { samlRoutes } from './sso/saml.routes.js'
 import { ssoStartRoutes } from './sso/sso.routes.js'
 import { homeRoute } from './identity/home.routes.js'
 import { termsAdminRoutes } from './identity/terms.routes.js'
@@ -65,6 +66,9 @@ export function mountRoutes(app: Express, deps: Deps): void {
   app.all(['/terms', '/terms/document'], noStore, termsPageRoutes(deps))
   // Sign-in with a company's directory (SAML 2.0 or OpenID Connect): off to its IdP, and back.
   app.get('/sso/:directoryId/start', noStore, ssoStartRoutes(deps))
+  // SAML: the SP metadata the IdP reads, and the ACS it posts the signed assertion to (its
+  // urlencoded body read there, size-limited).
+  app.all(['/sso/saml/:directoryId/metadata', '/sso/saml/:directoryId/acs'], samlRoutes(deps))
 
   // The tenant's OpenID Provider: our interaction step, userinfo and forward auth first,
   app.all(
