@@ -368,7 +368,8 @@ export function samlHelpers(gw: Gateway, idp: TestIdp) {
       `/sso/${s.directory.id}/start?return_to=${encodeURIComponent(options.returnTo ?? '/')}`,
     )
     if (started.status !== 303) throw new Error(`start answered ${started.status}`)
-    const request = idp.readRequest(started.headers['location'] as string, metadata)
+    const location = started.headers['location'] as string
+    const request = idp.readRequest(location, metadata)
     const reply = {
       ...PERSON,
       inResponseTo: request.id,
@@ -376,7 +377,7 @@ export function samlHelpers(gw: Gateway, idp: TestIdp) {
       audience: request.issuer,
     }
     const post = (SAMLResponse: string, path = s.acsPath) => b.post(path, { SAMLResponse })
-    return { b, request, metadata, reply, post }
+    return { b, location, request, metadata, reply, post }
   }
 
   /** The directory's users and the tenant's sessions: a refused sign-in adds neither. */
