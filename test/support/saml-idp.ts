@@ -264,19 +264,29 @@ export function spCertificatesOf(spMetadata: string) {
   return { signing: of('signing'), encryption: of('encryption') }
 }
 
+/** The Issuer of the AuthnRequest in a redirect URL, unverified: which SP is asking. */
+export function requestIssuer(location: string): string {
+  const request = new URL(location).searchParams.get('SAMLRequest') ?? ''
+  const inflated = inflateRawSync(Buffer.from(request, 'base64'), { maxOutputLength: 100_000 })
+  const doc = xml(inflated.toString('utf8'))
+  return doc.documentElement.getElementsByTagNameNS(NS.assertion, 'Issuer')[0]?.textContent ?? ''
+}
+
 /**
- * The IdP on a real port, for Chromium: GET /sso reads our AuthnRequest and answers with a page
- * that posts the signed Response for `person` to the ACS the request named (the HTTP-POST
- * binding, as a real IdP's page does after the person signed in).
+ * The IdP on a real port, for Chromium: GET /sso reads our AuthnRequest (its signature checked
+ * with the SP metadata `spMetadataOf` gives for its Issuer, as an IdP keeps the metadata of the
+ * SPs it serves) and answers with a page that posts the signed Response for `person` to the ACS
+ * the request named (the HTTP-POST binding, as a real IdP's page does once the person signed in).
  */
 export async function serveIdp(
   idp: TestIdp,
-  spMetadataOf: (request: URL) => Promise<string>,
+  spMetadataOf: (issuer: string) => Promise<string>,
   person: () => Omit<AssertionOptions, 'inResponseTo' | 'acsUrl' | 'audience'>,
 ) {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`)
-    void spMetadataOf(url)
+    void Promise.resolve()
+      .then(() => spMetadataOf(requestIssuer(url.href)))
       .then((metadata) => {
         const request = idp.readRequest(url.href, metadata)
         const field = idp.response({
