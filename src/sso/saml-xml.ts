@@ -76,12 +76,17 @@ export function parseXml(xml: string): XmlDocument & { documentElement: XmlEleme
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new SamlRefusal('doctype', 'the XML has a DTD')
   const problems: string[] = []
   const report = (message: unknown) => problems.push(String(message))
-  const doc = new DOMParser({
-    locator: {},
-    errorHandler: { warning: () => undefined, error: report, fatalError: report },
-  }).parseFromString(xml, 'text/xml')
+  let doc: XmlDocument | undefined
+  try {
+    doc = new DOMParser({
+      locator: {},
+      errorHandler: { warning: () => undefined, error: report, fatalError: report },
+    }).parseFromString(xml, 'text/xml')
+  } catch (error) {
+    report(error instanceof Error ? error.message : error)
+  }
   const root = doc?.documentElement
-  if (problems.length > 0 || !root)
+  if (problems.length > 0 || !doc || !root)
     throw new SamlRefusal('malformed', problems[0] ?? 'not an XML document')
   return Object.assign(doc, { documentElement: root })
 }

@@ -16,7 +16,7 @@ import {
   SamlRefusal,
   type VerifiedAssertion,
 } from './saml-xml.js'
-import { mapSamlProfile } from './saml-profile.js'
+import { checkAssertion, mapSamlProfile } from './saml-assertion.js'
 import { activeSpKey, type SpKey, spKeys } from './sp-keys.js'
 
 export { checkSamlDirectory } from './saml-check.js'
@@ -116,10 +116,9 @@ export async function finishSamlSignIn(
   try {
     return { ok: true, ...(await verify(ctx, input, now)) }
   } catch (error) {
-    if (error instanceof SamlRefusal)
-      return { ok: false, refusal: { reason: error.reason, detail: error.message } }
-    const detail = error instanceof Error ? error.message : String(error)
-    return { ok: false, refusal: { reason: libraryReason(detail), detail } }
+    // Anything else (the database gone, a bug) is not the IdP's doing: the error handler's.
+    if (!(error instanceof SamlRefusal)) throw error
+    return { ok: false, refusal: { reason: error.reason, detail: error.message } }
   }
 }
 
@@ -139,23 +138,16 @@ async function verify(
     ? await decryptionKey(ctx, directory.id, response.encryptedAssertion, now)
     : undefined
   const sp = serviceProvider(ctx, { directory, ...urls }, { decryption })
-  await sp.validatePostResponseAsync({ SAMLResponse: input.samlResponse })
+  await sp.validatePostResponseAsync({ SAMLResponse: input.samlResponse }).catch(refusal)
   const assertion = sp.verified
   if (!assertion) throw new SamlRefusal('malformed', 'no assertion')
 
-  // SAML core 2.0 §3.2.2 and profiles §4.1.4.3: the response was meant for this ACS, by our IdP.
-  for (const issuer of [assertion.issuer, response.issuer ?? assertion.issuer])
-    if (issuer !== config.idp.entityId) throw new SamlRefusal('wrong_issuer', issuer)
-  if (response.destination !== undefined && response.destination !== urls.acsUrl)
-    throw new SamlRefusal('wrong_destination', response.destination)
-  // SAML bindings 2.0 §3.5.5.2: a signed message sent by HTTP-POST names its Destination.
-  if (response.destination === undefined && response.isSigned)
-    throw new SamlRefusal('wrong_destination', 'a signed Response without Destination')
-  const confirmation = bearerConfirmation(assertion, urls.acsUrl, now, ctx.clockSkewSeconds)
-  // The signed InResponseTo decides; the envelope's, when present, must agree with it.
-  const requestId = confirmation.inResponseTo
-  if (response.inResponseTo !== undefined && response.inResponseTo !== requestId)
-    throw new SamlRefusal('in_response_to_mismatch', response.inResponseTo)
+  const { requestId, keepUntil } = checkAssertion(response, assertion, {
+    acsUrl: urls.acsUrl,
+    idpEntityId: config.idp.entityId,
+    now,
+    skewSeconds: ctx.clockSkewSeconds,
+  })
   const profile = mapSamlProfile(config, assertion)
 
   let start: SsoStart
@@ -179,49 +171,14 @@ async function verify(
     if (!config.allowIdpInitiated) throw new SamlRefusal('idp_initiated')
     start = { returnTo: input.relayState ?? '/' }
   }
-  // SAML profiles 2.0 §4.1.4.5: a bearer assertion is used once; kept until it expires.
-  const expiresAt = latest(
-    [confirmation.notOnOrAfter, assertion.conditionsNotOnOrAfter],
-    ctx.clockSkewSeconds,
-  )
-  if (
-    !(await recordAssertion(ctx.db, {
-      directoryId: directory.id,
-      assertionId: assertion.id,
-      expiresAt,
-    }))
-  )
-    throw new SamlRefusal('replay', assertion.id)
+  const fresh = await recordAssertion(ctx.db, {
+    directoryId: directory.id,
+    assertionId: assertion.id,
+    expiresAt: keepUntil,
+  })
+  if (!fresh) throw new SamlRefusal('replay', assertion.id)
   return { profile, start }
 }
-
-/** SAML profiles 2.0 §4.1.4.2: a bearer confirmation for this ACS, current. */
-function bearerConfirmation(
-  assertion: VerifiedAssertion,
-  acsUrl: string,
-  now: Date,
-  skewSeconds: number,
-) {
-  if (assertion.confirmations.length === 0) throw new SamlRefusal('no_bearer_confirmation')
-  const forUs = assertion.confirmations.filter((c) => c.recipient === acsUrl)
-  if (forUs.length === 0)
-    throw new SamlRefusal('wrong_recipient', assertion.confirmations[0]?.recipient ?? '(none)')
-  const skew = skewSeconds * 1000
-  const current = forUs.find(
-    (c) =>
-      c.notOnOrAfter !== undefined &&
-      now.getTime() - skew < Date.parse(c.notOnOrAfter) &&
-      (c.notBefore === undefined || Date.parse(c.notBefore) <= now.getTime() + skew),
-  )
-  if (!current) throw new SamlRefusal('expired', 'SubjectConfirmationData')
-  return current
-}
-
-const latest = (instants: (string | undefined)[], skewSeconds: number) =>
-  new Date(
-    Math.max(...instants.map((i) => (i ? Date.parse(i) : 0)).filter(Number.isFinite)) +
-      skewSeconds * 1000,
-  )
 
 /** The SP key the IdP encrypted for (active, or one it still had from older metadata). */
 async function decryptionKey(ctx: SsoContext, directoryId: string, xml: string, now: Date) {
@@ -243,5 +200,10 @@ const LIBRARY_REASONS: [RegExp, string][] = [
   [/signature|multiple assertions|referenced node|ID cannot refer/i, 'bad_signature'],
   [/decrypt|EncryptedAssertion/i, 'undecryptable'],
 ]
-const libraryReason = (message: string) =>
-  LIBRARY_REASONS.find(([pattern]) => pattern.test(message))?.[1] ?? 'invalid_response'
+/** A node-saml error as a refusal: whatever it refuses, the response is not good. */
+function refusal(error: unknown): never {
+  if (error instanceof SamlRefusal) throw error // ours, from processValidlySignedAssertionAsync
+  const message = error instanceof Error ? error.message : String(error)
+  const reason = LIBRARY_REASONS.find(([pattern]) => pattern.test(message))?.[1]
+  throw new SamlRefusal(reason ?? 'invalid_response', message)
+}
