@@ -5,7 +5,8 @@ import { useGateway } from '../support/harness.js'
 import { tenantFetch } from '../support/oidc.js'
 import { pageHelpers } from '../support/pages.js'
 import { freePort } from '../support/process.js'
-import { addSamlDirectory, createIdp, PERSON, serveIdp } from '../support/saml-idp.js'
+import { createIdp, PERSON, serveIdp } from '../support/saml-idp.js'
+import { addSamlDirectory } from '../support/saml-sign-in.js'
 import { startStoreApp } from '../support/store-app.js'
 
 // Issue 10, clicked in Chromium: an employee opens the store's shop, signs in with the company

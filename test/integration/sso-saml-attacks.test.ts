@@ -1,7 +1,8 @@
 import type supertest from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { useGateway } from '../support/harness.js'
-import { createIdp, encode, samlHelpers, spCertificatesOf } from '../support/saml-idp.js'
+import { createIdp, encode, spCertificatesOf } from '../support/saml-idp.js'
+import { samlHelpers } from '../support/saml-sign-in.js'
 
 // Issue 10, "Bad input and attacks", SAML: each attack as a real IdP (or an attacker holding a
 // real IdP's response) would send it, through the ACS. Each ends in a clean page in the store's

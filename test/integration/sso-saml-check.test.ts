@@ -6,7 +6,8 @@ import type { SsoContext } from '../../src/sso/connection.js'
 import { checkSamlDirectory } from '../../src/sso/saml.js'
 import { selfSignedCertificate } from '../../src/sso/sp-certificate.js'
 import { useGateway } from '../support/harness.js'
-import { addSamlDirectory, createIdp } from '../support/saml-idp.js'
+import { createIdp } from '../support/saml-idp.js'
+import { addSamlDirectory } from '../support/saml-sign-in.js'
 import { pageHelpers } from '../support/pages.js'
 
 // Issue 10: `POST …/directories/{id}/test` checks certificates and clocks and "says in plain

@@ -3,7 +3,8 @@ import { createApp } from '../../src/app.js'
 import { createHasher } from '../../src/identity/hashing.js'
 import { onPostgres } from '../support/database.js'
 import { memoryLog, useGateway } from '../support/harness.js'
-import { createIdp, samlHelpers } from '../support/saml-idp.js'
+import { createIdp } from '../support/saml-idp.js'
+import { samlHelpers } from '../support/saml-sign-in.js'
 
 // Issue 10: "InResponseTo = a request we issued (stored in the database, single use, so the
 // login may start on one gateway process and finish on another)"; assertion IDs refuse replays.

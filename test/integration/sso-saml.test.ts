@@ -12,7 +12,8 @@ import {
   tenantFetch,
   useOidcGateway,
 } from '../support/oidc.js'
-import { createIdp, PERSON, samlHelpers, spCertificatesOf } from '../support/saml-idp.js'
+import { createIdp, PERSON, spCertificatesOf } from '../support/saml-idp.js'
+import { samlHelpers } from '../support/saml-sign-in.js'
 
 // Issue 10, SAML service provider: SP-initiated sign-in with a real IdP (test/support/saml-idp.ts),
 // then an app of the tenant signs the person in at the tenant's OpenID Provider (openid-client,
