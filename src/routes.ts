@@ -14,6 +14,7 @@ import { resolveTenant } from './http/tenant.js'
 import { directoryAdminRoutes } from './sso/directories.routes.js'
 import { homeRealmRoutes } from './sso/home-realm.routes.js'
 import { oidcCallbackRoutes } from './sso/oidc.routes.js'
+import { samlRoutes } from './sso/saml.routes.js'
 import { ssoContext, ssoStartRoutes } from './sso/sso.routes.js'
 import { homeRoute } from './identity/home.routes.js'
 import { termsAdminRoutes } from './identity/terms.routes.js'
@@ -71,6 +72,9 @@ export function mountRoutes(app: Express, deps: Deps): void {
   // Sign-in with a company's directory (SAML 2.0 or OpenID Connect): off to its IdP, and back.
   app.get('/sso/:directoryId/start', noStore, ssoStartRoutes(deps))
   app.get('/sso/oidc/:directoryId/callback', noStore, oidcCallbackRoutes(deps, ssoContext(deps)))
+  // SAML: the SP metadata the IdP reads, and the ACS it posts the signed assertion to (its
+  // urlencoded body read there, size-limited).
+  app.all(['/sso/saml/:directoryId/metadata', '/sso/saml/:directoryId/acs'], samlRoutes(deps))
 
   // The tenant's OpenID Provider: our interaction step, userinfo and forward auth first,
   app.all(

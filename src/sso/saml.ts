@@ -1,21 +1,209 @@
 // The one module that loads @node-saml/node-saml (test/unit/architecture.test.ts): the SAML
-// service provider of each directory. Built by issue 10's SAML work.
-import { AppError } from '../errors.js'
-import type { DirectoryCheck, SamlDirectory, SsoContext, SsoStart } from './connection.js'
+// service provider of each directory. node-saml does the XML signature work; the checks it
+// does not make (SECURITY-NOTES.md) are made here and in saml-xml.ts.
+import { randomBytes } from 'node:crypto'
+import { type Profile, SAML, ValidateInResponseTo } from '@node-saml/node-saml'
+import { decryptXml } from '@node-saml/node-saml/lib/xml.js'
 import type { Tenant } from '../tenants/tenants.js'
+import { type SamlDirectory, type SsoContext, type SsoStart, samlUrls } from './connection.js'
+import type { IdpProfile } from './provisioning.js'
+import { consumeSsoRequest, recordAssertion, saveSsoRequest } from './requests.store.js'
+import {
+  checkAlgorithms,
+  inspectResponse,
+  parseXml,
+  readAssertion,
+  SamlRefusal,
+  type VerifiedAssertion,
+} from './saml-xml.js'
+import { checkAssertion, mapSamlProfile } from './saml-assertion.js'
+import { activeSpKey, type SpKey, spKeys } from './sp-keys.js'
+
+export { checkSamlDirectory } from './saml-check.js'
+
+const REQUEST_TTL_MS = 10 * 60_000
+
+/** node-saml with one more step: the assertion's facts, read from its verified bytes. */
+class ServiceProvider extends SAML {
+  verified: VerifiedAssertion | undefined
+  // node-saml passes the assertion taken from the bytes the signature covers; the Response
+  // around it may be unsigned, so nothing that identifies the person is read from it.
+  protected override async processValidlySignedAssertionAsync(
+    this: ServiceProvider,
+    assertionXml: string,
+    responseXml: string,
+    inResponseTo: string | null,
+  ): Promise<{ profile: Profile; loggedOut: boolean }> {
+    const result = await super.processValidlySignedAssertionAsync(
+      assertionXml,
+      responseXml,
+      inResponseTo,
+    )
+    this.verified = readAssertion(assertionXml)
+    return result
+  }
+}
+
+// Every security-relevant option is spelled out; node-saml's defaults (SHA-1 request
+// signatures, InResponseTo never checked, a request cache in process memory) are not inherited.
+function serviceProvider(
+  ctx: SsoContext,
+  input: { directory: SamlDirectory; entityId: string; acsUrl: string },
+  keys: { signing?: SpKey; decryption?: SpKey; requestId?: string },
+) {
+  const { idp } = input.directory.config
+  return new ServiceProvider({
+    issuer: input.entityId,
+    audience: input.entityId,
+    callbackUrl: input.acsUrl,
+    entryPoint: idp.ssoUrl,
+    idpCert: idp.certificates, // several while the IdP rolls its certificate over
+    // The assertion holds every fact we use: it must be signed, whatever else is.
+    wantAssertionsSigned: true,
+    wantAuthnResponseSigned: false,
+    signatureAlgorithm: 'sha256',
+    digestAlgorithm: 'sha256',
+    ...(keys.signing && { privateKey: keys.signing.privateKey }),
+    ...(keys.decryption && { decryptionPvk: keys.decryption.privateKey }),
+    // InResponseTo is consumed from the database below (any process, single use), not from
+    // node-saml's per-process cache.
+    validateInResponseTo: ValidateInResponseTo.never,
+    acceptedClockSkewMs: ctx.clockSkewSeconds * 1000,
+    identifierFormat: null, // the IdP's configured NameID format
+    disableRequestedAuthnContext: true, // any way the IdP signs people in (MFA, Kerberos...)
+    authnRequestBinding: 'HTTP-Redirect',
+    ...(keys.requestId && { generateUniqueId: () => keys.requestId! }),
+  })
+}
 
 /** The IdP URL (HTTP-Redirect binding, signed AuthnRequest) that starts this sign-in. */
 export async function beginSamlSignIn(
-  _ctx: SsoContext,
-  _input: { tenant: Tenant; directory: SamlDirectory; host: string; start: SsoStart },
+  ctx: SsoContext,
+  input: { tenant: Tenant; directory: SamlDirectory; host: string; start: SsoStart },
+  now = new Date(),
 ): Promise<string> {
-  throw new AppError('not_found', 'SAML sign-in is not available yet.')
+  const { tenant, directory, host, start } = input
+  const urls = samlUrls(tenant, directory, host)
+  const signing = await activeSpKey(ctx, directory.id, now)
+  const requestId = `_${randomBytes(20).toString('hex')}`
+  await saveSsoRequest(ctx.db, {
+    id: requestId,
+    tenantId: tenant.id,
+    directoryId: directory.id,
+    data: { ...start, acsUrl: urls.acsUrl, host },
+    expiresAt: new Date(now.getTime() + REQUEST_TTL_MS),
+  })
+  const sp = serviceProvider(ctx, { directory, ...urls }, { signing, requestId })
+  return sp.getAuthorizeUrlAsync('', undefined, {})
 }
 
-/** Metadata, certificates (expiry), clocks: what is wrong with this connection, in plain words. */
-export async function checkSamlDirectory(
-  _ctx: SsoContext,
-  _input: { tenant: Tenant; directory: SamlDirectory },
-): Promise<DirectoryCheck[]> {
-  throw new AppError('not_found', 'SAML checks are not available yet.')
+export type SamlSignIn =
+  | { ok: true; profile: IdpProfile; start: SsoStart }
+  | { ok: false; refusal: { reason: string; detail?: string } }
+
+/** The ACS: a POSTed SAMLResponse checked to the end, or the reason it is refused. */
+export async function finishSamlSignIn(
+  ctx: SsoContext,
+  input: {
+    tenant: Tenant
+    directory: SamlDirectory
+    host: string
+    samlResponse: string
+    relayState?: string | undefined
+  },
+  now = new Date(),
+): Promise<SamlSignIn> {
+  try {
+    return { ok: true, ...(await verify(ctx, input, now)) }
+  } catch (error) {
+    // Anything else (the database gone, a bug) is not the IdP's doing: the error handler's.
+    if (!(error instanceof SamlRefusal)) throw error
+    return { ok: false, refusal: { reason: error.reason, detail: error.message } }
+  }
+}
+
+async function verify(
+  ctx: SsoContext,
+  input: Parameters<typeof finishSamlSignIn>[1],
+  now: Date,
+): Promise<{ profile: IdpProfile; start: SsoStart }> {
+  const { tenant, directory, host } = input
+  const { config } = directory
+  // The ACS of the host this POST came to: the one its AuthnRequest named, for SP-initiated.
+  const urls = samlUrls(tenant, directory, host)
+  if (!/^[A-Za-z0-9+/=\r\n]+$/.test(input.samlResponse))
+    throw new SamlRefusal('malformed', 'SAMLResponse is not base64')
+  const response = inspectResponse(Buffer.from(input.samlResponse, 'base64').toString('utf8'))
+  const decryption = response.encryptedAssertion
+    ? await decryptionKey(ctx, directory.id, response.encryptedAssertion, now)
+    : undefined
+  const sp = serviceProvider(ctx, { directory, ...urls }, { decryption })
+  await sp.validatePostResponseAsync({ SAMLResponse: input.samlResponse }).catch(refusal)
+  const assertion = sp.verified
+  if (!assertion) throw new SamlRefusal('malformed', 'no assertion')
+
+  const { requestId, keepUntil } = checkAssertion(response, assertion, {
+    acsUrl: urls.acsUrl,
+    idpEntityId: config.idp.entityId,
+    now,
+    skewSeconds: ctx.clockSkewSeconds,
+  })
+  const profile = mapSamlProfile(config, assertion)
+
+  let start: SsoStart
+  if (requestId) {
+    const request = await consumeSsoRequest(
+      ctx.db,
+      { id: requestId, tenantId: tenant.id, directoryId: directory.id },
+      now,
+    )
+    if (!request) throw new SamlRefusal('unknown_request', requestId)
+    if (request['acsUrl'] !== urls.acsUrl) throw new SamlRefusal('wrong_host', host)
+    // completeSsoSignIn keeps returnTo to a local path (http/return-to.ts).
+    start = {
+      returnTo: String(request['returnTo'] ?? '/'),
+      ...(typeof request['invitationId'] === 'string' && {
+        invitationId: request['invitationId'],
+      }),
+    }
+  } else {
+    // IdP-initiated: nothing ties this response to a sign-in the person started here.
+    if (!config.allowIdpInitiated) throw new SamlRefusal('idp_initiated')
+    start = { returnTo: input.relayState ?? '/' }
+  }
+  const fresh = await recordAssertion(ctx.db, {
+    directoryId: directory.id,
+    assertionId: assertion.id,
+    expiresAt: keepUntil,
+  })
+  if (!fresh) throw new SamlRefusal('replay', assertion.id)
+  return { profile, start }
+}
+
+/** The SP key the IdP encrypted for (active, or one it still had from older metadata). */
+async function decryptionKey(ctx: SsoContext, directoryId: string, xml: string, now: Date) {
+  for (const key of await spKeys(ctx, directoryId, now)) {
+    const plain = await decryptXml(xml, key.privateKey).catch(() => undefined)
+    if (plain === undefined) continue
+    // The assertion's own signature is only visible once decrypted: same algorithm rules.
+    checkAlgorithms(parseXml(plain))
+    return key
+  }
+  throw new SamlRefusal('undecryptable', 'no SP key opens the EncryptedAssertion')
+}
+
+// node-saml's refusals, named for the security log.
+const LIBRARY_REASONS: [RegExp, string][] = [
+  [/not yet valid/i, 'not_yet_valid'],
+  [/expired/i, 'expired'],
+  [/audience/i, 'wrong_audience'],
+  [/signature|multiple assertions|referenced node|ID cannot refer/i, 'bad_signature'],
+  [/decrypt|EncryptedAssertion/i, 'undecryptable'],
+]
+/** A node-saml error as a refusal: whatever it refuses, the response is not good. */
+function refusal(error: unknown): never {
+  if (error instanceof SamlRefusal) throw error // ours, from processValidlySignedAssertionAsync
+  const message = error instanceof Error ? error.message : String(error)
+  const reason = LIBRARY_REASONS.find(([pattern]) => pattern.test(message))?.[1]
+  throw new SamlRefusal(reason ?? 'invalid_response', message)
 }

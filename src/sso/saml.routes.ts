@@ -1,0 +1,81 @@
+import express, { type Request, type Response, Router } from 'express'
+import * as z from 'zod'
+import type { Deps } from '../app.js'
+import { AppError } from '../errors.js'
+import { completeSsoSignIn, refuseSsoSignIn } from '../http/sso-finish.js'
+import type { SsoContext } from './connection.js'
+import { findEnterpriseDirectory } from './directories.js'
+import { finishSamlSignIn } from './saml.js'
+import { spMetadata } from './sp-metadata.js'
+
+// A SAMLResponse is a few kB; one with hundreds of groups some tens. Anything larger is refused
+// before it is parsed (the IdP's POST goes through the person's browser: anyone can send one).
+const MAX_FORM = '256kb'
+const readForm = express.urlencoded({ extended: false, limit: MAX_FORM, parameterLimit: 10 })
+
+const AcsForm = z.object({
+  SAMLResponse: z.string().min(1).max(350_000),
+  RelayState: z.string().max(2000).optional(),
+})
+
+/** The form of this POST, or the body parser's error (too large: status 413). */
+const formOf = (req: Request, res: Response) =>
+  new Promise<unknown>((resolve, reject) =>
+    readForm(req, res, (err?: unknown) => (err ? reject(err) : resolve(req.body))),
+  )
+
+const samlDirectory = async (deps: Deps, res: Response, id: string) => {
+  const directory = await findEnterpriseDirectory(deps.db, res.locals.tenant.id, id)
+  return directory?.kind === 'saml' ? directory : undefined
+}
+
+/** GET /sso/saml/:id/metadata and POST /sso/saml/:id/acs: the SAML SP of a tenant's directory. */
+export function samlRoutes(deps: Deps): Router {
+  const router = Router()
+  // sso.routes.ts's ssoContext, rebuilt: a routes file imports no other routes file.
+  const ctx: SsoContext = {
+    db: deps.db,
+    secretKey: deps.config.secretKey,
+    development: !deps.config.isProduction,
+    clockSkewSeconds: deps.config.ssoClockSkewSeconds,
+  }
+
+  router.get('/sso/saml/:directoryId/metadata', async (req, res) => {
+    const directory = await samlDirectory(deps, res, req.params.directoryId)
+    if (!directory) throw new AppError('not_found', 'There is no such sign-in connection.')
+    const xml = await spMetadata(ctx, { tenant: res.locals.tenant, directory })
+    res.set('Cache-Control', 'public, max-age=300').type('application/samlmetadata+xml').send(xml)
+  })
+
+  // Cross-site POST from the IdP through the browser: no CSRF token can be expected here; the
+  // signed assertion and the single-use InResponseTo are what make it trustworthy.
+  router.post('/sso/saml/:directoryId/acs', async (req, res) => {
+    const directory = await samlDirectory(deps, res, req.params.directoryId)
+    if (!directory)
+      return refuseSsoSignIn(req, res, { refusal: { reason: 'unknown_directory' }, status: 404 })
+    const refuse = (reason: string, status = 400, detail?: string) =>
+      refuseSsoSignIn(req, res, { directory, refusal: { reason, detail }, status })
+    let form: unknown
+    try {
+      form = await formOf(req, res)
+    } catch (err) {
+      const tooLarge = (err as { type?: string }).type === 'entity.too.large'
+      return tooLarge ? refuse('too_large', 413, `over ${MAX_FORM}`) : refuse('bad_form')
+    }
+    const fields = AcsForm.safeParse(form)
+    if (!fields.success)
+      return fields.error.issues.some((i) => i.code === 'too_big')
+        ? refuse('too_large', 413)
+        : refuse('bad_form')
+    const outcome = await finishSamlSignIn(ctx, {
+      tenant: res.locals.tenant,
+      directory,
+      host: res.locals.host,
+      samlResponse: fields.data.SAMLResponse,
+      relayState: fields.data.RelayState,
+    })
+    if (!outcome.ok) return refuse(outcome.refusal.reason, 400, outcome.refusal.detail)
+    await completeSsoSignIn(req, res, deps, { directory, ...outcome })
+  })
+  return router
+}
