@@ -1,14 +1,16 @@
-import { X509Certificate } from 'node:crypto'
 import type { Tenant } from '../tenants/tenants.js'
-import type { DirectoryCheck, SamlDirectory, SsoContext } from './connection.js'
+import type { DirectoryCheck, SamlDirectory, SamlIdp, SsoContext } from './connection.js'
 import { guardedFetch } from './fetch.js'
-import { children, NS, parseXml } from './saml-xml.js'
+import { describeCertificate, MAX_METADATA_BYTES, parseIdpMetadata } from './metadata.js'
 import { spCertificates } from './sp-keys.js'
 
 // `POST …/directories/{id}/test` for a SAML directory: what is wrong, in words an admin acts on.
-const REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect'
+// The metadata URL (reachable, same entity, clocks), the sign-on URL, every IdP certificate
+// (expired, expiring within 30 days with no successor) and our own SP key.
+
 const DAY_MS = 86_400_000
-const WARN_DAYS = 30
+/** The first certificate-expiry email goes out this long before (jobs/certificate-notices.ts). */
+export const EXPIRY_WARNING_DAYS = 30
 
 const check = (name: string, ok: boolean, message: string): DirectoryCheck => ({
   check: name,
@@ -16,144 +18,130 @@ const check = (name: string, ok: boolean, message: string): DirectoryCheck => ({
   message,
 })
 
-/** Metadata, certificates (expiry), our SP key, clocks: what is wrong with this connection. */
 export async function checkSamlDirectory(
   ctx: SsoContext,
   input: { tenant: Tenant; directory: SamlDirectory },
   now = new Date(),
 ): Promise<DirectoryCheck[]> {
-  const { config } = input.directory
-  const checks: DirectoryCheck[] = []
-  let metadata = config.metadataXml
-  if (config.metadataUrl) {
-    const fetched = await fetchMetadata(ctx, config.metadataUrl, now)
-    checks.push(...fetched.checks)
-    metadata = fetched.xml ?? metadata
-  }
-  checks.push(metadata ? ssoServiceCheck(metadata, config.idp.entityId) : storedSsoUrl(config.idp))
-  checks.push(
-    ...config.idp.certificates.map((c, i) => certificateCheck(`IdP certificate ${i + 1}`, c, now)),
-  )
-  if (config.idp.certificates.length === 0)
-    checks.push(check('idp_certificate', false, 'The IdP metadata lists no signing certificate.'))
-  try {
-    const keys = await spCertificates(ctx, input.directory.id, now)
-    const active = keys.find((k) => k.state === 'active')
-    checks.push(
-      active
-        ? certificateCheck('Our SP signing key', active.certificate, now, 'sp_key')
-        : check('sp_key', false, 'Our SP signing key is missing.'),
-    )
-  } catch {
-    checks.push(check('sp_key', false, 'Our SP signing key cannot be opened with SECRET_KEY.'))
-  }
-  return checks
+  const { idp, metadataUrl } = input.directory.config
+  return [
+    ...(metadataUrl ? await metadataUrlChecks(ctx, metadataUrl, idp.entityId, now) : []),
+    check(
+      'idp_sso_url',
+      URL.canParse(idp.ssoUrl),
+      URL.canParse(idp.ssoUrl)
+        ? `Sign-in requests go to ${idp.ssoUrl} (HTTP-Redirect binding).`
+        : `The IdP sign-in URL ${idp.ssoUrl} is not a URL.`,
+    ),
+    ...idpCertificateChecks(idp, now),
+    await spKeyCheck(ctx, input.directory.id, now),
+  ]
 }
 
-async function fetchMetadata(ctx: SsoContext, url: string, now: Date) {
+function idpCertificateChecks(idp: SamlIdp, now: Date): DirectoryCheck[] {
+  const certificates = idp.certificates.map((pem) => describeCertificate(pem, now))
+  if (certificates.length === 0)
+    return [check('idp_certificate', false, 'The IdP metadata lists no signing certificate.')]
+  const lasting = certificates.filter(
+    (c) => Date.parse(c.notAfter) - now.getTime() > EXPIRY_WARNING_DAYS * DAY_MS,
+  )
+  return certificates.map((c) => {
+    const left = Math.floor((Date.parse(c.notAfter) - now.getTime()) / DAY_MS)
+    const name = `The IdP signing certificate "${c.subject}" (SHA-256 ${c.fingerprintSha256})`
+    const problem =
+      Date.parse(c.notBefore) > now.getTime()
+        ? `${name} is not valid before ${c.notBefore}.`
+        : c.expired
+          ? `${name} expired on ${c.notAfter}: give the directory the IdP's current metadata.`
+          : left < EXPIRY_WARNING_DAYS && lasting.length === 0
+            ? `${name} expires in ${left} days (${c.notAfter}) and the metadata has no newer one yet: ask the IdP's administrators for the new certificate.`
+            : undefined
+    return check('idp_certificate', !problem, problem ?? `${name} is valid until ${c.notAfter}.`)
+  })
+}
+
+async function spKeyCheck(ctx: SsoContext, directoryId: string, now: Date) {
   try {
-    const response = await guardedFetch({ development: ctx.development })(url)
+    const active = (await spCertificates(ctx, directoryId, now)).find((k) => k.state === 'active')
+    if (!active) return check('sp_key', false, 'Our SP signing key is missing.')
+    const left = Math.floor((active.notAfter.getTime() - now.getTime()) / DAY_MS)
+    return left < EXPIRY_WARNING_DAYS
+      ? check(
+          'sp_key',
+          false,
+          `Our SP signing certificate expires in ${left} days: rotate the directory's SP key and give the IdP the new SP metadata.`,
+        )
+      : check(
+          'sp_key',
+          true,
+          `Our SP signing certificate is valid until ${active.notAfter.toISOString()}.`,
+        )
+  } catch {
+    return check('sp_key', false, 'Our SP signing key cannot be opened with SECRET_KEY.')
+  }
+}
+
+/** One fetch of the metadata URL: reachable, still the same entity, and the IdP's clock. */
+async function metadataUrlChecks(
+  ctx: SsoContext,
+  url: string,
+  entityId: string,
+  now: Date,
+): Promise<DirectoryCheck[]> {
+  let xml: string
+  let date: number
+  try {
+    const response = await guardedFetch({
+      development: ctx.development,
+      maxBytes: MAX_METADATA_BYTES,
+    })(url)
     if (response.status !== 200) {
       await response.body?.cancel()
       throw new Error(`it answered HTTP ${response.status}`)
     }
-    const xml = await response.text()
-    const checks = [check('metadata_url', true, `The IdP metadata was fetched from ${url}.`)]
-    const date = Date.parse(response.headers.get('date') ?? '')
-    if (Number.isFinite(date)) {
-      // HTTP dates have a one-second resolution.
-      const apart = Math.round(Math.abs(now.getTime() - date) / 1000)
-      const ok = apart <= Math.max(ctx.clockSkewSeconds, 2)
-      checks.push(
-        check(
-          'clock',
-          ok,
-          ok
-            ? `This server's clock and the IdP's agree (${apart} s apart).`
-            : `This server's clock and the IdP's are ${apart} s apart, more than the ${ctx.clockSkewSeconds} s allowed: sign-ins will fail until one of them is set right (NTP).`,
-        ),
-      )
-    }
-    return { xml, checks }
+    xml = await response.text()
+    date = Date.parse(response.headers.get('date') ?? '')
   } catch (err) {
     const reason =
       err instanceof Error
         ? ((err.cause as Error | undefined)?.message ?? err.message)
         : String(err)
-    return {
-      xml: undefined,
-      checks: [
-        check(
-          'metadata_url',
-          false,
-          `The IdP metadata could not be fetched from ${url}: ${reason}.`,
-        ),
-      ],
-    }
+    return [
+      check('metadata_url', false, `The IdP metadata could not be fetched from ${url}: ${reason}.`),
+    ]
   }
-}
-
-function ssoServiceCheck(xml: string, entityId: string): DirectoryCheck {
-  let doc: ReturnType<typeof parseXml>
+  const checks: DirectoryCheck[] = []
   try {
-    doc = parseXml(xml)
+    const fresh = parseIdpMetadata(xml, 'metadataUrl', { development: ctx.development, now })
+    checks.push(
+      fresh.entityId === entityId
+        ? check(
+            'metadata_url',
+            true,
+            `${url} answers with metadata for "${entityId}" (${fresh.certificates.length} signing certificate(s)).`,
+          )
+        : check(
+            'metadata_url',
+            false,
+            `${url} now describes the entity "${fresh.entityId}", not "${entityId}": the daily refresh will not apply it; change the directory if the IdP really changed.`,
+          ),
+    )
   } catch (err) {
-    return check(
-      'idp_sso_url',
-      false,
-      `The IdP metadata is not readable XML (${(err as Error).message}).`,
+    checks.push(check('metadata_url', false, `${url}: ${(err as Error).message}`))
+  }
+  if (Number.isFinite(date)) {
+    // HTTP dates have a one-second resolution.
+    const apart = Math.round(Math.abs(now.getTime() - date) / 1000)
+    const ok = apart <= Math.max(ctx.clockSkewSeconds, 2)
+    checks.push(
+      check(
+        'clock',
+        ok,
+        ok
+          ? `This server's clock and the IdP's agree (${apart} s apart).`
+          : `This server's clock and the IdP's are ${apart} s apart, more than the ${ctx.clockSkewSeconds} s allowed: sign-ins will fail until one of them is set right (NTP).`,
+      ),
     )
   }
-  const entity = Array.from(doc.getElementsByTagNameNS(NS.metadata, 'EntityDescriptor')).find(
-    (e) => e.getAttribute('entityID') === entityId,
-  )
-  if (!entity)
-    return check('idp_sso_url', false, `The IdP metadata does not describe the entity ${entityId}.`)
-  const location = children(entity, NS.metadata, 'IDPSSODescriptor')
-    .flatMap((d) => children(d, NS.metadata, 'SingleSignOnService'))
-    .find((s) => s.getAttribute('Binding') === REDIRECT)
-    ?.getAttribute('Location')
-  return location
-    ? check('idp_sso_url', true, `Sign-ins are sent to ${location} (HTTP-Redirect binding).`)
-    : check(
-        'idp_sso_url',
-        false,
-        'The IdP metadata has no single sign-on URL with the HTTP-Redirect binding, the one this gateway sends sign-in requests with.',
-      )
+  return checks
 }
-
-function storedSsoUrl(idp: { ssoUrl: string }): DirectoryCheck {
-  const ok = URL.canParse(idp.ssoUrl)
-  return check(
-    'idp_sso_url',
-    ok,
-    ok ? `Sign-ins are sent to ${idp.ssoUrl}.` : `The IdP sign-in URL ${idp.ssoUrl} is not a URL.`,
-  )
-}
-
-/** Readable, valid now, and not expiring within 30 days. */
-function certificateCheck(
-  label: string,
-  pemOrBase64: string,
-  now: Date,
-  name = 'idp_certificate',
-): DirectoryCheck {
-  let certificate: X509Certificate
-  try {
-    certificate = new X509Certificate(toPem(pemOrBase64))
-  } catch {
-    return check(name, false, `${label} is not a readable X.509 certificate.`)
-  }
-  const validTo = new Date(certificate.validTo)
-  const day = validTo.toISOString().slice(0, 10)
-  const daysLeft = Math.floor((validTo.getTime() - now.getTime()) / DAY_MS)
-  if (daysLeft < 0) return check(name, false, `${label} expired on ${day}.`)
-  if (daysLeft < WARN_DAYS)
-    return check(name, false, `${label} expires on ${day}, in ${daysLeft} days: replace it soon.`)
-  return check(name, true, `${label} is valid until ${day}.`)
-}
-
-const toPem = (value: string) =>
-  value.includes('-----BEGIN')
-    ? value
-    : `-----BEGIN CERTIFICATE-----\n${value.replace(/\s+/g, '').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`

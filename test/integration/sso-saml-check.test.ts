@@ -71,11 +71,16 @@ describe('checking a SAML directory', () => {
     expect(found['sp_key']).toMatchObject({ ok: true })
   })
 
-  it('says when the metadata has no single sign-on URL with the HTTP-Redirect binding', async () => {
+  it('says when the metadata URL no longer offers single sign-on by the HTTP-Redirect binding', async () => {
     const postOnly = idp.metadataXml().replace('bindings:HTTP-Redirect', 'bindings:HTTP-POST')
-    const found = await checks({ ...idp, metadataXml: () => postOnly })
-    expect(found['idp_sso_url']).toMatchObject({ ok: false })
-    expect(found['idp_sso_url']!.message).toContain('HTTP-Redirect')
+    const served = await metadataServer(postOnly)
+    try {
+      const found = await checks(idp, { metadataXml: undefined, metadataUrl: served.url })
+      expect(found['metadata_url']).toMatchObject({ ok: false })
+      expect(found['metadata_url']!.message).toContain('HTTP-Redirect')
+    } finally {
+      await served.close()
+    }
   })
 
   it('says when an IdP certificate has expired or expires within 30 days', async () => {
@@ -83,7 +88,7 @@ describe('checking a SAML directory', () => {
     expect(expired['idp_certificate']).toMatchObject({ ok: false })
     expect(expired['idp_certificate']!.message).toMatch(/expired on \d{4}-\d\d-\d\d/)
     const soon = await checks({ ...idp, certificates: [certificateValidFor(10)] })
-    expect(soon['idp_certificate']!.message).toMatch(/expires on .*, in (9|10) days/)
+    expect(soon['idp_certificate']!.message).toMatch(/expires in (9|10) days .* no newer one/)
     expect(soon['idp_certificate']!.ok).toBe(false)
   })
 
