@@ -15,7 +15,8 @@ import { directoryAdminRoutes } from './sso/directories.routes.js'
 import { homeRealmRoutes } from './sso/home-realm.routes.js'
 import { oidcCallbackRoutes } from './sso/oidc.routes.js'
 import { samlRoutes } from './sso/saml.routes.js'
-import { ssoContext, ssoStartRoutes } from './sso/sso.routes.js'
+import { ssoStartRoutes } from './sso/sso.routes.js'
+import { ssoContextOf } from './sso/connection.js'
 import { homeRoute } from './identity/home.routes.js'
 import { termsAdminRoutes } from './identity/terms.routes.js'
 import { invitationAdminRoutes } from './invitations/invitations.routes.js'
@@ -71,7 +72,11 @@ export function mountRoutes(app: Express, deps: Deps): void {
   app.all(['/terms', '/terms/document'], noStore, termsPageRoutes(deps))
   // Sign-in with a company's directory (SAML 2.0 or OpenID Connect): off to its IdP, and back.
   app.get('/sso/:directoryId/start', noStore, ssoStartRoutes(deps))
-  app.get('/sso/oidc/:directoryId/callback', noStore, oidcCallbackRoutes(deps, ssoContext(deps)))
+  app.get(
+    '/sso/oidc/:directoryId/callback',
+    noStore,
+    oidcCallbackRoutes(deps, ssoContextOf(db, config, deps.ssoFetch)),
+  )
   // SAML: the SP metadata the IdP reads, and the ACS it posts the signed assertion to (its
   // urlencoded body read there, size-limited).
   app.all(['/sso/saml/:directoryId/metadata', '/sso/saml/:directoryId/acs'], samlRoutes(deps))

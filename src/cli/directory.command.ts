@@ -9,7 +9,7 @@ import {
   getDirectoryView,
   listDirectoryViews,
 } from '../sso/directories-view.js'
-import { ssoContextOf } from '../sso/directories.js'
+import { ssoContextOf } from '../sso/connection.js'
 import { getTenant } from '../tenants/tenants.js'
 import { checkSecretKey } from '../tokens/keys.js'
 import { type CommandContext, parseCommand, UsageError } from './main.js'

@@ -166,6 +166,19 @@ export type SsoContext = {
   fetch?: ((url: string, init?: RequestInit) => Promise<Response>) | undefined
 }
 
+/** The SsoContext of a running gateway (or the CLI): what its configuration says. */
+export const ssoContextOf = (
+  db: Db,
+  config: { secretKey: string; isProduction: boolean; ssoClockSkewSeconds: number },
+  fetch?: SsoContext['fetch'],
+): SsoContext => ({
+  db,
+  secretKey: config.secretKey,
+  development: !config.isProduction,
+  clockSkewSeconds: config.ssoClockSkewSeconds,
+  ...(fetch && { fetch }),
+})
+
 /**
  * The origin of one of the tenant's stored hosts (never the request's Host header as sent):
  * the URLs an IdP is given (entity ID, ACS, redirect URI) are built on it.

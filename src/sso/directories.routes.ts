@@ -5,12 +5,12 @@ import { tenantInPath } from '../http/auth.js'
 import { createDirectory, deleteDirectory, updateDirectory } from './directories-admin.js'
 import { testDirectory } from './directories-checks.js'
 import { getDirectoryView, listDirectoryViews } from './directories-view.js'
-import { ssoContextOf } from './directories.js'
+import { ssoContextOf } from './connection.js'
 
 /** /admin/api/v1/tenants/:slug/directories: the tenant's SAML and OpenID Connect directories. */
-export function directoryAdminRoutes({ config, db }: Deps): Router {
+export function directoryAdminRoutes({ config, db, ssoFetch }: Deps): Router {
   const router = Router()
-  const ctx = ssoContextOf(db, config)
+  const ctx = ssoContextOf(db, config, ssoFetch)
   const tenantOf = (res: Response, slug: string | undefined) => tenantInPath(db, res, slug, config)
 
   router.post('/tenants/:slug/directories', async (req, res) => {

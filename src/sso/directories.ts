@@ -1,7 +1,7 @@
 import * as z from 'zod'
 import type { Db } from '../db/database.js'
 import { AppError } from '../errors.js'
-import { type EnterpriseDirectory, OidcConfig, SamlConfig, type SsoContext } from './connection.js'
+import { type EnterpriseDirectory, OidcConfig, SamlConfig } from './connection.js'
 import { type DirectoryRow, findDirectoryRow, listDirectoryRows } from './directories.queries.js'
 
 // Enterprise directories as sign-in reads them: the stored connection validated on every read,
@@ -61,12 +61,3 @@ export function directoryForEmail(
 }
 
 /** What the SSO code needs of the running gateway, from its configuration. */
-export const ssoContextOf = (
-  db: Db,
-  config: { secretKey: string; isProduction: boolean; ssoClockSkewSeconds: number },
-): SsoContext => ({
-  db,
-  secretKey: config.secretKey,
-  development: !config.isProduction,
-  clockSkewSeconds: config.ssoClockSkewSeconds,
-})

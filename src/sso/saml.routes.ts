@@ -3,7 +3,7 @@ import * as z from 'zod'
 import type { Deps } from '../app.js'
 import { AppError } from '../errors.js'
 import { completeSsoSignIn, refuseSsoSignIn } from '../http/sso-finish.js'
-import type { SsoContext } from './connection.js'
+import { ssoContextOf } from './connection.js'
 import { findEnterpriseDirectory } from './directories.js'
 import { finishSamlSignIn } from './saml.js'
 import { spMetadata } from './sp-metadata.js'
@@ -32,13 +32,7 @@ const samlDirectory = async (deps: Deps, res: Response, id: string) => {
 /** GET /sso/saml/:id/metadata and POST /sso/saml/:id/acs: the SAML SP of a tenant's directory. */
 export function samlRoutes(deps: Deps): Router {
   const router = Router()
-  // sso.routes.ts's ssoContext, rebuilt: a routes file imports no other routes file.
-  const ctx: SsoContext = {
-    db: deps.db,
-    secretKey: deps.config.secretKey,
-    development: !deps.config.isProduction,
-    clockSkewSeconds: deps.config.ssoClockSkewSeconds,
-  }
+  const ctx = ssoContextOf(deps.db, deps.config, deps.ssoFetch)
 
   router.get('/sso/saml/:directoryId/metadata', async (req, res) => {
     const directory = await samlDirectory(deps, res, req.params.directoryId)

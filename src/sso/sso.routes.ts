@@ -7,7 +7,7 @@ import { bindSsoBrowser } from '../http/sso-browser.js'
 import { refuseSsoSignIn } from '../http/sso-finish.js'
 import { usableDirectoryInvitation } from '../invitations/directory-invitations.js'
 import { parse } from '../lib/validate.js'
-import type { SsoContext } from './connection.js'
+import { ssoContextOf } from './connection.js'
 import { findEnterpriseDirectory } from './directories.js'
 import { beginOidcSignIn } from './oidc.js'
 import { beginSamlSignIn } from './saml.js'
@@ -17,23 +17,10 @@ const StartQuery = z.object({
   invitation: z.uuid().optional(),
 })
 
-/** What the SSO code needs of the running gateway. */
-export const ssoContext = ({
-  config,
-  db,
-  ssoFetch,
-}: Pick<Deps, 'config' | 'db' | 'ssoFetch'>): SsoContext => ({
-  db,
-  secretKey: config.secretKey,
-  development: !config.isProduction,
-  clockSkewSeconds: config.ssoClockSkewSeconds,
-  fetch: ssoFetch,
-})
-
 /** GET /sso/:directoryId/start: off to the company's IdP, for this tenant's directory only. */
 export function ssoStartRoutes(deps: Deps): Router {
   const router = Router()
-  const ctx = ssoContext(deps)
+  const ctx = ssoContextOf(deps.db, deps.config, deps.ssoFetch)
   router.get('/sso/:directoryId/start', async (req, res) => {
     const query = parse(StartQuery, req.query)
     const tenant = res.locals.tenant

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { seal } from '../../src/lib/seal.js'
 import { beginOidcSignIn, checkOidcDirectory } from '../../src/sso/oidc.js'
 import { findEnterpriseDirectory } from '../../src/sso/directories.js'
-import { ssoContext } from '../../src/sso/sso.routes.js'
+import { ssoContextOf } from '../../src/sso/connection.js'
 import type { Tenant } from '../../src/tenants/tenants.js'
 import {
   atCallback,
@@ -236,7 +236,7 @@ describe('reaching the IdP', () => {
 
   it('outside development, refuses an issuer on http or on a loopback address (issue 10, SSRF)', async () => {
     const { tenant } = await store()
-    const production = { ...ssoContext(gw), development: false }
+    const production = { ...ssoContextOf(gw.db, gw.config), development: false }
     const cases = [
       [idp.issuer, /only requests to HTTPS are allowed/], // openid-client, before any fetch
       [idp.issuer.replace('http:', 'https:'), /must not point to a loopback/], // fetch.ts
@@ -258,7 +258,7 @@ describe('checking a connection (POST …/directories/{id}/test)', () => {
   const check = async (tenant: Tenant, directoryId: string) => {
     const directory = await findEnterpriseDirectory(gw.db, tenant.id, directoryId)
     if (directory?.kind !== 'oidc') throw new Error('not an OIDC directory')
-    const found = await checkOidcDirectory(ssoContext(gw), { tenant, directory })
+    const found = await checkOidcDirectory(ssoContextOf(gw.db, gw.config), { tenant, directory })
     return Object.fromEntries(found.map((c) => [c.check, c]))
   }
 
