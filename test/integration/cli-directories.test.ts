@@ -15,10 +15,12 @@ import {
 
 // Issue 10: `gateway directory add|list|show|test|remove --tenant SLUG …` and
 // `gateway tenant host add|remove`, in process on the test's database.
+const database = useTestDb()
+const config = testConfig()
+const memory = memoryLog()
+const run = (...argv: string[]) => runCli({ config, db: database.db, log: memory.log }, ...argv)
+
 describe('gateway directory …', () => {
-  const database = useTestDb()
-  const config = testConfig()
-  const memory = memoryLog()
   const dir = mkdtempSync(join(tmpdir(), 'cli-directories-'))
   const file = (name: string, text: string) => {
     const path = join(dir, name)
@@ -31,7 +33,12 @@ describe('gateway directory …', () => {
   })
   afterAll(() => metadata.close())
 
-  const run = (...argv: string[]) => runCli({ config, db: database.db, log: memory.log }, ...argv)
+  /** `gateway directory add --tenant SLUG --kind KIND --name NAME`, then the other options. */
+  const add = (slug: string, kind: 'saml' | 'oidc', name: string, ...options: string[]) =>
+    run('directory', 'add', '--tenant', slug, '--kind', kind, '--name', name, ...options)
+  /** The same for a SAML directory whose metadata file holds `xml`. */
+  const addSaml = (slug: string, name: string, xml: string, ...options: string[]) =>
+    add(slug, 'saml', name, '--metadata-file', file(`${name}.xml`, xml), ...options)
   async function tenant() {
     const slug = randomSlug()
     expect((await run('tenant', 'create', '--slug', slug, '--name', 'Store')).code).toBe(0)
@@ -42,19 +49,11 @@ describe('gateway directory …', () => {
   it('adds a SAML directory from a metadata file and prints what IT copies', async () => {
     const slug = await tenant()
     const cert = selfSignedCertificate({ commonName: 'Corp CLI' })
-    const metadataFile = file('idp.xml', idpMetadataXml({ signing: [cert.base64] }))
     const host = `sso-${slug}.corp.example`
-    const res = await run(
-      'directory',
-      'add',
-      '--tenant',
+    const res = await addSaml(
       slug,
-      '--kind',
-      'saml',
-      '--name',
       'Corp',
-      '--metadata-file',
-      metadataFile,
+      idpMetadataXml({ signing: [cert.base64] }),
       '--host',
       host,
       '--email-domain',
@@ -83,18 +82,7 @@ describe('gateway directory …', () => {
   it('adds a SAML directory from a metadata URL', async () => {
     const slug = await tenant()
     metadata.serve(idpMetadataXml({ entityId: 'https://idp.cli.example' }))
-    const res = await run(
-      'directory',
-      'add',
-      '--tenant',
-      slug,
-      '--kind',
-      'saml',
-      '--name',
-      'By URL',
-      '--metadata-url',
-      metadata.url,
-    )
+    const res = await add(slug, 'saml', 'By URL', '--metadata-url', metadata.url)
     expect(res.code).toBe(0)
     const shown = await run('directory', 'show', '--tenant', slug, idOf(res.out))
     expect(shown.out).toContain(`metadata URL       ${metadata.url} (refreshed daily)`)
@@ -103,14 +91,9 @@ describe('gateway directory …', () => {
   it('adds an OIDC directory with the secret read from a file, never printed, and prints the redirect URIs', async () => {
     const slug = await tenant()
     const secret = 'cli-secret-never-printed-81d2'
-    const res = await run(
-      'directory',
-      'add',
-      '--tenant',
+    const res = await add(
       slug,
-      '--kind',
       'oidc',
-      '--name',
       'Okta',
       '--issuer',
       'https://corp.okta.example',
@@ -145,14 +128,9 @@ describe('gateway directory …', () => {
 
   it('takes no client secret on the command line (ps and shell history would keep it)', async () => {
     const slug = await tenant()
-    const res = await run(
-      'directory',
-      'add',
-      '--tenant',
+    const res = await add(
       slug,
-      '--kind',
       'oidc',
-      '--name',
       'X',
       '--issuer',
       'https://i.example',
@@ -171,18 +149,7 @@ describe('gateway directory …', () => {
       notBefore: new Date(Date.now() - 9e9),
       notAfter: new Date(Date.now() - 1e9),
     })
-    const added = await run(
-      'directory',
-      'add',
-      '--tenant',
-      slug,
-      '--kind',
-      'saml',
-      '--name',
-      'Old',
-      '--metadata-file',
-      file('old.xml', idpMetadataXml({ signing: [expired.base64] })),
-    )
+    const added = await addSaml(slug, 'Old', idpMetadataXml({ signing: [expired.base64] }))
     const res = await run('directory', 'test', '--tenant', slug, idOf(added.out))
     expect(res.code).toBe(1)
     expect(res.out).toMatch(/^ok {2}  idp_sso_url: /m)
@@ -191,18 +158,7 @@ describe('gateway directory …', () => {
 
   it('removes a directory, and refuses what does not exist', async () => {
     const slug = await tenant()
-    const added = await run(
-      'directory',
-      'add',
-      '--tenant',
-      slug,
-      '--kind',
-      'saml',
-      '--name',
-      'Gone',
-      '--metadata-file',
-      file('g.xml', idpMetadataXml()),
-    )
+    const added = await addSaml(slug, 'Gone', idpMetadataXml())
     const id = idOf(added.out)
     expect((await run('directory', 'remove', '--tenant', slug, id)).out).toContain(
       'removed directory "Gone"',
@@ -218,34 +174,10 @@ describe('gateway directory …', () => {
 
   it('says which field is wrong, with exit 2', async () => {
     const slug = await tenant()
-    const res = await run(
-      'directory',
-      'add',
-      '--tenant',
-      slug,
-      '--kind',
-      'saml',
-      '--name',
-      'Bad',
-      '--metadata-file',
-      file('bad.xml', '<!DOCTYPE x><x/>'),
-    )
+    const res = await addSaml(slug, 'Bad', '<!DOCTYPE x><x/>')
     expect(res.code).toBe(2)
     expect(res.err).toContain('metadataXml: The metadata contains a DOCTYPE')
-    const domain = await run(
-      'directory',
-      'add',
-      '--tenant',
-      slug,
-      '--kind',
-      'saml',
-      '--name',
-      'Bad',
-      '--metadata-file',
-      file('ok.xml', idpMetadataXml()),
-      '--email-domain',
-      'not a domain',
-    )
+    const domain = await addSaml(slug, 'Bad', idpMetadataXml(), '--email-domain', 'not a domain')
     expect(domain.code).toBe(2)
     expect(domain.err).toContain('emailDomains.0:')
   })
@@ -284,11 +216,6 @@ describe('gateway directory …', () => {
 })
 
 describe('gateway tenant host …', () => {
-  const database = useTestDb()
-  const config = testConfig()
-  const memory = memoryLog()
-  const run = (...argv: string[]) => runCli({ config, db: database.db, log: memory.log }, ...argv)
-
   it('adds and removes a host; never the primary one, with the reason', async () => {
     const slug = randomSlug()
     const primary = `www.${slug}.example`
