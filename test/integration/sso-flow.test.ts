@@ -30,6 +30,23 @@ const membershipOf = (tenantId: string, userId: string) =>
     .where('user_id', '=', userId)
     .executeTakeFirstOrThrow()
 
+/** Custom-database accounts as one row of user, password and membership, to compare. */
+const databaseAccount = () =>
+  gw.db
+    .selectFrom('users')
+    .innerJoin('credentials', 'credentials.user_id', 'users.id')
+    .innerJoin('memberships', 'memberships.user_id', 'users.id')
+    .select([
+      'users.id',
+      'users.updated_at',
+      'credentials.password_hash',
+      'memberships.id as membership_id',
+      'memberships.role',
+      'memberships.groups',
+      'memberships.status',
+      'memberships.updated_at as membership_updated_at',
+    ])
+
 describe('just-in-time accounts', () => {
   it('makes the identity at the first sign-in, keyed by the IdP subject, with the default role and Everybody', async () => {
     const { tenant, directory } = await companyStore()
@@ -130,20 +147,7 @@ describe('just-in-time accounts', () => {
   it('never links a company identity to a custom-database account because the emails match (SECURITY-NOTES, identity linking)', async () => {
     const { tenant: created, host } = await member('alice@corp.example')
     const { tenant, directory } = await addDirectory(gw, created, { groupMapping: MAPPING })
-    const databaseUser = await gw.db
-      .selectFrom('users')
-      .innerJoin('credentials', 'credentials.user_id', 'users.id')
-      .innerJoin('memberships', 'memberships.user_id', 'users.id')
-      .select([
-        'users.id',
-        'users.updated_at',
-        'credentials.password_hash',
-        'memberships.id as membership_id',
-        'memberships.role',
-        'memberships.groups',
-        'memberships.status',
-        'memberships.updated_at as membership_updated_at',
-      ])
+    const databaseUser = await databaseAccount()
       .where('users.directory_id', '=', tenant.databaseDirectoryId!)
       .where('users.email_key', '=', 'alice@corp.example')
       .executeTakeFirstOrThrow()
@@ -157,20 +161,7 @@ describe('just-in-time accounts', () => {
     expect(result.created).toBe(true)
     expect(result.userId).not.toBe(databaseUser.id)
 
-    const again = await gw.db
-      .selectFrom('users')
-      .innerJoin('credentials', 'credentials.user_id', 'users.id')
-      .innerJoin('memberships', 'memberships.user_id', 'users.id')
-      .select([
-        'users.id',
-        'users.updated_at',
-        'credentials.password_hash',
-        'memberships.id as membership_id',
-        'memberships.role',
-        'memberships.groups',
-        'memberships.status',
-        'memberships.updated_at as membership_updated_at',
-      ])
+    const again = await databaseAccount()
       .where('users.id', '=', databaseUser.id)
       .executeTakeFirstOrThrow()
     expect(again).toEqual(databaseUser)
