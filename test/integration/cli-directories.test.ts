@@ -1,17 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { open } from '../../src/lib/seal.js'
-import { runCli } from '../support/cli.js'
+import { describe, expect, it } from 'vitest'
 import { selfSignedCertificate } from '../support/certificates.js'
+import { runCli } from '../support/cli.js'
 import { useTestDb } from '../support/database.js'
+import { storedClientSecret, useMetadataServer } from '../support/directory-inputs.js'
 import { memoryLog, randomSlug, testConfig } from '../support/harness.js'
-import {
-  idpMetadataXml,
-  type MetadataServer,
-  startMetadataServer,
-} from '../support/idp-metadata.js'
+import { idpMetadataXml } from '../support/idp-metadata.js'
 
 // Issue 10: `gateway directory add|list|show|test|remove --tenant SLUG …` and
 // `gateway tenant host add|remove`, in process on the test's database.
@@ -19,6 +15,7 @@ const database = useTestDb()
 const config = testConfig()
 const memory = memoryLog()
 const run = (...argv: string[]) => runCli({ config, db: database.db, log: memory.log }, ...argv)
+const metadata = await useMetadataServer()
 
 describe('gateway directory …', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cli-directories-'))
@@ -27,12 +24,6 @@ describe('gateway directory …', () => {
     writeFileSync(path, text)
     return path
   }
-  let metadata: MetadataServer
-  beforeAll(async () => {
-    metadata = await startMetadataServer()
-  })
-  afterAll(() => metadata.close())
-
   /** `gateway directory add --tenant SLUG --kind KIND --name NAME`, then the other options. */
   const add = (slug: string, kind: 'saml' | 'oidc', name: string, ...options: string[]) =>
     run('directory', 'add', '--tenant', slug, '--kind', kind, '--name', name, ...options)
@@ -118,12 +109,7 @@ describe('gateway directory …', () => {
     })
     for (const text of [res.out, res.err, shown.out, JSON.stringify(memory.lines())])
       expect(text).not.toContain(secret)
-    const row = await database.db
-      .selectFrom('directories')
-      .select('secret_sealed')
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow()
-    expect(open(config.secretKey, 'oidc-client-secret', row.secret_sealed!)).toBe(secret)
+    expect(await storedClientSecret(database.db, config.secretKey, id)).toBe(secret)
   })
 
   it('takes no client secret on the command line (ps and shell history would keep it)', async () => {
