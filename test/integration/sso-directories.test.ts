@@ -447,13 +447,8 @@ describe('tenant hosts after creation', () => {
 
   it('never lose the primary host, and say why', async () => {
     const primary = uniqueHost('primary')
-    const tenant = await gw.createTenant({ hosts: [primary] })
-    const { createApiKey } = await import('../../src/admin/api-keys.js')
-    const { key } = await createApiKey(gw.db, { tenantId: tenant.id, name: 'test' })
-    const { default: supertest } = await import('supertest')
-    const res = await supertest(gw.app)
-      .delete(`/admin/api/v1/tenants/${tenant.slug}/hosts/${primary}`)
-      .set('Authorization', `Bearer ${key}`)
+    const { api } = await tenantWithKey(gw, { hosts: [primary] })
+    const res = await api('delete', `/hosts/${primary}`)
     expect(res.status).toBe(409)
     expect(res.body.message).toContain('primary host')
     expect(res.body.message).toContain('issuer')

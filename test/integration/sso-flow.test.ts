@@ -1,4 +1,6 @@
+import type { Updateable } from 'kysely'
 import { describe, expect, it } from 'vitest'
+import type { MembershipsTable } from '../../src/db/schema.js'
 import { publishTerms } from '../../src/identity/terms.js'
 import { updateSettings } from '../../src/tenants/tenants.js'
 import { onPostgres } from '../support/database.js'
@@ -21,6 +23,10 @@ async function companyStore(groupMapping = MAPPING) {
   const { tenant } = await store()
   return addDirectory(gw, tenant, { groupMapping })
 }
+
+/** What an admin changes on every membership of the store. */
+const changeMemberships = (tenantId: string, values: Updateable<MembershipsTable>) =>
+  gw.db.updateTable('memberships').set(values).where('tenant_id', '=', tenantId).execute()
 
 const membershipOf = (tenantId: string, userId: string) =>
   gw.db
@@ -96,11 +102,9 @@ describe('just-in-time accounts', () => {
     })
 
     // An admin adds a group of their own: the IdP does not own it.
-    await gw.db
-      .updateTable('memberships')
-      .set({ groups: JSON.stringify(['Everybody', 'Admins', 'Sales', 'Beta']) })
-      .where('tenant_id', '=', tenant.id)
-      .execute()
+    await changeMemberships(tenant.id, {
+      groups: JSON.stringify(['Everybody', 'Admins', 'Sales', 'Beta']),
+    })
     await signIn(['sales'])
     // Out of store-admins: the mapped role and group go; Beta stays.
     expect(await membershipOf(tenant.id, first.userId)).toMatchObject({
@@ -109,11 +113,7 @@ describe('just-in-time accounts', () => {
     })
 
     // A role the mapping does not name is the admin's: it outlives the IdP's groups.
-    await gw.db
-      .updateTable('memberships')
-      .set({ role: 'editor' })
-      .where('tenant_id', '=', tenant.id)
-      .execute()
+    await changeMemberships(tenant.id, { role: 'editor' })
     await signIn([])
     expect(await membershipOf(tenant.id, first.userId)).toMatchObject({
       role: 'editor',
@@ -125,11 +125,7 @@ describe('just-in-time accounts', () => {
     const { tenant, directory } = await companyStore()
     const first = await companySignIn(gw, { tenant, directory })
     if (!first.ok) throw new Error(first.reason)
-    await gw.db
-      .updateTable('memberships')
-      .set({ status: 'disabled' })
-      .where('tenant_id', '=', tenant.id)
-      .execute()
+    await changeMemberships(tenant.id, { status: 'disabled' })
     const before = await peopleOf(gw, tenant, directory.id)
 
     const refused = await companySignIn(gw, {
