@@ -44,55 +44,49 @@ const common = {
     description: 'Set instead of the connection when its stored config is invalid',
   },
 }
-const samlDirectory = {
+/** A directory as the API answers it: the fields of every kind, then those of `kind`. */
+const directoryOf = (kind: 'saml' | 'oidc', properties: object) => ({
   type: 'object',
   required: ['id', 'kind', 'name'],
-  properties: {
-    ...common,
-    kind: { const: 'saml' },
-    metadataUrl: { ...str, description: 'Refreshed daily' },
-    attributeMapping: { type: 'object' },
-    allowIdpInitiated: { type: 'boolean' },
-    idp: {
-      type: 'object',
-      properties: {
-        entityId: str,
-        ssoUrl: str,
-        fetchedAt: { ...str, format: 'date-time' },
-        certificates: { type: 'array', items: certificate },
-      },
-    },
-    metadataRefresh: {
-      type: 'object',
-      properties: { attemptedAt: str, succeededAt: str, error: str },
-    },
-    sp: {
-      type: 'object',
-      description: "What the customer's IT copies into the IdP",
-      properties: { entityId: str, acsUrl: str, metadataUrl: str, acsUrls: strings },
+  properties: { ...common, kind: { const: kind }, ...properties },
+})
+const samlDirectory = directoryOf('saml', {
+  metadataUrl: { ...str, description: 'Refreshed daily' },
+  attributeMapping: { type: 'object' },
+  allowIdpInitiated: { type: 'boolean' },
+  idp: {
+    type: 'object',
+    properties: {
+      entityId: str,
+      ssoUrl: str,
+      fetchedAt: { ...str, format: 'date-time' },
+      certificates: { type: 'array', items: certificate },
     },
   },
-}
-const oidcDirectory = {
-  type: 'object',
-  required: ['id', 'kind', 'name'],
-  properties: {
-    ...common,
-    kind: { const: 'oidc' },
-    issuer: str,
-    clientId: str,
-    hasClientSecret: { type: 'boolean', description: 'The secret itself is never returned' },
-    tokenEndpointAuthMethod: { enum: ['client_secret_basic', 'client_secret_post'] },
-    scopes: strings,
-    claimMapping: { type: 'object' },
-    allowedTenantIds: strings,
-    rp: {
-      type: 'object',
-      description: 'The redirect URIs to register at the IdP (one per host of the tenant)',
-      properties: { redirectUri: str, redirectUris: strings },
-    },
+  metadataRefresh: {
+    type: 'object',
+    properties: { attemptedAt: str, succeededAt: str, error: str },
   },
-}
+  sp: {
+    type: 'object',
+    description: "What the customer's IT copies into the IdP",
+    properties: { entityId: str, acsUrl: str, metadataUrl: str, acsUrls: strings },
+  },
+})
+const oidcDirectory = directoryOf('oidc', {
+  issuer: str,
+  clientId: str,
+  hasClientSecret: { type: 'boolean', description: 'The secret itself is never returned' },
+  tokenEndpointAuthMethod: { enum: ['client_secret_basic', 'client_secret_post'] },
+  scopes: strings,
+  claimMapping: { type: 'object' },
+  allowedTenantIds: strings,
+  rp: {
+    type: 'object',
+    description: 'The redirect URIs to register at the IdP (one per host of the tenant)',
+    properties: { redirectUri: str, redirectUris: strings },
+  },
+})
 const directory = { oneOf: [samlDirectory, oidcDirectory] }
 const check = {
   type: 'object',

@@ -11,38 +11,63 @@ type FormContext = PageContext & { csrf: string }
 const alert = (id: string, text: string | undefined) =>
   text ? html`<p class="error" role="alert" id="${id}">${text}</p>` : ''
 
-export function loginPage(
-  c: FormContext & {
-    email?: string
-    returnTo: string
-    error?: string
-    notice?: string
-    /** During an app's sign-in: where "back to the app" ends it with access_denied. */
-    cancel?: string | undefined
-    /** After home-realm discovery: back to the email step, to use another address. */
-    otherEmail?: string | undefined
-  },
+/** What both steps of the sign-in take. */
+type SignInContext = FormContext & {
+  email?: string
+  returnTo: string
+  error?: string
+  notice?: string
+  /** During an app's sign-in: where "back to the app" ends it with access_denied. */
+  cancel?: string | undefined
+}
+
+/**
+ * A step of the sign-in: its messages, a form posting the email (described by `intro` when
+ * there is one) and `fields` to /login, then `links` and the way back to the app.
+ */
+function signInStep(
+  c: SignInContext,
+  step: { intro?: string; fields?: Html; submit: string; links: Html },
 ): Html {
-  const invalid = c.error ? html` aria-invalid="true" aria-describedby="login-error"` : ''
+  const describedBy = [c.error && 'login-error', step.intro && 'email-intro'].filter(Boolean)
   return storePage(c, {
     title: t(c.locale, 'signIn'),
     body: html`${c.notice ? html`<p class="notice" role="status">${c.notice}</p>` : ''}
       ${alert('login-error', c.error)}
+      ${step.intro ? html`<p class="message" id="email-intro">${step.intro}</p>` : ''}
       <form method="post" action="/login">
         ${csrfField(c.csrf)}
         <input type="hidden" name="return_to" value="${c.returnTo}" />
         <label for="email">${t(c.locale, 'email')}</label>
         <input id="email" name="email" type="email" autocomplete="username" required
-          maxlength="254" value="${c.email ?? ''}"${invalid} />
-        <label for="password">${t(c.locale, 'password')}</label>
-        <input id="password" name="password" type="password" autocomplete="current-password"
-          required maxlength="1024"${invalid} />
-        <button type="submit">${t(c.locale, 'signIn')}</button>
+          maxlength="254"${describedBy.length ? html` aria-describedby="${describedBy.join(' ')}"` : ''} value="${c.email ?? ''}"${c.error ? html` aria-invalid="true"` : ''} />
+        ${step.fields}
+        <button type="submit">${step.submit}</button>
       </form>
-      ${c.otherEmail ? html`<p><a href="${c.otherEmail}">${t(c.locale, 'ssoOtherEmail')}</a></p>` : ''}
-      <p><a href="/forgot-password">${t(c.locale, 'forgot')}</a></p>
-      <p class="hint">${t(c.locale, 'invitedHint')}</p>
+      ${step.links}
       ${c.cancel ? html`<p><a href="${c.cancel}">${t(c.locale, 'cancelSignIn')}</a></p>` : ''}`,
+  })
+}
+
+/** The way to a forgotten password, and the hint for invited people without one yet. */
+const passwordHelp = (locale: Locale) =>
+  html`<p><a href="/forgot-password">${t(locale, 'forgot')}</a></p>
+    <p class="hint">${t(locale, 'invitedHint')}</p>`
+
+export function loginPage(
+  c: SignInContext & {
+    /** After home-realm discovery: back to the email step, to use another address. */
+    otherEmail?: string | undefined
+  },
+): Html {
+  const invalid = c.error ? html` aria-invalid="true" aria-describedby="login-error"` : ''
+  return signInStep(c, {
+    fields: html`<label for="password">${t(c.locale, 'password')}</label>
+        <input id="password" name="password" type="password" autocomplete="current-password"
+          required maxlength="1024"${invalid} />`,
+    submit: t(c.locale, 'signIn'),
+    links: html`${c.otherEmail ? html`<p><a href="${c.otherEmail}">${t(c.locale, 'ssoOtherEmail')}</a></p>` : ''}
+      ${passwordHelp(c.locale)}`,
   })
 }
 
@@ -51,46 +76,24 @@ export function loginPage(
  * (their company's IdP, or the password form); nothing about whether an account exists.
  */
 export function emailFirstPage(
-  c: FormContext & {
-    email?: string
-    returnTo: string
-    error?: string
-    notice?: string
-    cancel?: string | undefined
+  c: SignInContext & {
     /** A store without passwords: its company sign-ins, offered by name as well. */
     companies?: { name: string; href: string }[]
     hasPasswords: boolean
   },
 ): Html {
-  const described = c.error ? 'login-error email-intro' : 'email-intro'
   const companies = c.companies ?? []
-  return storePage(c, {
-    title: t(c.locale, 'signIn'),
-    body: html`${c.notice ? html`<p class="notice" role="status">${c.notice}</p>` : ''}
-      ${alert('login-error', c.error)}
-      <p class="message" id="email-intro">${t(c.locale, 'ssoEmailIntro')}</p>
-      <form method="post" action="/login">
-        ${csrfField(c.csrf)}
-        <input type="hidden" name="return_to" value="${c.returnTo}" />
-        <label for="email">${t(c.locale, 'email')}</label>
-        <input id="email" name="email" type="email" autocomplete="username" required
-          maxlength="254" aria-describedby="${described}" value="${c.email ?? ''}"${c.error ? html` aria-invalid="true"` : ''} />
-        <button type="submit">${t(c.locale, 'continue')}</button>
-      </form>
-      ${
-        companies.length
-          ? html`<ul class="companies">
-              ${companies.map((d) => html`<li><a href="${d.href}">${t(c.locale, 'ssoContinueWith', { name: d.name })}</a></li>`)}
-            </ul>`
-          : ''
-      }
-      ${
-        c.hasPasswords
-          ? html`<p><a href="/forgot-password">${t(c.locale, 'forgot')}</a></p>
-              <p class="hint">${t(c.locale, 'invitedHint')}</p>`
-          : ''
-      }
-      ${c.cancel ? html`<p><a href="${c.cancel}">${t(c.locale, 'cancelSignIn')}</a></p>` : ''}`,
+  return signInStep(c, {
+    intro: t(c.locale, 'ssoEmailIntro'),
+    submit: t(c.locale, 'continue'),
+    links: html`${
+      companies.length
+        ? html`<ul class="companies">
+            ${companies.map((d) => html`<li><a href="${d.href}">${t(c.locale, 'ssoContinueWith', { name: d.name })}</a></li>`)}
+          </ul>`
+        : ''
+    }
+      ${c.hasPasswords ? passwordHelp(c.locale) : ''}`,
   })
 }
 

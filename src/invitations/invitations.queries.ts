@@ -30,44 +30,46 @@ export function findInvitationOfMembership(
     .executeTakeFirst()
 }
 
-/** The invitation a link names, if it can still be used (pending and unexpired). */
+/** Invitations, with their person, that can still be used: pending and unexpired. */
+const usableWithPerson = (db: Db, now: Date) =>
+  withPerson(db).where('i.status', '=', 'pending').where('i.expires_at', '>', now)
+
+/** The invitation a link names, if it can still be used. */
 export function findUsableByTokenHash(db: Db, tenantId: string, tokenHash: Uint8Array, now: Date) {
-  return withPerson(db)
+  return usableWithPerson(db, now)
     .where('i.tenant_id', '=', tenantId)
     .where('i.token_hash', '=', tokenHash)
-    .where('i.status', '=', 'pending')
-    .where('i.expires_at', '>', now)
     .executeTakeFirst()
 }
 
 /**
- * Spends a token: pending and unexpired becomes accepted in one guarded UPDATE, so when
- * requests race, exactly one gets the row back.
+ * Spends an invitation named by its link's token hash or by its id: pending and unexpired
+ * becomes accepted in one guarded UPDATE, so when requests race, exactly one gets the row back.
  */
-export function claimInvitation(db: Db, tenantId: string, tokenHash: Uint8Array, now: Date) {
+function claimUsable(
+  db: Db,
+  tenantId: string,
+  key: { tokenHash: Uint8Array } | { id: string },
+  now: Date,
+) {
   return db
     .updateTable('invitations')
     .set({ status: 'accepted', accepted_at: now, token_sealed: null })
     .where('tenant_id', '=', tenantId)
-    .where('token_hash', '=', tokenHash)
+    .where((eb) => ('id' in key ? eb('id', '=', key.id) : eb('token_hash', '=', key.tokenHash)))
     .where('status', '=', 'pending')
     .where('expires_at', '>', now)
     .returningAll()
     .executeTakeFirst()
 }
 
+/** Spends a link's token (claimUsable). */
+export const claimInvitation = (db: Db, tenantId: string, tokenHash: Uint8Array, now: Date) =>
+  claimUsable(db, tenantId, { tokenHash }, now)
+
 /** Spends an invitation into an enterprise directory by id: its sign-in, not its link, accepts it. */
-export function claimInvitationById(db: Db, tenantId: string, id: string, now: Date) {
-  return db
-    .updateTable('invitations')
-    .set({ status: 'accepted', accepted_at: now, token_sealed: null })
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .where('expires_at', '>', now)
-    .returningAll()
-    .executeTakeFirst()
-}
+export const claimInvitationById = (db: Db, tenantId: string, id: string, now: Date) =>
+  claimUsable(db, tenantId, { id }, now)
 
 /** The usable invitation of this user into this enterprise directory, at this tenant. */
 export function findPendingDirectoryInvitation(
@@ -75,13 +77,11 @@ export function findPendingDirectoryInvitation(
   input: { tenantId: string; directoryId: string; userId: string },
   now: Date,
 ) {
-  return withPerson(db)
+  return usableWithPerson(db, now)
     .where('i.tenant_id', '=', input.tenantId)
     .where('i.directory_id', '=', input.directoryId)
     .where('u.directory_id', '=', input.directoryId)
     .where('u.id', '=', input.userId)
-    .where('i.status', '=', 'pending')
-    .where('i.expires_at', '>', now)
     .executeTakeFirst()
 }
 

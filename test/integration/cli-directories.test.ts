@@ -1,37 +1,35 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { open } from '../../src/lib/seal.js'
-import { runCli } from '../support/cli.js'
+import { describe, expect, it } from 'vitest'
 import { selfSignedCertificate } from '../support/certificates.js'
+import { runCli } from '../support/cli.js'
 import { useTestDb } from '../support/database.js'
+import { storedClientSecret, useMetadataServer } from '../support/directory-inputs.js'
 import { memoryLog, randomSlug, testConfig } from '../support/harness.js'
-import {
-  idpMetadataXml,
-  type MetadataServer,
-  startMetadataServer,
-} from '../support/idp-metadata.js'
+import { idpMetadataXml } from '../support/idp-metadata.js'
 
 // Issue 10: `gateway directory add|list|show|test|remove --tenant SLUG …` and
 // `gateway tenant host add|remove`, in process on the test's database.
+const database = useTestDb()
+const config = testConfig()
+const memory = memoryLog()
+const run = (...argv: string[]) => runCli({ config, db: database.db, log: memory.log }, ...argv)
+const metadata = await useMetadataServer()
+
 describe('gateway directory …', () => {
-  const database = useTestDb()
-  const config = testConfig()
-  const memory = memoryLog()
   const dir = mkdtempSync(join(tmpdir(), 'cli-directories-'))
   const file = (name: string, text: string) => {
     const path = join(dir, name)
     writeFileSync(path, text)
     return path
   }
-  let metadata: MetadataServer
-  beforeAll(async () => {
-    metadata = await startMetadataServer()
-  })
-  afterAll(() => metadata.close())
-
-  const run = (...argv: string[]) => runCli({ config, db: database.db, log: memory.log }, ...argv)
+  /** `gateway directory add --tenant SLUG --kind KIND --name NAME`, then the other options. */
+  const add = (slug: string, kind: 'saml' | 'oidc', name: string, ...options: string[]) =>
+    run('directory', 'add', '--tenant', slug, '--kind', kind, '--name', name, ...options)
+  /** The same for a SAML directory whose metadata file holds `xml`. */
+  const addSaml = (slug: string, name: string, xml: string, ...options: string[]) =>
+    add(slug, 'saml', name, '--metadata-file', file(`${name}.xml`, xml), ...options)
   async function tenant() {
     const slug = randomSlug()
     expect((await run('tenant', 'create', '--slug', slug, '--name', 'Store')).code).toBe(0)
@@ -42,19 +40,11 @@ describe('gateway directory …', () => {
   it('adds a SAML directory from a metadata file and prints what IT copies', async () => {
     const slug = await tenant()
     const cert = selfSignedCertificate({ commonName: 'Corp CLI' })
-    const metadataFile = file('idp.xml', idpMetadataXml({ signing: [cert.base64] }))
     const host = `sso-${slug}.corp.example`
-    const res = await run(
-      'directory',
-      'add',
-      '--tenant',
+    const res = await addSaml(
       slug,
-      '--kind',
-      'saml',
-      '--name',
       'Corp',
-      '--metadata-file',
-      metadataFile,
+      idpMetadataXml({ signing: [cert.base64] }),
       '--host',
       host,
       '--email-domain',
@@ -83,18 +73,7 @@ describe('gateway directory …', () => {
   it('adds a SAML directory from a metadata URL', async () => {
     const slug = await tenant()
     metadata.serve(idpMetadataXml({ entityId: 'https://idp.cli.example' }))
-    const res = await run(
-      'directory',
-      'add',
-      '--tenant',
-      slug,
-      '--kind',
-      'saml',
-      '--name',
-      'By URL',
-      '--metadata-url',
-      metadata.url,
-    )
+    const res = await add(slug, 'saml', 'By URL', '--metadata-url', metadata.url)
     expect(res.code).toBe(0)
     const shown = await run('directory', 'show', '--tenant', slug, idOf(res.out))
     expect(shown.out).toContain(`metadata URL       ${metadata.url} (refreshed daily)`)
@@ -103,14 +82,9 @@ describe('gateway directory …', () => {
   it('adds an OIDC directory with the secret read from a file, never printed, and prints the redirect URIs', async () => {
     const slug = await tenant()
     const secret = 'cli-secret-never-printed-81d2'
-    const res = await run(
-      'directory',
-      'add',
-      '--tenant',
+    const res = await add(
       slug,
-      '--kind',
       'oidc',
-      '--name',
       'Okta',
       '--issuer',
       'https://corp.okta.example',
@@ -135,24 +109,14 @@ describe('gateway directory …', () => {
     })
     for (const text of [res.out, res.err, shown.out, JSON.stringify(memory.lines())])
       expect(text).not.toContain(secret)
-    const row = await database.db
-      .selectFrom('directories')
-      .select('secret_sealed')
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow()
-    expect(open(config.secretKey, 'oidc-client-secret', row.secret_sealed!)).toBe(secret)
+    expect(await storedClientSecret(database.db, config.secretKey, id)).toBe(secret)
   })
 
   it('takes no client secret on the command line (ps and shell history would keep it)', async () => {
     const slug = await tenant()
-    const res = await run(
-      'directory',
-      'add',
-      '--tenant',
+    const res = await add(
       slug,
-      '--kind',
       'oidc',
-      '--name',
       'X',
       '--issuer',
       'https://i.example',
@@ -171,18 +135,7 @@ describe('gateway directory …', () => {
       notBefore: new Date(Date.now() - 9e9),
       notAfter: new Date(Date.now() - 1e9),
     })
-    const added = await run(
-      'directory',
-      'add',
-      '--tenant',
-      slug,
-      '--kind',
-      'saml',
-      '--name',
-      'Old',
-      '--metadata-file',
-      file('old.xml', idpMetadataXml({ signing: [expired.base64] })),
-    )
+    const added = await addSaml(slug, 'Old', idpMetadataXml({ signing: [expired.base64] }))
     const res = await run('directory', 'test', '--tenant', slug, idOf(added.out))
     expect(res.code).toBe(1)
     expect(res.out).toMatch(/^ok {2}  idp_sso_url: /m)
@@ -191,18 +144,7 @@ describe('gateway directory …', () => {
 
   it('removes a directory, and refuses what does not exist', async () => {
     const slug = await tenant()
-    const added = await run(
-      'directory',
-      'add',
-      '--tenant',
-      slug,
-      '--kind',
-      'saml',
-      '--name',
-      'Gone',
-      '--metadata-file',
-      file('g.xml', idpMetadataXml()),
-    )
+    const added = await addSaml(slug, 'Gone', idpMetadataXml())
     const id = idOf(added.out)
     expect((await run('directory', 'remove', '--tenant', slug, id)).out).toContain(
       'removed directory "Gone"',
@@ -218,34 +160,10 @@ describe('gateway directory …', () => {
 
   it('says which field is wrong, with exit 2', async () => {
     const slug = await tenant()
-    const res = await run(
-      'directory',
-      'add',
-      '--tenant',
-      slug,
-      '--kind',
-      'saml',
-      '--name',
-      'Bad',
-      '--metadata-file',
-      file('bad.xml', '<!DOCTYPE x><x/>'),
-    )
+    const res = await addSaml(slug, 'Bad', '<!DOCTYPE x><x/>')
     expect(res.code).toBe(2)
     expect(res.err).toContain('metadataXml: The metadata contains a DOCTYPE')
-    const domain = await run(
-      'directory',
-      'add',
-      '--tenant',
-      slug,
-      '--kind',
-      'saml',
-      '--name',
-      'Bad',
-      '--metadata-file',
-      file('ok.xml', idpMetadataXml()),
-      '--email-domain',
-      'not a domain',
-    )
+    const domain = await addSaml(slug, 'Bad', idpMetadataXml(), '--email-domain', 'not a domain')
     expect(domain.code).toBe(2)
     expect(domain.err).toContain('emailDomains.0:')
   })
@@ -284,11 +202,6 @@ describe('gateway directory …', () => {
 })
 
 describe('gateway tenant host …', () => {
-  const database = useTestDb()
-  const config = testConfig()
-  const memory = memoryLog()
-  const run = (...argv: string[]) => runCli({ config, db: database.db, log: memory.log }, ...argv)
-
   it('adds and removes a host; never the primary one, with the reason', async () => {
     const slug = randomSlug()
     const primary = `www.${slug}.example`

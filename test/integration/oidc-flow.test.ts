@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, customFetch, decodeProtectedHeader, jwtVerify } from 'jose'
+import { decodeProtectedHeader } from 'jose'
 import * as client from 'openid-client'
 import { describe, expect, it } from 'vitest'
 import { publishTerms } from '../../src/identity/terms.js'
@@ -10,16 +10,16 @@ import {
   httpBrowser,
   REDIRECT,
   relyingParty,
-  tenantFetch,
-  useOidcGateway,
+  useOidcTestSetUp,
+  verifyAccessToken,
 } from '../support/oidc.js'
-import { PASSWORD, pageHelpers } from '../support/pages.js'
+import { PASSWORD } from '../support/pages.js'
 
 // Issue 4: openid-client as a real relying party against a listening gateway; jose verifies.
 // RS256, the product's default: this file is about signing and verifying.
-const gw = await useOidcGateway({ signingAlg: 'RS256' })
-const { member } = pageHelpers(gw)
-const person = { email: 'ada@example.com', password: PASSWORD }
+const { gw, member, person, store, invite, lastLink } = await useOidcTestSetUp({
+  signingAlg: 'RS256',
+})
 
 describe('the gateway as OpenID Provider', () => {
   it('runs discovery, code + PKCE through the login page, userinfo, refresh and logout', async () => {
@@ -33,15 +33,11 @@ describe('the gateway as OpenID Provider', () => {
     expect(claims.iss).toBe(tenant.publicUrl)
     expect(claims.email).toBe(person.email)
 
-    const jwks = createRemoteJWKSet(new URL(`${tenant.publicUrl}/jwks`), {
-      [customFetch]: tenantFetch,
-    })
-    const { payload, protectedHeader } = await jwtVerify(tokens!.access_token, jwks, {
-      issuer: tenant.publicUrl,
-      audience: `${tenant.publicUrl}/api`,
-      typ: 'at+jwt',
-      algorithms: ['RS256'],
-    })
+    const { payload, protectedHeader } = await verifyAccessToken(
+      tenant.publicUrl,
+      tokens!.access_token,
+      ['RS256'],
+    )
     expect(protectedHeader.alg).toBe('RS256')
     expect(payload).toMatchObject({
       sub: claims.sub,
@@ -70,8 +66,6 @@ describe('the gateway as OpenID Provider', () => {
 })
 
 describe('detours on the way to an app', () => {
-  const { store, invite, lastLink } = pageHelpers(gw)
-
   /** An app's sign-in that reached our login page; the browser that holds it. */
   async function signInStarted(patch?: Record<string, unknown>) {
     const s = await store(patch)

@@ -8,16 +8,13 @@ import {
   REDIRECT,
   relyingParty,
   tenantFetch,
-  useOidcGateway,
+  useOidcTestSetUp,
 } from '../support/oidc.js'
-import { PASSWORD, pageHelpers } from '../support/pages.js'
 
 // Issue 4, "Keys" and "Apps": rotation publishes the next key before it signs and keeps the
 // retired one until its tokens expire; the CLI registers apps and rotates keys.
 // RS256, the product's default: this file is about signing and verifying.
-const gw = await useOidcGateway({ signingAlg: 'RS256' })
-const { member } = pageHelpers(gw)
-const person = { email: 'ada@example.com', password: PASSWORD }
+const { gw, member, person } = await useOidcTestSetUp({ signingAlg: 'RS256' })
 
 const run = (...argv: string[]) => runCli(gw, ...argv)
 

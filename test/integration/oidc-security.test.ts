@@ -12,14 +12,12 @@ import {
   REDIRECT,
   relyingParty,
   tenantFetch,
-  useOidcGateway,
+  useOidcTestSetUp,
 } from '../support/oidc.js'
-import { PASSWORD, pageHelpers } from '../support/pages.js'
+import { PASSWORD } from '../support/pages.js'
 
 // Issue 4, "Bad input and attacks": each with a test.
-const gw = await useOidcGateway()
-const { member, invite, activate, browser: pages } = pageHelpers(gw)
-const person = { email: 'ada@example.com', password: PASSWORD }
+const { gw, member, invite, activate, browser: pages, person } = await useOidcTestSetUp()
 
 async function signedIn(email = person.email) {
   const { tenant } = await member(email)

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { noticeDue, sendCertificateNotices } from '../../src/jobs/certificate-notices.js'
 import { refreshSamlMetadata } from '../../src/jobs/refresh-saml-metadata.js'
 import { sendDueMail } from '../../src/jobs/send-outbox.js'
-import { createMailer, type Mailer } from '../../src/mail/smtp.js'
 import type { Tenant } from '../../src/tenants/tenants.js'
 import { tenantWithKey } from '../support/admin-api.js'
 import { selfSignedCertificate, type TestCertificate } from '../support/certificates.js'
@@ -14,7 +13,7 @@ import {
   type MetadataServer,
   startMetadataServer,
 } from '../support/idp-metadata.js'
-import { startSmtp, type TestSmtp } from '../support/smtp.js'
+import { useSmtpMailer } from '../support/mailer.js'
 
 // Issue 10: "refreshed daily, so an IdP certificate rollover needs no admin action (several
 // IdP signing certificates at once are accepted)" and "tenant admins are emailed 30, 7 and 1
@@ -26,18 +25,9 @@ const HOUR_MS = 3_600_000
 const DAY_MS = 24 * HOUR_MS
 /** Certificates keep whole seconds. */
 const inDays = (days: number) => new Date(Math.floor((Date.now() + days * DAY_MS) / 1000) * 1000)
+const { smtp, mailer } = await useSmtpMailer()
 const servers: MetadataServer[] = []
-let smtp: TestSmtp
-let mailer: Mailer
-beforeAll(async () => {
-  smtp = await startSmtp()
-  mailer = createMailer(smtp.url)
-})
-afterAll(async () => {
-  mailer.close()
-  await smtp.close()
-  await Promise.all(servers.map((s) => s.close()))
-})
+afterAll(() => Promise.all(servers.map((s) => s.close())))
 
 async function server(xml: string) {
   const s = await startMetadataServer(xml)

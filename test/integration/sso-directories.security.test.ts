@@ -1,48 +1,28 @@
 import supertest from 'supertest'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { createApiKey } from '../../src/admin/api-keys.js'
-import { createApp } from '../../src/app.js'
-import { createHasher } from '../../src/identity/hashing.js'
 import { tenantWithKey } from '../support/admin-api.js'
-import { memoryLog, testConfig, useGateway } from '../support/harness.js'
 import {
-  idpMetadataXml,
-  type MetadataServer,
-  startMetadataServer,
-} from '../support/idp-metadata.js'
+  CLIENT_SECRET,
+  oidcInput,
+  samlInput,
+  useMetadataServer,
+} from '../support/directory-inputs.js'
+import { separateApp, testConfig, useGateway } from '../support/harness.js'
+import { idpMetadataXml } from '../support/idp-metadata.js'
 
 // The admin API's directories under attack and misuse: OWASP ASVS 5.0 8.4.1 (cross-tenant
 // access), 1.5.1 (XML parsers), V13/V15 (secrets never returned or logged; server-side request
 // forgery through a metadata URL or issuer), and every field validated.
 
 const gw = useGateway()
-let metadata: MetadataServer
-beforeAll(async () => {
-  metadata = await startMetadataServer()
-})
-afterAll(() => metadata.close())
-
-const SECRET = 'oidc-secret-that-must-never-show-7f3a9c'
-const saml = (extra: object = {}) => ({
-  kind: 'saml',
-  name: 'Corp',
-  metadataXml: idpMetadataXml(),
-  ...extra,
-})
-const oidc = (extra: object = {}) => ({
-  kind: 'oidc',
-  name: 'Corp OIDC',
-  issuer: 'https://login.corp.example',
-  clientId: 'client',
-  clientSecret: SECRET,
-  ...extra,
-})
+const metadata = await useMetadataServer()
 
 describe("OWASP ASVS 5.0 8.4.1: a tenant key reaches only its own tenant's directories", () => {
   it("answers 404 to tenant B's key for everything of tenant A, by A's slug or B's", async () => {
     const a = await tenantWithKey(gw)
     const b = await tenantWithKey(gw)
-    const id = (await a.api('post', '/directories').send(oidc())).body.id as string
+    const id = (await a.api('post', '/directories').send(oidcInput())).body.id as string
     const as = (method: 'get' | 'post' | 'patch' | 'delete', path: string) =>
       supertest(gw.app)
         [method](`/admin/api/v1/tenants/${a.tenant.slug}${path}`)
@@ -54,7 +34,7 @@ describe("OWASP ASVS 5.0 8.4.1: a tenant key reaches only its own tenant's direc
       await as('patch', `/directories/${id}`).send({ name: 'Taken over' }),
       await as('delete', `/directories/${id}`),
       await as('post', `/directories/${id}/test`),
-      await as('post', '/directories').send(oidc()),
+      await as('post', '/directories').send(oidcInput()),
       await as('post', '/hosts').send({ host: 'evil.corp.example' }),
       await as('delete', `/hosts/${a.tenant.slug}.localhost`),
       await b.api('get', `/directories/${id}`),
@@ -66,7 +46,7 @@ describe("OWASP ASVS 5.0 8.4.1: a tenant key reaches only its own tenant's direc
       expect(res.status).toBe(404)
 
     const mine = await a.api('get', `/directories/${id}`)
-    expect(mine.body).toMatchObject({ name: 'Corp OIDC', host: null })
+    expect(mine.body).toMatchObject({ name: 'Corp Okta', host: null })
   })
 
   it('lets a platform key manage any tenant', async () => {
@@ -75,7 +55,7 @@ describe("OWASP ASVS 5.0 8.4.1: a tenant key reaches only its own tenant's direc
     const res = await supertest(gw.app)
       .post(`/admin/api/v1/tenants/${a.tenant.slug}/directories`)
       .set('Authorization', `Bearer ${key}`)
-      .send(saml())
+      .send(samlInput())
     expect(res.status).toBe(201)
   })
 })
@@ -84,35 +64,35 @@ describe('secrets', () => {
   it('never appear in an answer or a log line: create, read, list, change, test, refusals', async () => {
     const { api } = await tenantWithKey(gw)
     const bodies: string[] = []
-    const created = await api('post', '/directories').send(oidc())
+    const created = await api('post', '/directories').send(oidcInput())
     bodies.push(created.text)
     const id = created.body.id as string
     bodies.push((await api('get', `/directories/${id}`)).text)
     bodies.push((await api('get', '/directories')).text)
     bodies.push(
-      (await api('patch', `/directories/${id}`).send({ clientSecret: `${SECRET}-2` })).text,
+      (await api('patch', `/directories/${id}`).send({ clientSecret: `${CLIENT_SECRET}-2` })).text,
     )
     bodies.push(
       (
         await api('patch', `/directories/${id}`).send({
-          clientSecret: SECRET,
+          clientSecret: CLIENT_SECRET,
           scopes: ['bad scope'],
         })
       ).text,
     )
-    bodies.push((await api('post', '/directories').send(oidc({ issuer: 'not a url' }))).text)
+    bodies.push((await api('post', '/directories').send(oidcInput({ issuer: 'not a url' }))).text)
     bodies.push((await api('post', `/directories/${id}/test`)).text)
-    for (const text of bodies) expect(text).not.toContain(SECRET)
+    for (const text of bodies) expect(text).not.toContain(CLIENT_SECRET)
     const logs = JSON.stringify(gw.logs())
     expect(logs).toContain('admin_change')
-    expect(logs).not.toContain(SECRET)
+    expect(logs).not.toContain(CLIENT_SECRET)
   })
 })
 
 describe('every change is logged with who made it', () => {
   it('writes one admin_change line per change: the API key, the tenant, the action, the target', async () => {
     const { tenant, api } = await tenantWithKey(gw)
-    const id = (await api('post', '/directories').send(saml())).body.id as string
+    const id = (await api('post', '/directories').send(samlInput())).body.id as string
     await api('patch', `/directories/${id}`).send({ name: 'New name' })
     await api('post', '/hosts').send({ host: `h-${tenant.slug}.corp.example` })
     await api('delete', `/hosts/h-${tenant.slug}.corp.example`)
@@ -143,7 +123,7 @@ describe('OWASP ASVS 5.0 1.5.1: XML', () => {
       '<md:EntityDescriptor',
       '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><md:EntityDescriptor',
     )
-    const res = await api('post', '/directories').send(saml({ metadataXml: xml }))
+    const res = await api('post', '/directories').send(samlInput({ metadataXml: xml }))
     expect(res.status).toBe(400)
     expect(res.body.details.fields.metadataXml[0]).toContain('DOCTYPE')
     expect((await api('get', '/directories')).body.directories).toEqual([])
@@ -155,7 +135,7 @@ describe('OWASP ASVS 5.0 1.5.1: XML', () => {
       `<!DOCTYPE x [<!ENTITY a "aaaa">]>${idpMetadataXml().replace(/^<\?xml[^>]*>/, '')}`,
     )
     const res = await api('post', '/directories').send(
-      saml({ metadataXml: undefined, metadataUrl: metadata.url }),
+      samlInput({ metadataXml: undefined, metadataUrl: metadata.url }),
     )
     expect(res.status).toBe(400)
     expect(res.body.details.fields.metadataUrl[0]).toContain('DOCTYPE')
@@ -168,14 +148,7 @@ describe('URLs the gateway fetches: a metadata URL or an issuer on 127.0.0.1', (
   beforeAll(() => {
     const config = testConfig({ NODE_ENV: 'production' })
     expect(config.isProduction).toBe(true)
-    const app = createApp({
-      config,
-      db: gw.db,
-      log: memoryLog().log,
-      readiness: { migrated: true },
-      hasher: createHasher(),
-    })
-    production = supertest(app)
+    production = supertest(separateApp(gw, { config }))
   })
   const onProduction = async (body: object) => {
     const { tenant, key } = await tenantWithKey(gw)
@@ -189,7 +162,7 @@ describe('URLs the gateway fetches: a metadata URL or an issuer on 127.0.0.1', (
     const { api } = await tenantWithKey(gw)
     metadata.serve(idpMetadataXml())
     const res = await api('post', '/directories').send(
-      saml({ metadataXml: undefined, metadataUrl: metadata.url }),
+      samlInput({ metadataXml: undefined, metadataUrl: metadata.url }),
     )
     expect(res.status).toBe(201)
   })
@@ -202,11 +175,11 @@ describe('URLs the gateway fetches: a metadata URL or an issuer on 127.0.0.1', (
       [https, 'must not point to a loopback, private or link-local address'],
       ['https://localhost/metadata', 'must not point to this machine'],
     ] as const) {
-      const res = await onProduction(saml({ metadataXml: undefined, metadataUrl: url }))
+      const res = await onProduction(samlInput({ metadataXml: undefined, metadataUrl: url }))
       expect(res.status).toBe(400)
       expect(res.body.details.fields.metadataUrl[0]).toContain(problem)
     }
-    const issuer = await onProduction(oidc({ issuer: 'https://127.0.0.1:8443/' }))
+    const issuer = await onProduction(oidcInput({ issuer: 'https://127.0.0.1:8443/' }))
     expect(issuer.status).toBe(400)
     expect(issuer.body.details.fields.issuer[0]).toContain('loopback')
     expect(metadata.hits()).toBe(before)
@@ -214,7 +187,7 @@ describe('URLs the gateway fetches: a metadata URL or an issuer on 127.0.0.1', (
 
   it('refuses an http IdP sign-on URL in production', async () => {
     const res = await onProduction(
-      saml({ metadataXml: idpMetadataXml({ ssoUrl: 'http://idp.corp.example/sso' }) }),
+      samlInput({ metadataXml: idpMetadataXml({ ssoUrl: 'http://idp.corp.example/sso' }) }),
     )
     expect(res.status).toBe(400)
     expect(res.body.details.fields.metadataXml[0]).toContain('https')
@@ -224,32 +197,32 @@ describe('URLs the gateway fetches: a metadata URL or an issuer on 127.0.0.1', (
 describe('bad input gets 400 with details naming the field', () => {
   const longName = 'x'.repeat(201)
   it.each([
-    [saml({ name: '' }), 'name'],
-    [saml({ name: longName }), 'name'],
-    [saml({ host: 'not a host' }), 'host'],
-    [saml({ host: '10.0.0.1' }), 'host'],
-    [saml({ emailDomains: ['not a domain'] }), 'emailDomains.0'],
-    [saml({ emailDomains: 'corp.example' }), 'emailDomains'],
-    [saml({ metadataXml: undefined }), 'metadataXml'],
-    [saml({ metadataUrl: 'https://idp.example/m' }), 'metadataXml'],
-    [saml({ metadataXml: undefined, metadataUrl: 'ftp://idp.example/m' }), 'metadataUrl'],
-    [saml({ metadataXml: '<root/>' }), 'metadataXml'],
-    [saml({ attributeMapping: { email: '' } }), 'attributeMapping.email'],
-    [saml({ attributeMapping: { mail: 'x' } }), 'attributeMapping'],
-    [saml({ groupMapping: [{ idpGroup: '' }] }), 'groupMapping.0.idpGroup'],
-    [saml({ groupMapping: [{ idpGroup: 'g', role: 'a role' }] }), 'groupMapping.0.role'],
-    [saml({ allowIdpInitiated: 'yes' }), 'allowIdpInitiated'],
-    [saml({ kind: 'ldap' }), 'kind'],
-    [oidc({ issuer: 'not a url' }), 'issuer'],
-    [oidc({ issuer: 'http://login.corp.example' }), undefined],
-    [oidc({ clientId: '' }), 'clientId'],
-    [oidc({ clientSecret: '' }), 'clientSecret'],
-    [oidc({ clientSecret: undefined }), 'clientSecret'],
-    [oidc({ scopes: ['open id'] }), 'scopes.0'],
-    [oidc({ tokenEndpointAuthMethod: 'none' }), 'tokenEndpointAuthMethod'],
-    [oidc({ allowedTenantIds: [''] }), 'allowedTenantIds.0'],
-    [oidc({ claimMapping: { email: 5 } }), 'claimMapping.email'],
-    [oidc({ metadataXml: 'x' }), 'form'],
+    [samlInput({ name: '' }), 'name'],
+    [samlInput({ name: longName }), 'name'],
+    [samlInput({ host: 'not a host' }), 'host'],
+    [samlInput({ host: '10.0.0.1' }), 'host'],
+    [samlInput({ emailDomains: ['not a domain'] }), 'emailDomains.0'],
+    [samlInput({ emailDomains: 'corp.example' }), 'emailDomains'],
+    [samlInput({ metadataXml: undefined }), 'metadataXml'],
+    [samlInput({ metadataUrl: 'https://idp.example/m' }), 'metadataXml'],
+    [samlInput({ metadataXml: undefined, metadataUrl: 'ftp://idp.example/m' }), 'metadataUrl'],
+    [samlInput({ metadataXml: '<root/>' }), 'metadataXml'],
+    [samlInput({ attributeMapping: { email: '' } }), 'attributeMapping.email'],
+    [samlInput({ attributeMapping: { mail: 'x' } }), 'attributeMapping'],
+    [samlInput({ groupMapping: [{ idpGroup: '' }] }), 'groupMapping.0.idpGroup'],
+    [samlInput({ groupMapping: [{ idpGroup: 'g', role: 'a role' }] }), 'groupMapping.0.role'],
+    [samlInput({ allowIdpInitiated: 'yes' }), 'allowIdpInitiated'],
+    [samlInput({ kind: 'ldap' }), 'kind'],
+    [oidcInput({ issuer: 'not a url' }), 'issuer'],
+    [oidcInput({ issuer: 'http://login.corp.example' }), undefined],
+    [oidcInput({ clientId: '' }), 'clientId'],
+    [oidcInput({ clientSecret: '' }), 'clientSecret'],
+    [oidcInput({ clientSecret: undefined }), 'clientSecret'],
+    [oidcInput({ scopes: ['open id'] }), 'scopes.0'],
+    [oidcInput({ tokenEndpointAuthMethod: 'none' }), 'tokenEndpointAuthMethod'],
+    [oidcInput({ allowedTenantIds: [''] }), 'allowedTenantIds.0'],
+    [oidcInput({ claimMapping: { email: 5 } }), 'claimMapping.email'],
+    [oidcInput({ metadataXml: 'x' }), 'form'],
   ])('%j -> %s', async (body, field) => {
     const { api } = await tenantWithKey(gw)
     const res = await api('post', '/directories').send(body)
@@ -267,7 +240,7 @@ describe('bad input gets 400 with details naming the field', () => {
     [{ clientSecret: 'x' }, 'form'],
   ])('PATCH %j of a SAML directory -> %s', async (patch, field) => {
     const { api } = await tenantWithKey(gw)
-    const id = (await api('post', '/directories').send(saml())).body.id as string
+    const id = (await api('post', '/directories').send(samlInput())).body.id as string
     const res = await api('patch', `/directories/${id}`).send(patch)
     expect(res.status).toBe(400)
     if (field === 'form') expect(res.body.details.form.join(' ')).toContain('clientSecret')

@@ -1,40 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { open } from '../../src/lib/seal.js'
+import { describe, expect, it } from 'vitest'
 import { tenantWithKey } from '../support/admin-api.js'
 import { selfSignedCertificate } from '../support/certificates.js'
-import { useGateway } from '../support/harness.js'
 import {
-  idpMetadataXml,
-  type MetadataServer,
-  startMetadataServer,
-  testIdp,
-} from '../support/idp-metadata.js'
+  CLIENT_SECRET,
+  oidcInput,
+  samlInput,
+  storedClientSecret,
+  useMetadataServer,
+} from '../support/directory-inputs.js'
+import { useGateway } from '../support/harness.js'
+import { idpMetadataXml, testIdp } from '../support/idp-metadata.js'
 
 // Issue 10, "Directories in the admin API": create, read, change, delete and test SAML 2.0 and
 // OpenID Connect directories; what IT copies into the IdP; hosts bound to a directory.
 
 const gw = useGateway()
-let metadata: MetadataServer
-beforeAll(async () => {
-  metadata = await startMetadataServer()
-})
-afterAll(() => metadata.close())
+const metadata = await useMetadataServer()
 
 const DAY_MS = 86_400_000
-const saml = (extra: object = {}) => ({
-  kind: 'saml',
-  name: 'Corp Entra ID',
-  metadataXml: idpMetadataXml(),
-  ...extra,
-})
-const oidc = (extra: object = {}) => ({
-  kind: 'oidc',
-  name: 'Corp Okta',
-  issuer: 'https://corp.okta.example',
-  clientId: 'gateway-client',
-  clientSecret: 'a-client-secret-0123456789',
-  ...extra,
-})
 const uniqueHost = (label: string) =>
   `${label}-${Math.random().toString(36).slice(2, 10)}.corp.example`
 
@@ -47,7 +30,7 @@ describe('SAML directories', () => {
       signing: [cert.base64],
     })
     const res = await api('post', '/directories').send(
-      saml({ metadataXml: xml, emailDomains: ['Corp.Example'] }),
+      samlInput({ metadataXml: xml, emailDomains: ['Corp.Example'] }),
     )
     expect(res.status).toBe(201)
     const id = res.body.id as string
@@ -87,7 +70,7 @@ describe('SAML directories', () => {
     const { xml, certificate } = testIdp({ entityId: 'https://idp.from-url.example' })
     metadata.serve(xml)
     const res = await api('post', '/directories').send(
-      saml({ metadataXml: undefined, metadataUrl: metadata.url }),
+      samlInput({ metadataXml: undefined, metadataUrl: metadata.url }),
     )
     expect(res.status).toBe(201)
     expect(res.body).toMatchObject({
@@ -104,7 +87,7 @@ describe('SAML directories', () => {
     const { api } = await tenantWithKey(gw)
     metadata.serve(404)
     const res = await api('post', '/directories').send(
-      saml({ metadataXml: undefined, metadataUrl: metadata.url }),
+      samlInput({ metadataXml: undefined, metadataUrl: metadata.url }),
     )
     expect(res.status).toBe(400)
     expect(res.body.details.fields.metadataUrl[0]).toContain('HTTP 404')
@@ -113,7 +96,7 @@ describe('SAML directories', () => {
   it("with a host: the host becomes the tenant's, dedicated to the directory, and the SP URLs live on it", async () => {
     const { tenant, api } = await tenantWithKey(gw)
     const host = uniqueHost('store')
-    const res = await api('post', '/directories').send(saml({ host: host.toUpperCase() }))
+    const res = await api('post', '/directories').send(samlInput({ host: host.toUpperCase() }))
     expect(res.status).toBe(201)
     expect(res.body.host).toBe(host)
     expect(res.body.sp.acsUrl).toBe(`http://${host}:3000/sso/saml/${res.body.id}/acs`)
@@ -130,11 +113,11 @@ describe('SAML directories', () => {
     const host = uniqueHost('taken')
     expect((await other.api('post', '/hosts').send({ host })).status).toBe(201)
     const { api } = await tenantWithKey(gw)
-    const taken = await api('post', '/directories').send(saml({ host }))
+    const taken = await api('post', '/directories').send(samlInput({ host }))
     expect(taken.status).toBe(409)
     expect(taken.body).toMatchObject({ error: 'conflict', details: { field: 'host', host } })
     const reserved = await api('post', '/directories').send(
-      saml({ host: `${other.tenant.slug}.localhost` }),
+      samlInput({ host: `${other.tenant.slug}.localhost` }),
     )
     expect(reserved.status).toBe(400)
     expect(reserved.body.message).toContain(`reserved for the tenant "${other.tenant.slug}"`)
@@ -144,10 +127,11 @@ describe('SAML directories', () => {
   it("keep email domains unique among the tenant's directories (409 naming the domain)", async () => {
     const { api } = await tenantWithKey(gw)
     expect(
-      (await api('post', '/directories').send(saml({ emailDomains: ['corp.example'] }))).status,
+      (await api('post', '/directories').send(samlInput({ emailDomains: ['corp.example'] })))
+        .status,
     ).toBe(201)
     const again = await api('post', '/directories').send(
-      oidc({ emailDomains: ['other.example', 'CORP.example'] }),
+      oidcInput({ emailDomains: ['other.example', 'CORP.example'] }),
     )
     expect(again.status).toBe(409)
     expect(again.body.message).toContain('"corp.example"')
@@ -156,8 +140,9 @@ describe('SAML directories', () => {
 
   it('change in part: a new metadataXml is read again, other fields stay', async () => {
     const { api } = await tenantWithKey(gw)
-    const created = (await api('post', '/directories').send(saml({ emailDomains: ['a.example'] })))
-      .body
+    const created = (
+      await api('post', '/directories').send(samlInput({ emailDomains: ['a.example'] }))
+    ).body
     const rolled = [selfSignedCertificate(), selfSignedCertificate()]
     const patched = await api('patch', `/directories/${created.id}`).send({
       name: 'Renamed',
@@ -180,7 +165,7 @@ describe('SAML directories', () => {
 
   it('switch their metadata source: a metadataUrl is kept for the refresh, uploaded XML ends it', async () => {
     const { api } = await tenantWithKey(gw)
-    const created = (await api('post', '/directories').send(saml())).body
+    const created = (await api('post', '/directories').send(samlInput())).body
     metadata.serve(idpMetadataXml({ entityId: 'https://idp.switched.example' }))
     const toUrl = await api('patch', `/directories/${created.id}`).send({
       metadataUrl: metadata.url,
@@ -206,9 +191,10 @@ describe('SAML directories', () => {
 
   it('keep email domains unique when changed too (409)', async () => {
     const { api } = await tenantWithKey(gw)
-    await api('post', '/directories').send(saml({ emailDomains: ['one.example'] }))
-    const second = (await api('post', '/directories').send(oidc({ emailDomains: ['two.example'] })))
-      .body
+    await api('post', '/directories').send(samlInput({ emailDomains: ['one.example'] }))
+    const second = (
+      await api('post', '/directories').send(oidcInput({ emailDomains: ['two.example'] }))
+    ).body
     const res = await api('patch', `/directories/${second.id}`).send({
       emailDomains: ['two.example', 'one.example'],
     })
@@ -225,7 +211,7 @@ describe('SAML directories', () => {
   it('move to another host and back to none: the old dedicated host leaves the tenant', async () => {
     const { tenant, api } = await tenantWithKey(gw)
     const [first, second] = [uniqueHost('one'), uniqueHost('two')]
-    const created = (await api('post', '/directories').send(saml({ host: first }))).body
+    const created = (await api('post', '/directories').send(samlInput({ host: first }))).body
     const moved = await api('patch', `/directories/${created.id}`).send({ host: second })
     expect(moved.status).toBe(200)
     expect(moved.body.sp.entityId).toBe(`http://${second}:3000/sso/saml/${created.id}/metadata`)
@@ -251,7 +237,7 @@ describe('SAML directories', () => {
     metadata.serve(xml)
     const created = (
       await api('post', '/directories').send(
-        saml({ metadataXml: undefined, metadataUrl: metadata.url }),
+        samlInput({ metadataXml: undefined, metadataUrl: metadata.url }),
       )
     ).body
     expect(created.idp.certificates.map((c: { expired: boolean }) => c.expired)).toEqual([
@@ -297,7 +283,9 @@ describe('OpenID Connect directories', () => {
     const { tenant, api } = await tenantWithKey(gw)
     const host = uniqueHost('sso')
     expect((await api('post', '/hosts').send({ host: uniqueHost('extra') })).status).toBe(201)
-    const res = await api('post', '/directories').send(oidc({ host, scopes: ['openid', 'email'] }))
+    const res = await api('post', '/directories').send(
+      oidcInput({ host, scopes: ['openid', 'email'] }),
+    )
     expect(res.status).toBe(201)
     const id = res.body.id as string
     expect(res.body).toMatchObject({
@@ -313,21 +301,13 @@ describe('OpenID Connect directories', () => {
     expect(res.body.rp.redirectUris).toContain(
       `http://${tenant.slug}.localhost:3000/sso/oidc/${id}/callback`,
     )
-    expect(JSON.stringify(res.body)).not.toContain('a-client-secret-0123456789')
-
-    const row = await gw.db
-      .selectFrom('directories')
-      .select('secret_sealed')
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow()
-    expect(open(gw.config.secretKey, 'oidc-client-secret', row.secret_sealed!)).toBe(
-      'a-client-secret-0123456789',
-    )
+    expect(JSON.stringify(res.body)).not.toContain(CLIENT_SECRET)
+    expect(await storedClientSecret(gw.db, gw.config.secretKey, id)).toBe(CLIENT_SECRET)
   })
 
   it('take a new client secret by PATCH, sealed again', async () => {
     const { api } = await tenantWithKey(gw)
-    const created = (await api('post', '/directories').send(oidc())).body
+    const created = (await api('post', '/directories').send(oidcInput())).body
     const res = await api('patch', `/directories/${created.id}`).send({
       clientSecret: 'the-new-secret-xyz',
       scopes: ['openid'],
@@ -338,12 +318,7 @@ describe('OpenID Connect directories', () => {
       scopes: ['openid'],
       clientId: 'gateway-client',
     })
-    const row = await gw.db
-      .selectFrom('directories')
-      .select('secret_sealed')
-      .where('id', '=', created.id)
-      .executeTakeFirstOrThrow()
-    expect(open(gw.config.secretKey, 'oidc-client-secret', row.secret_sealed!)).toBe(
+    expect(await storedClientSecret(gw.db, gw.config.secretKey, created.id)).toBe(
       'the-new-secret-xyz',
     )
   })
@@ -351,7 +326,7 @@ describe('OpenID Connect directories', () => {
   it('are tested: the answer has the {ok, checks} shape', async () => {
     const { api } = await tenantWithKey(gw)
     const created = (
-      await api('post', '/directories').send(oidc({ issuer: 'http://127.0.0.1:9/' }))
+      await api('post', '/directories').send(oidcInput({ issuer: 'http://127.0.0.1:9/' }))
     ).body
     const res = await api('post', `/directories/${created.id}/test`)
     expect(res.status).toBe(200)
@@ -368,7 +343,7 @@ describe('deleting a directory', () => {
   it("removes it, its dedicated host, and its users' memberships and sessions in the tenant", async () => {
     const { tenant, api } = await tenantWithKey(gw)
     const host = uniqueHost('gone')
-    const created = (await api('post', '/directories').send(saml({ host }))).body
+    const created = (await api('post', '/directories').send(samlInput({ host }))).body
     const user = await gw.db
       .insertInto('users')
       .values({
@@ -422,7 +397,7 @@ describe('deleting a directory', () => {
 
   it("is refused (409) while it is the tenant's only directory: nobody could sign in", async () => {
     const { tenant, api } = await tenantWithKey(gw)
-    const created = (await api('post', '/directories').send(saml())).body
+    const created = (await api('post', '/directories').send(samlInput())).body
     await gw.db
       .deleteFrom('tenant_directories')
       .where('tenant_id', '=', tenant.id)
@@ -439,7 +414,7 @@ describe('tenant hosts after creation', () => {
   it('are added, bound to a directory or not, and removed', async () => {
     const { tenant, api } = await tenantWithKey(gw)
     const [plain, dedicated] = [uniqueHost('plain'), uniqueHost('dedicated')]
-    const directory = (await api('post', '/directories').send(oidc())).body
+    const directory = (await api('post', '/directories').send(oidcInput())).body
     const added = await api('post', '/hosts').send({ host: plain })
     expect(added.status).toBe(201)
     expect(added.body.hosts).toContainEqual({ host: plain, primary: false, directory: null })
@@ -472,13 +447,8 @@ describe('tenant hosts after creation', () => {
 
   it('never lose the primary host, and say why', async () => {
     const primary = uniqueHost('primary')
-    const tenant = await gw.createTenant({ hosts: [primary] })
-    const { createApiKey } = await import('../../src/admin/api-keys.js')
-    const { key } = await createApiKey(gw.db, { tenantId: tenant.id, name: 'test' })
-    const { default: supertest } = await import('supertest')
-    const res = await supertest(gw.app)
-      .delete(`/admin/api/v1/tenants/${tenant.slug}/hosts/${primary}`)
-      .set('Authorization', `Bearer ${key}`)
+    const { api } = await tenantWithKey(gw, { hosts: [primary] })
+    const res = await api('delete', `/hosts/${primary}`)
     expect(res.status).toBe(409)
     expect(res.body.message).toContain('primary host')
     expect(res.body.message).toContain('issuer')

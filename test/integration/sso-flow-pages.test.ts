@@ -18,15 +18,15 @@ import { PASSWORD, cookieOf, pageHelpers } from '../support/pages.js'
 // store's hosts. The IdP round trip itself belongs to the SAML and OIDC files: here a sign-in
 // ends at the redirect to /sso/:id/start, which the protocol code takes from there.
 const gw = useGateway()
-const { browser, member, store } = pageHelpers(gw)
+const { browser, member, store, invite, activate } = pageHelpers(gw)
 
 const startOf = (directory: EnterpriseDirectory, query = '') => `/sso/${directory.id}/start${query}`
 
 /** A store with a custom user database (alice@corp.example and dan@other.example have passwords). */
 async function storeWithMembers() {
   const { tenant, host } = await member('alice@corp.example')
-  const { token } = await pageHelpers(gw).invite(tenant, 'dan@other.example')
-  await pageHelpers(gw).activate(browser(host), token)
+  const { token } = await invite(tenant, 'dan@other.example')
+  await activate(browser(host), token)
   return { tenant, host }
 }
 

@@ -1,4 +1,3 @@
-import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose'
 import * as client from 'openid-client'
 import { describe, expect, it } from 'vitest'
 import type { EnterpriseDirectory } from '../../src/sso/connection.js'
@@ -11,17 +10,15 @@ import {
   httpBrowser,
   REDIRECT,
   relyingParty,
-  tenantFetch,
-  useOidcGateway,
+  useOidcTestSetUp,
+  verifyAccessToken,
 } from '../support/oidc.js'
-import { PASSWORD, pageHelpers } from '../support/pages.js'
 
 // Issue 10, "Tokens": access and ID tokens say how the person signed in (amr, RFC 8176) and
 // where their account lives (directory_id, directory_kind), so an app can ask for company
 // sign-in. openid-client is the app, jose verifies. The company sign-in is made by
 // signInWithDirectory, as the ACS or the OIDC callback would; the app's flow is the real one.
-const gw = await useOidcGateway()
-const { member, store } = pageHelpers(gw)
+const { gw, member, store, person } = await useOidcTestSetUp()
 
 const SCOPE = 'openid profile email offline_access'
 const COMPANY_AMR = ['mfa', 'otp']
@@ -39,18 +36,8 @@ async function companyBrowser(
   return { browser, userId: signedIn.userId }
 }
 
-async function accessTokenClaims(tenant: Tenant, token: string) {
-  const jwks = createRemoteJWKSet(new URL(`${tenant.publicUrl}/jwks`), {
-    [customFetch]: tenantFetch,
-  })
-  const { payload } = await jwtVerify(token, jwks, {
-    issuer: tenant.publicUrl,
-    audience: `${tenant.publicUrl}/api`,
-    typ: 'at+jwt',
-    algorithms: ['ES256', 'RS256'],
-  })
-  return payload
-}
+const accessTokenClaims = async (tenant: Tenant, token: string) =>
+  (await verifyAccessToken(tenant.publicUrl, token)).payload
 
 describe('tokens say how the person signed in', () => {
   it('a company sign-in: amr from the IdP and the directory in the ID token, access token and userinfo, after a refresh too', async () => {
@@ -83,9 +70,9 @@ describe('tokens say how the person signed in', () => {
   })
 
   it("a password sign-in: amr ['pwd'] and the custom user database, so an app can tell the two apart", async () => {
-    const { tenant } = await member('ada@example.com')
+    const { tenant } = await member(person.email)
     const { config } = await relyingParty(gw, tenant)
-    const { tokens } = await authorize(config, { email: 'ada@example.com', password: PASSWORD })
+    const { tokens } = await authorize(config, person)
     const database = { directory_id: tenant.databaseDirectoryId, directory_kind: 'database' }
     expect(tokens!.claims()).toMatchObject({ amr: ['pwd'], ...database })
     expect(await accessTokenClaims(tenant, tokens!.access_token)).toMatchObject({

@@ -1,4 +1,6 @@
+import type { Updateable } from 'kysely'
 import { describe, expect, it } from 'vitest'
+import type { MembershipsTable } from '../../src/db/schema.js'
 import { publishTerms } from '../../src/identity/terms.js'
 import { updateSettings } from '../../src/tenants/tenants.js'
 import { onPostgres } from '../support/database.js'
@@ -22,6 +24,10 @@ async function companyStore(groupMapping = MAPPING) {
   return addDirectory(gw, tenant, { groupMapping })
 }
 
+/** What an admin changes on every membership of the store. */
+const changeMemberships = (tenantId: string, values: Updateable<MembershipsTable>) =>
+  gw.db.updateTable('memberships').set(values).where('tenant_id', '=', tenantId).execute()
+
 const membershipOf = (tenantId: string, userId: string) =>
   gw.db
     .selectFrom('memberships')
@@ -29,6 +35,23 @@ const membershipOf = (tenantId: string, userId: string) =>
     .where('tenant_id', '=', tenantId)
     .where('user_id', '=', userId)
     .executeTakeFirstOrThrow()
+
+/** Custom-database accounts as one row of user, password and membership, to compare. */
+const databaseAccount = () =>
+  gw.db
+    .selectFrom('users')
+    .innerJoin('credentials', 'credentials.user_id', 'users.id')
+    .innerJoin('memberships', 'memberships.user_id', 'users.id')
+    .select([
+      'users.id',
+      'users.updated_at',
+      'credentials.password_hash',
+      'memberships.id as membership_id',
+      'memberships.role',
+      'memberships.groups',
+      'memberships.status',
+      'memberships.updated_at as membership_updated_at',
+    ])
 
 describe('just-in-time accounts', () => {
   it('makes the identity at the first sign-in, keyed by the IdP subject, with the default role and Everybody', async () => {
@@ -79,11 +102,9 @@ describe('just-in-time accounts', () => {
     })
 
     // An admin adds a group of their own: the IdP does not own it.
-    await gw.db
-      .updateTable('memberships')
-      .set({ groups: JSON.stringify(['Everybody', 'Admins', 'Sales', 'Beta']) })
-      .where('tenant_id', '=', tenant.id)
-      .execute()
+    await changeMemberships(tenant.id, {
+      groups: JSON.stringify(['Everybody', 'Admins', 'Sales', 'Beta']),
+    })
     await signIn(['sales'])
     // Out of store-admins: the mapped role and group go; Beta stays.
     expect(await membershipOf(tenant.id, first.userId)).toMatchObject({
@@ -92,11 +113,7 @@ describe('just-in-time accounts', () => {
     })
 
     // A role the mapping does not name is the admin's: it outlives the IdP's groups.
-    await gw.db
-      .updateTable('memberships')
-      .set({ role: 'editor' })
-      .where('tenant_id', '=', tenant.id)
-      .execute()
+    await changeMemberships(tenant.id, { role: 'editor' })
     await signIn([])
     expect(await membershipOf(tenant.id, first.userId)).toMatchObject({
       role: 'editor',
@@ -108,11 +125,7 @@ describe('just-in-time accounts', () => {
     const { tenant, directory } = await companyStore()
     const first = await companySignIn(gw, { tenant, directory })
     if (!first.ok) throw new Error(first.reason)
-    await gw.db
-      .updateTable('memberships')
-      .set({ status: 'disabled' })
-      .where('tenant_id', '=', tenant.id)
-      .execute()
+    await changeMemberships(tenant.id, { status: 'disabled' })
     const before = await peopleOf(gw, tenant, directory.id)
 
     const refused = await companySignIn(gw, {
@@ -130,20 +143,7 @@ describe('just-in-time accounts', () => {
   it('never links a company identity to a custom-database account because the emails match (SECURITY-NOTES, identity linking)', async () => {
     const { tenant: created, host } = await member('alice@corp.example')
     const { tenant, directory } = await addDirectory(gw, created, { groupMapping: MAPPING })
-    const databaseUser = await gw.db
-      .selectFrom('users')
-      .innerJoin('credentials', 'credentials.user_id', 'users.id')
-      .innerJoin('memberships', 'memberships.user_id', 'users.id')
-      .select([
-        'users.id',
-        'users.updated_at',
-        'credentials.password_hash',
-        'memberships.id as membership_id',
-        'memberships.role',
-        'memberships.groups',
-        'memberships.status',
-        'memberships.updated_at as membership_updated_at',
-      ])
+    const databaseUser = await databaseAccount()
       .where('users.directory_id', '=', tenant.databaseDirectoryId!)
       .where('users.email_key', '=', 'alice@corp.example')
       .executeTakeFirstOrThrow()
@@ -157,20 +157,7 @@ describe('just-in-time accounts', () => {
     expect(result.created).toBe(true)
     expect(result.userId).not.toBe(databaseUser.id)
 
-    const again = await gw.db
-      .selectFrom('users')
-      .innerJoin('credentials', 'credentials.user_id', 'users.id')
-      .innerJoin('memberships', 'memberships.user_id', 'users.id')
-      .select([
-        'users.id',
-        'users.updated_at',
-        'credentials.password_hash',
-        'memberships.id as membership_id',
-        'memberships.role',
-        'memberships.groups',
-        'memberships.status',
-        'memberships.updated_at as membership_updated_at',
-      ])
+    const again = await databaseAccount()
       .where('users.id', '=', databaseUser.id)
       .executeTakeFirstOrThrow()
     expect(again).toEqual(databaseUser)

@@ -1,23 +1,21 @@
 import { describe, expect, it } from 'vitest'
 import type { Tenant } from '../../src/tenants/tenants.js'
-import { atCallback, connectOidc, ssoBrowser, useCompanyIdp } from '../support/oidc-idp.js'
+import { connectOidc, ssoBrowser, useCompanyIdp } from '../support/oidc-idp.js'
 import { inviteMembers } from '../support/invite.js'
 import {
   REDIRECT,
   authorizationRequest,
   exchangeCode,
   relyingParty,
-  useOidcGateway,
+  useOidcTestSetUp,
 } from '../support/oidc.js'
-import { pageHelpers } from '../support/pages.js'
 
 // Seed 001 end to end, through a real company IdP (oidc-provider, test/support/oidc-idp.ts):
 // an admin invites a partner into the company directory; the mail's link takes them to their
 // company's sign-in, which accepts the invitation; someone else with the link is told it is not
 // theirs. And home-realm discovery on the login page, up to an app's tokens.
-const gw = await useOidcGateway()
+const { gw, store, lastLink } = await useOidcTestSetUp()
 const idp = useCompanyIdp()
-const { store, lastLink } = pageHelpers(gw)
 
 idp.users.set('bob', {
   password: 'bob-at-partner',
@@ -50,16 +48,6 @@ async function invite(tenant: Tenant, directoryId: string) {
   return { id: result.invitationId, link: new URL(`/invite/${token}`, tenant.publicUrl) }
 }
 
-/** Opens `url`, signs in at the company IdP as `login`, and returns the gateway's answer. */
-async function throughIdp(url: URL, login: string) {
-  const browser = ssoBrowser()
-  const form = await browser.follow(url)
-  expect(form.url.origin).toBe(idp.issuer)
-  const back = await browser.signInAtIdp(form, login, idp.users.get(login)!.password, atCallback)
-  expect(back.next).toBeDefined()
-  return { browser, answer: await browser.request(back.next!) }
-}
-
 const invitationStatus = async (id: string) =>
   (
     await gw.db
@@ -73,7 +61,7 @@ describe('an invitation into the company directory, through the company IdP', ()
   it("accepts it at the invitee's company sign-in, with the invitation's grant", async () => {
     const { tenant, directoryId } = await partnerStore()
     const { id, link } = await invite(tenant, directoryId)
-    const { answer } = await throughIdp(link, 'bob')
+    const { answer } = await idp.signInFrom(link, 'bob')
     expect(answer.res.status).toBe(303)
     expect(answer.res.headers.get('location')).toBe('/')
     expect(await invitationStatus(id)).toBe('accepted')
@@ -101,7 +89,7 @@ describe('an invitation into the company directory, through the company IdP', ()
   it('tells another employee who opens the link that it is for someone else, and signs nobody in', async () => {
     const { tenant, directoryId } = await partnerStore()
     const { id, link } = await invite(tenant, directoryId)
-    const { answer } = await throughIdp(link, 'carol')
+    const { answer } = await idp.signInFrom(link, 'carol')
     expect(answer.res.status).toBe(403)
     expect(await answer.res.text()).toContain('This invitation was sent to another email address.')
     expect(answer.res.headers.getSetCookie().some((c) => c.startsWith('gw_session='))).toBe(false)

@@ -22,6 +22,16 @@ const GRANT = {
   organization: 'Partner Inc',
   kind: 'guest',
 }
+/** The membership GRANT gives (Everybody added), in `status`. */
+const grantedMembership = (status: string) =>
+  expect.objectContaining({
+    status,
+    role: 'seller',
+    kind: 'guest',
+    groups: ['Everybody', 'Partners'],
+    products: ['crm'],
+    organization: 'Partner Inc',
+  })
 const BOB = { subject: 'entra-oid-bob', email: 'bob@partner.example', firstName: 'Bob' }
 
 async function partnerStore() {
@@ -58,16 +68,7 @@ describe('inviting into a company directory (admin API)', () => {
     expect(res.body.results[0]).toMatchObject({ email: BOB.email, status: 'invited' })
     const { users, memberships } = await peopleOf(gw, tenant, directory.id)
     expect(users).toEqual([expect.objectContaining({ email: BOB.email, subject: null })])
-    expect(memberships).toEqual([
-      expect.objectContaining({
-        status: 'invited',
-        role: 'seller',
-        kind: 'guest',
-        groups: ['Everybody', 'Partners'],
-        products: ['crm'],
-        organization: 'Partner Inc',
-      }),
-    ])
+    expect(memberships).toEqual([grantedMembership('invited')])
     const invitation = await invitationRow(res.body.results[0].invitationId)
     expect(invitation.directory_id).toBe(directory.id)
     const listed = await api('get', '/invitations')
@@ -163,16 +164,7 @@ describe('the first sign-in accepts it', () => {
     expect(users).toEqual([
       expect.objectContaining({ id: placeholder.id, subject: BOB.subject, email: BOB.email }),
     ])
-    expect(memberships).toEqual([
-      expect.objectContaining({
-        status: 'active',
-        role: 'seller',
-        kind: 'guest',
-        groups: ['Everybody', 'Partners'],
-        products: ['crm'],
-        organization: 'Partner Inc',
-      }),
-    ])
+    expect(memberships).toEqual([grantedMembership('active')])
     expect(sessions).toHaveLength(1)
     expect(await invitationRow(id)).toMatchObject({ status: 'accepted', token_sealed: null })
     // Single use: the link is dead now, and so is starting a sign-in for it.

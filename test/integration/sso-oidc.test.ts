@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose'
+import { jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { seal } from '../../src/lib/seal.js'
 import { beginOidcSignIn, checkOidcDirectory } from '../../src/sso/oidc.js'
@@ -17,18 +17,17 @@ import {
   exchangeCode,
   REDIRECT,
   relyingParty,
-  tenantFetch,
-  useOidcGateway,
+  tenantJwks,
+  useOidcTestSetUp,
+  verifyAccessToken,
 } from '../support/oidc.js'
-import { pageHelpers } from '../support/pages.js'
 
 // Issue 10, OpenID Connect relying party: employees sign in at their company's IdP (a real
 // oidc-provider here), their account is made at the first sign-in and refreshed at each one
 // after, and the store's apps get the tenant's own tokens (openid-client there, jose here).
-const gw = await useOidcGateway()
+const { gw, store } = await useOidcTestSetUp()
 const idp = useCompanyIdp()
 const hostile = useHostileIdp()
-const { store } = pageHelpers(gw)
 
 const ALICE = {
   password: 'alice-at-corp',
@@ -43,14 +42,8 @@ const startUrl = (tenant: Tenant, directoryId: string, returnTo = '/') =>
   new URL(`/sso/${directoryId}/start?return_to=${encodeURIComponent(returnTo)}`, tenant.publicUrl)
 
 /** A sign-in at the company IdP, up to the gateway's answer at the callback. */
-async function signInAtCompany(tenant: Tenant, directoryId: string, login: string, returnTo = '/') {
-  const browser = ssoBrowser()
-  const form = await browser.follow(startUrl(tenant, directoryId, returnTo))
-  expect(form.url.origin).toBe(idp.issuer)
-  const back = await browser.signInAtIdp(form, login, idp.users.get(login)!.password, atCallback)
-  expect(back.next, 'the IdP sent the person back to the callback').toBeDefined()
-  return { browser, answer: await browser.request(back.next!) }
-}
+const signInAtCompany = (tenant: Tenant, directoryId: string, login: string, returnTo = '/') =>
+  idp.signInFrom(startUrl(tenant, directoryId, returnTo), login)
 
 const usersOf = (directoryId: string) =>
   gw.db.selectFrom('users').selectAll().where('directory_id', '=', directoryId).execute()
@@ -98,10 +91,7 @@ describe('OIDC sign-in through the company IdP (oidc-provider)', () => {
       until: (url) => url.href.startsWith(REDIRECT),
     })
     const tokens = await exchangeCode(config, done.next!, request)
-    const jwks = createRemoteJWKSet(new URL(`${tenant.publicUrl}/jwks`), {
-      [customFetch]: tenantFetch,
-    })
-    const { payload } = await jwtVerify(tokens.id_token!, jwks, {
+    const { payload } = await jwtVerify(tokens.id_token!, tenantJwks(tenant.publicUrl), {
       issuer: tenant.publicUrl,
       audience: config.clientMetadata().client_id,
     })
@@ -110,11 +100,7 @@ describe('OIDC sign-in through the company IdP (oidc-provider)', () => {
       given_name: 'Alice',
       family_name: 'Liddell',
     })
-    const access = await jwtVerify(tokens.access_token, jwks, {
-      issuer: tenant.publicUrl,
-      audience: `${tenant.publicUrl}/api`,
-      typ: 'at+jwt',
-    })
+    const access = await verifyAccessToken(tenant.publicUrl, tokens.access_token)
     expect(access.payload).toMatchObject({
       sub: payload.sub,
       tenant: tenant.slug,

@@ -5,13 +5,19 @@ import type { Gateway } from './harness.js'
 
 type Method = 'get' | 'post' | 'delete' | 'patch' | 'put'
 
-/** A new tenant and a call of its admin API (`/admin/api/v1/tenants/{slug}{path}`) with its own key. */
-export async function tenantWithKey(gw: Gateway): Promise<{
+/**
+ * A new tenant (made with `input`) and a call of its admin API
+ * (`/admin/api/v1/tenants/{slug}{path}`) with its own key.
+ */
+export async function tenantWithKey(
+  gw: Gateway,
+  input?: Parameters<Gateway['createTenant']>[0],
+): Promise<{
   tenant: Tenant
   key: string
   api: (method: Method, path: string) => supertest.Test
 }> {
-  const tenant = await gw.createTenant()
+  const tenant = await gw.createTenant(input)
   const { key } = await createApiKey(gw.db, { tenantId: tenant.id, name: 'test' })
   const api = (method: Method, path: string) =>
     supertest(gw.app)

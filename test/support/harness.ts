@@ -3,7 +3,7 @@ import { Writable } from 'node:stream'
 import type { Express } from 'express'
 import supertest from 'supertest'
 import { beforeAll } from 'vitest'
-import { createApp } from '../../src/app.js'
+import { createApp, type Deps } from '../../src/app.js'
 import { loadConfig, type RuntimeConfig } from '../../src/config.js'
 import type { Readiness } from '../../src/db/readiness.js'
 import type { SigningAlg } from '../../src/db/schema.js'
@@ -122,3 +122,14 @@ export function useGateway(
   })
   return gw
 }
+
+/** A second app on gw's database, sharing nothing in memory with gw.app; `deps` replace parts. */
+export const separateApp = (gw: Gateway, deps: Partial<Deps> = {}): Express =>
+  createApp({
+    config: gw.config,
+    db: gw.db,
+    log: memoryLog().log,
+    readiness: { migrated: true },
+    hasher: createHasher(),
+    ...deps,
+  })

@@ -12,7 +12,7 @@ import {
   UnsecuredJWT,
 } from 'jose'
 import Provider, { type Adapter, type AdapterPayload } from 'oidc-provider'
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { seal } from '../../src/lib/seal.js'
 import { oidcRedirectUri, OidcDirectoryInput } from '../../src/sso/connection.js'
 import { insertDirectoryRow } from '../../src/sso/directories.queries.js'
@@ -100,6 +100,18 @@ export function useCompanyIdp() {
         grant_types: ['authorization_code'],
         response_types: ['code'],
       }),
+    /**
+     * Opens `url` (the start of a company sign-in) in a new browser, signs in here as `login`
+     * with their password, and returns the browser and the gateway's answer at the callback.
+     */
+    async signInFrom(url: URL, login: string) {
+      const browser = ssoBrowser()
+      const form = await browser.follow(url)
+      expect(form.url.origin).toBe(idp.issuer)
+      const back = await browser.signInAtIdp(form, login, users.get(login)!.password, atCallback)
+      expect(back.next, 'the IdP sent the person back to the callback').toBeDefined()
+      return { browser, answer: await browser.request(back.next!) }
+    },
   }
   let server: Server
   beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose'
 import * as client from 'openid-client'
 import { Agent, fetch as undiciFetch } from 'undici'
 import { afterAll, beforeAll } from 'vitest'
@@ -8,6 +9,7 @@ import { createApp } from '../../src/tokens/apps.js'
 import type { Tenant } from '../../src/tenants/tenants.js'
 import { cookieJar, formToken } from './cookies.js'
 import { type Gateway, type TestOptions, useGateway } from './harness.js'
+import { PASSWORD, pageHelpers } from './pages.js'
 import { freePort } from './process.js'
 
 // Node's resolver does not know `*.localhost` (DESIGN.md): every tenant host goes to loopback.
@@ -34,6 +36,15 @@ export async function useOidcGateway(options: TestOptions = {}): Promise<Gateway
   return gw
 }
 
+/** The person the provider's tests sign in with a password (pageHelpers' member). */
+export const ADA = { email: 'ada@example.com', password: PASSWORD }
+
+/** The set-up of a file about the OpenID Provider: useOidcGateway, the page helpers, ADA. */
+export async function useOidcTestSetUp(options: TestOptions = {}) {
+  const gw = await useOidcGateway(options)
+  return { gw, person: ADA, ...pageHelpers(gw) }
+}
+
 /** The gateway listening on `port`, for the tests of this file. */
 export function useListening(gw: Gateway, port: number) {
   let server: Server
@@ -46,6 +57,19 @@ export function useListening(gw: Gateway, port: number) {
 }
 
 export const REDIRECT = 'https://app.example/callback'
+
+/** The signing keys the OpenID Provider at `issuer` (a tenant's public URL) publishes, for jose. */
+export const tenantJwks = (issuer: string) =>
+  createRemoteJWKSet(new URL(`${issuer}/jwks`), { [customFetch]: tenantFetch })
+
+/** An access token checked as an API of the tenant at `issuer` checks it (RFC 9068 at+jwt). */
+export const verifyAccessToken = (issuer: string, token: string, algorithms = ['ES256', 'RS256']) =>
+  jwtVerify(token, tenantJwks(issuer), {
+    issuer,
+    audience: `${issuer}/api`,
+    typ: 'at+jwt',
+    algorithms,
+  })
 
 /** A relying party of `tenant`: openid-client configured by discovery on the tenant's issuer. */
 export async function relyingParty(
