@@ -165,6 +165,35 @@ export const directoryPaths = {
       },
     },
   },
+  '/tenants/{slug}/directories/{id}/sp-keys/rotate': {
+    post: {
+      summary:
+        "One step of the SAML SP key rotation: 'staged' publishes a new key in the SP metadata; the next call, once the IdP has read it, 'promoted' signs with it (the old key stays published until it expires)",
+      parameters: [slug, id],
+      responses: {
+        200: ok('{step, kid, keys}', {
+          type: 'object',
+          required: ['step', 'kid', 'keys'],
+          properties: {
+            step: { type: 'string', enum: ['staged', 'promoted'] },
+            kid: { type: 'string' },
+            keys: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  kid: { type: 'string' },
+                  state: { type: 'string', enum: ['next', 'active', 'retired'] },
+                  notAfter: { type: 'string', format: 'date-time' },
+                },
+              },
+            },
+          },
+        }),
+        ...std,
+      },
+    },
+  },
   '/tenants/{slug}/hosts': {
     post: {
       summary:

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { logAdminChange } from '../http/admin-change.js'
 import { createLog } from '../log.js'
 import { resolveSecretKey } from '../secret-key.js'
-import { createDirectory, deleteDirectory } from '../sso/directories-admin.js'
+import { createDirectory, deleteDirectory, rotateDirectorySpKey } from '../sso/directories-admin.js'
 import { testDirectory } from '../sso/directories-checks.js'
 import {
   type DirectoryJson,
@@ -25,10 +25,11 @@ export async function directoryCommand(args: string[], ctx: CommandContext): Pro
   if (sub === 'show') return show(rest, ctx)
   if (sub === 'test') return test(rest, ctx)
   if (sub === 'remove') return remove(rest, ctx)
+  if (sub === 'rotate-sp-key') return rotateSpKey(rest, ctx)
   throw new UsageError(
     sub
       ? `unknown directory command "${sub}"`
-      : 'directory needs a command: add, list, show, test or remove',
+      : 'directory needs a command: add, list, show, test, rotate-sp-key or remove',
   )
 }
 
@@ -188,6 +189,28 @@ async function remove(args: string[], ctx: CommandContext): Promise<number> {
     target: removed.id,
   })
   ctx.io.out(`removed directory "${removed.name}", its hosts, and its people's memberships`)
+  return 0
+}
+
+async function rotateSpKey(args: string[], ctx: CommandContext): Promise<number> {
+  const { values, positionals } = oneDirectory(args, 'rotate-sp-key')
+  const sso = await contextOf(ctx)
+  if (!sso) return 1
+  const tenant = await getTenant(ctx.db, values.tenant as string, ctx.config)
+  const id = positionals[0] as string
+  const rotated = await rotateDirectorySpKey(sso, { tenant, id })
+  logAdminChange(logOf(ctx), cliActor, {
+    tenant: tenant.slug,
+    action: `directory.sp_key.${rotated.step}`,
+    target: id,
+  })
+  if (values.json) ctx.io.out(JSON.stringify(rotated, null, 2))
+  else
+    ctx.io.out(
+      rotated.step === 'staged'
+        ? `staged SP key ${rotated.kid}: it is in the SP metadata now; once the IdP has read it, run rotate-sp-key again to sign with it`
+        : `promoted SP key ${rotated.kid}: it signs from now on; the previous key stays in the metadata until it expires`,
+    )
   return 0
 }
 

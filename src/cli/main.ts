@@ -45,6 +45,7 @@ export const USAGE = `usage: gateway <command>
   directory list --tenant SLUG [--json]
   directory show --tenant SLUG ID [--json]
   directory test --tenant SLUG ID [--json]     exit 1 when a check fails
+  directory rotate-sp-key --tenant SLUG ID     SAML: publish a new SP key; run again to sign with it
   directory remove --tenant SLUG ID`
 
 export class UsageError extends Error {

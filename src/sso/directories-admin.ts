@@ -13,7 +13,8 @@ import { OidcConfig, SamlConfig, type SsoContext } from './connection.js'
 import { prepareDirectory, preparePatch } from './directories-input.js'
 import * as queries from './directories.queries.js'
 import { type DirectoryJson, directoryJson } from './directories-view.js'
-import { toEnterpriseDirectory } from './directories.js'
+import { findEnterpriseDirectory, toEnterpriseDirectory } from './directories.js'
+import { rotateSpKey, spCertificates } from './sp-keys.js'
 
 // Creating, changing and deleting a tenant's enterprise directories. What needs the network
 // (metadata URLs) is done first (directories-input.ts); the transaction that follows holds the
@@ -88,6 +89,24 @@ export async function deleteDirectory(
   await queries.deleteDirectoryRows(tx, tenant.id, id)
   await markTenantChanged(tx, tenant.id)
   return { id: row.id, kind: row.kind, name: row.name }
+}
+
+/**
+ * One step of the SAML SP key rotation of a directory (sp-keys.ts rotateSpKey): 'staged' puts a
+ * new key in the SP metadata without signing with it; once the IdP has read that metadata, a
+ * second call ('promoted') signs with it, and the old key stays published until it expires.
+ */
+export async function rotateDirectorySpKey(ctx: SsoContext, input: { tenant: Tenant; id: string }) {
+  const directory = await findEnterpriseDirectory(ctx.db, input.tenant.id, input.id)
+  if (directory?.kind !== 'saml')
+    throw new AppError('not_found', 'There is no such SAML directory.')
+  const { step, kid } = await rotateSpKey(ctx, directory.id)
+  const keys = (await spCertificates(ctx, directory.id)).map((k) => ({
+    kid: k.kid,
+    state: k.state,
+    notAfter: k.notAfter.toISOString(),
+  }))
+  return { step, kid, keys }
 }
 
 /** Email domains route sign-ins to one directory: each at most once among the tenant's. */

@@ -2,7 +2,12 @@ import { type Response, Router } from 'express'
 import type { Deps } from '../app.js'
 import { recordAdminChange } from '../http/admin-change.js'
 import { tenantInPath } from '../http/auth.js'
-import { createDirectory, deleteDirectory, updateDirectory } from './directories-admin.js'
+import {
+  createDirectory,
+  deleteDirectory,
+  rotateDirectorySpKey,
+  updateDirectory,
+} from './directories-admin.js'
 import { testDirectory } from './directories-checks.js'
 import { getDirectoryView, listDirectoryViews } from './directories-view.js'
 import { ssoContextOf } from './connection.js'
@@ -48,6 +53,16 @@ export function directoryAdminRoutes({ config, db, ssoFetch }: Deps): Router {
   router.post('/tenants/:slug/directories/:id/test', async (req, res) => {
     const tenant = await tenantOf(res, req.params.slug)
     res.json(await testDirectory(ctx, { tenant, id: req.params.id }))
+  })
+  router.post('/tenants/:slug/directories/:id/sp-keys/rotate', async (req, res) => {
+    const tenant = await tenantOf(res, req.params.slug)
+    const rotated = await rotateDirectorySpKey(ctx, { tenant, id: req.params.id })
+    recordAdminChange(res, {
+      tenant: tenant.slug,
+      action: `directory.sp_key.${rotated.step}`,
+      target: req.params.id,
+    })
+    res.json(rotated)
   })
   return router
 }

@@ -142,6 +142,24 @@ describe('gateway directory …', () => {
     expect(res.out).toMatch(/^FAIL  idp_certificate: .*expired on/m)
   })
 
+  it('rotates a SAML directory SP key in two steps, and says what each did', async () => {
+    const slug = await tenant()
+    const id = idOf((await addSaml(slug, 'Rotating', idpMetadataXml())).out)
+    const staged = await run('directory', 'rotate-sp-key', '--tenant', slug, id)
+    expect(staged).toMatchObject({ code: 0 })
+    expect(staged.out).toMatch(/^staged SP key \S+: it is in the SP metadata now/)
+    const promoted = await run('directory', 'rotate-sp-key', '--tenant', slug, id)
+    expect(promoted.out).toMatch(/^promoted SP key \S+: it signs from now on/)
+    expect(
+      memory
+        .lines()
+        .filter((l) => l.target === id && String(l.action).startsWith('directory.sp_key')),
+    ).toMatchObject([
+      { action: 'directory.sp_key.staged', actor: 'cli' },
+      { action: 'directory.sp_key.promoted', actor: 'cli' },
+    ])
+  })
+
   it('removes a directory, and refuses what does not exist', async () => {
     const slug = await tenant()
     const added = await addSaml(slug, 'Gone', idpMetadataXml())

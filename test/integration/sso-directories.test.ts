@@ -278,6 +278,48 @@ describe('SAML directories', () => {
   })
 })
 
+describe('SAML SP keys', () => {
+  const signingCertificates = async (host: string, id: string) => {
+    const res = await gw.get(host, `/sso/saml/${id}/metadata`)
+    return [...res.text.matchAll(/<md:KeyDescriptor use="signing">/g)].length
+  }
+
+  it('rotate with overlap: staged (published, not signing), then promoted (the old one still published)', async () => {
+    const { tenant, api } = await tenantWithKey(gw)
+    const created = await api('post', '/directories').send(samlInput())
+    const id = created.body.id as string
+    const host = `${tenant.slug}.localhost`
+    expect(await signingCertificates(host, id)).toBe(1)
+
+    const staged = await api('post', `/directories/${id}/sp-keys/rotate`)
+    expect(staged.status).toBe(200)
+    expect(staged.body).toMatchObject({ step: 'staged', kid: expect.any(String) })
+    expect(staged.body.keys.map((k: { state: string }) => k.state).sort()).toEqual([
+      'active',
+      'next',
+    ])
+    expect(await signingCertificates(host, id)).toBe(2)
+
+    const promoted = await api('post', `/directories/${id}/sp-keys/rotate`)
+    expect(promoted.body).toMatchObject({ step: 'promoted', kid: staged.body.kid })
+    const states = Object.fromEntries(
+      promoted.body.keys.map((k: { kid: string; state: string }) => [k.kid, k.state]),
+    )
+    expect(states[staged.body.kid]).toBe('active')
+    expect(Object.values(states).sort()).toEqual(['active', 'retired'])
+    expect(await signingCertificates(host, id)).toBe(2)
+  })
+
+  it("are only a SAML directory's, of this tenant (404 otherwise)", async () => {
+    const a = await tenantWithKey(gw)
+    const b = await tenantWithKey(gw)
+    const saml = await a.api('post', '/directories').send(samlInput())
+    const oidc = await a.api('post', '/directories').send(oidcInput())
+    expect((await b.api('post', `/directories/${saml.body.id}/sp-keys/rotate`)).status).toBe(404)
+    expect((await a.api('post', `/directories/${oidc.body.id}/sp-keys/rotate`)).status).toBe(404)
+  })
+})
+
 describe('OpenID Connect directories', () => {
   it('are created: 201 with rp.redirectUri, a redirect URI per host, and the client secret sealed', async () => {
     const { tenant, api } = await tenantWithKey(gw)
