@@ -2,7 +2,7 @@ import type { Db, Tx } from '../db/database.js'
 import { AppError } from '../errors.js'
 import { normalizeEmail } from './addresses.js'
 import { hashToken, newToken, TOKEN_PATTERN } from '../lib/tokens.js'
-import { enqueueMail } from '../mail/outbox.js'
+import { enqueueMail, recipientOf } from '../mail/outbox.js'
 import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
 import { setTenantPassword } from './credentials.js'
 import type { Hasher } from './hashing.js'
@@ -45,14 +45,13 @@ export async function requestPasswordReset(
     token_hash: hashToken(token),
     expires_at: expiresAt,
   })
-  const name = [user.first_name, user.last_name].filter(Boolean).join(' ')
   await enqueueMail(
     tx,
     {
       tenantId: tenant.id,
       template: 'password_reset',
       locale: user.locale ?? tenant.settings.defaultLocale,
-      to: { address: user.email, name: name || null },
+      to: recipientOf(user),
       data: {
         firstName: user.first_name ?? '',
         email: user.email,

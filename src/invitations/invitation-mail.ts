@@ -1,5 +1,5 @@
 import type { Tx } from '../db/database.js'
-import { enqueueMail } from '../mail/outbox.js'
+import { enqueueMail, recipientOf } from '../mail/outbox.js'
 import type { Tenant } from '../tenants/tenants.js'
 import type { Invitation } from './invitations.queries.js'
 
@@ -38,10 +38,7 @@ export async function mailInvitation(
       tenantId: tenant.id,
       template,
       locale: invitation.locale,
-      to: {
-        address: person.email,
-        name: [person.first_name, person.last_name].filter(Boolean).join(' ') || null,
-      },
+      to: recipientOf(person),
       data: {
         firstName: person.first_name ?? '',
         email: person.email,

@@ -1,7 +1,7 @@
 import type { Db, Tx } from '../db/database.js'
 import { isMailAddress } from '../lib/mail-address.js'
 import type { Log } from '../log.js'
-import { enqueueMail } from '../mail/outbox.js'
+import { enqueueMail, recipientOf } from '../mail/outbox.js'
 import { SamlConfig, samlUrls } from '../sso/connection.js'
 import { describeCertificate } from '../sso/metadata.js'
 import { getTenantById, type TenantUrls } from '../tenants/tenants.js'
@@ -95,10 +95,7 @@ async function notify(
         tenantId: tenant.id,
         template: certificate.template,
         locale: admin.locale ?? tenant.settings.defaultLocale,
-        to: {
-          address: admin.email,
-          name: [admin.first_name, admin.last_name].filter(Boolean).join(' ') || null,
-        },
+        to: recipientOf(admin),
         data: {
           firstName: admin.first_name ?? '',
           directoryName: directory.name,

@@ -17,6 +17,16 @@ import {
 const SEAL_PURPOSE = 'outbox'
 
 export type MailRecipient = { address: string; name?: string | null }
+
+/** A person as a mail's recipient: their address, and their full name when they have one. */
+export const recipientOf = (person: {
+  email: string
+  first_name: string | null
+  last_name: string | null
+}): MailRecipient => ({
+  address: person.email,
+  name: [person.first_name, person.last_name].filter(Boolean).join(' ') || null,
+})
 export type EnqueueMailInput = {
   tenantId: string
   template: MailTemplateName
