@@ -134,11 +134,11 @@ describe.skipIf(!hasBrowser)('SAML sign-in in Chromium', () => {
       // The victim visits the attacker's page, whose form posts that response to our ACS.
       await page.goto('about:blank')
       await page.setContent(
-        `<form method="post" action="${acs}"><input type="hidden" name="SAMLResponse" value="${SAMLResponse}"></form>`,
+        `<form method="post" action="${acs}"><input type="hidden" name="SAMLResponse" value="${SAMLResponse}"><button>Continue</button></form>`,
       )
       await Promise.all([
         page.waitForURL((url) => url.host === new URL(acs).host),
-        page.evaluate(() => document.querySelector('form')!.submit()),
+        page.click('button'),
       ])
       expect(new URL(page.url()).pathname).toBe(`/sso/saml/${directory.id}/continue`)
       expect(await page.textContent('h1')).toBe('Sign-in with your company failed')
