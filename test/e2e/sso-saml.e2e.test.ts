@@ -5,7 +5,7 @@ import { useGateway } from '../support/harness.js'
 import { tenantFetch } from '../support/oidc.js'
 import { pageHelpers } from '../support/pages.js'
 import { freePort } from '../support/process.js'
-import { createIdp, PERSON, serveIdp } from '../support/saml-idp.js'
+import { createIdp, MALLORY, PERSON, serveIdp } from '../support/saml-idp.js'
 import { addSamlDirectory } from '../support/saml-sign-in.js'
 import { startStoreApp } from '../support/store-app.js'
 
@@ -116,11 +116,7 @@ describe.skipIf(!hasBrowser)('SAML sign-in in Chromium', () => {
       expect(before).toBeDefined()
 
       // The attacker signs in with their own company account and keeps the IdP's response.
-      person = () => ({
-        ...PERSON,
-        nameId: 'mallory@corp.example',
-        attributes: { email: 'mallory@corp.example', groups: ['Sales'] },
-      })
+      person = () => MALLORY
       const own = await attacker.newPage()
       const kept = new Promise<string>((resolve) => {
         void own.route(acs, async (route) => {

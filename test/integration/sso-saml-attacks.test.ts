@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { useGateway } from '../support/harness.js'
-import { createIdp, encode, spCertificatesOf } from '../support/saml-idp.js'
+import { createIdp, encode, MALLORY, spCertificatesOf } from '../support/saml-idp.js'
 import { samlHelpers } from '../support/saml-sign-in.js'
 
 // Issue 10, "Bad input and attacks", SAML: each attack as a real IdP (or an attacker holding a
@@ -15,12 +15,7 @@ function signedAssertion(reply: Parameters<typeof idp.assertion>[0], id = `_a${D
   return idp.sign(idp.assertion({ ...reply, id }), id)
 }
 const evil = (reply: Parameters<typeof idp.assertion>[0]) =>
-  idp.assertion({
-    ...reply,
-    id: '_evil',
-    nameId: 'mallory@corp.example',
-    attributes: { email: 'mallory@corp.example', groups: ['Sales'] },
-  })
+  idp.assertion({ ...reply, id: '_evil', ...MALLORY })
 
 describe('SAML ACS: what is refused', () => {
   it('an unsigned assertion (SAML core 2.0 §5.2)', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { digestOf } from '../../src/sso/saml-ticket.js'
 import { useGateway } from '../support/harness.js'
-import { createIdp } from '../support/saml-idp.js'
+import { createIdp, MALLORY } from '../support/saml-idp.js'
 import { samlHelpers } from '../support/saml-sign-in.js'
 
 // Login CSRF on SAML (OWASP ASVS 5.0 V10; the SAML analogue of RFC 9700 §4.7): an attacker
@@ -13,10 +13,6 @@ const gw = useGateway()
 const idp = createIdp()
 const { started, startSignIn, continued, counts, expectRefused, browser } = samlHelpers(gw, idp)
 
-const MALLORY = {
-  nameId: 'mallory@corp.example',
-  attributes: { email: 'mallory@corp.example', groups: ['Sales'] },
-}
 const sessionCookies = (res: { headers: Record<string, unknown> }) =>
   [res.headers['set-cookie'] ?? []].flat().filter((c) => String(c).startsWith('gw_session='))
 
