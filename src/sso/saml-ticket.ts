@@ -19,6 +19,7 @@ const TICKET_TTL_MS = 2 * 60_000 // the 303 is followed at once; a little room f
 /** SHA-256 (base64url) of a secret, as sso_requests keeps it (the OIDC state's hash likewise). */
 export const digestOf = (secret: string) => Buffer.from(hashToken(secret)).toString('base64url')
 
+// IdpProfile as stored for a moment (zod drops a key it does not name: add new fields here).
 const Profile = z.object({
   subject: z.string(),
   email: z.string(),
@@ -96,12 +97,5 @@ export async function continueSamlSignIn(
         detail: 'the response came back to a browser that did not start this sign-in',
       },
     }
-  return {
-    ok: true,
-    profile,
-    start: {
-      returnTo: start.returnTo,
-      ...(start.invitationId && { invitationId: start.invitationId }),
-    },
-  }
+  return { ok: true, profile, start }
 }
