@@ -77,9 +77,16 @@ export function mountRoutes(app: Express, deps: Deps): void {
     noStore,
     oidcCallbackRoutes(deps, ssoContextOf(db, config, deps.ssoFetch)),
   )
-  // SAML: the SP metadata the IdP reads, and the ACS it posts the signed assertion to (its
-  // urlencoded body read there, size-limited).
-  app.all(['/sso/saml/:directoryId/metadata', '/sso/saml/:directoryId/acs'], samlRoutes(deps))
+  // SAML: the SP metadata the IdP reads, the ACS it posts the signed assertion to (its
+  // urlencoded body read there, size-limited), and the same-site step that signs the person in.
+  app.all(
+    [
+      '/sso/saml/:directoryId/metadata',
+      '/sso/saml/:directoryId/acs',
+      '/sso/saml/:directoryId/continue',
+    ],
+    samlRoutes(deps),
+  )
 
   // The tenant's OpenID Provider: our interaction step, userinfo and forward auth first,
   app.all(

@@ -1,16 +1,15 @@
 import { X509Certificate } from 'node:crypto'
-import { DOMParser } from '@xmldom/xmldom'
 import { AppError } from '../errors.js'
 import type { SamlIdp } from './connection.js'
 import { fetchText, type FetchPolicy } from './fetch.js'
+import { children, NS, parseXml, SamlRefusal, type XmlElement } from './saml-xml.js'
 
 // SAML 2.0 IdP metadata (saml-metadata-2.0-os) as an admin uploads it or names its URL: the
 // entity ID, the single sign-on URL of the HTTP-Redirect binding and every signing certificate.
 // The metadata is not signature-checked: it is trusted as the admin's upload, or as what the
 // https URL they chose serves.
 
-const MD = 'urn:oasis:names:tc:SAML:2.0:metadata'
-const DS = 'http://www.w3.org/2000/09/xmldsig#'
+const MD = NS.metadata
 const REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect'
 /** Entra ID's metadata is about 25 KB; a megabyte is no IdP's. */
 export const MAX_METADATA_BYTES = 1_000_000
@@ -36,14 +35,8 @@ export function parseIdpMetadata(
   }
   if (Buffer.byteLength(xml, 'utf8') > MAX_METADATA_BYTES)
     fail(`The metadata is larger than ${MAX_METADATA_BYTES} bytes.`)
-  // OWASP ASVS 5.0 1.5.1: no DTD at all, so no entity expansion (billion laughs) and no
-  // external entity can be reached, whatever the parser would do with one.
-  if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml))
-    fail('The metadata contains a DOCTYPE or ENTITY declaration, which is not accepted.')
-
-  const doc = parseXml(xml, fail)
-  const descriptor = idpDescriptor(doc.documentElement, fail)
-  const entity = descriptor.parentNode as Element
+  const root = readXml(xml, fail)
+  const { entity, descriptor } = idpDescriptor(root, fail)
   const entityId = entity.getAttribute('entityID')?.trim() ?? ''
   if (!entityId || entityId.length > 1024)
     fail('The metadata has no entityID on its EntityDescriptor.')
@@ -77,23 +70,23 @@ export async function readIdpMetadata(
   return parseIdpMetadata(xml, 'metadataUrl', options)
 }
 
-function parseXml(xml: string, fail: (message: string, cause?: unknown) => never): Document {
-  const refuse = (message: string) => {
-    throw new Error(message)
-  }
+/** The root element, by the SAML parser (saml-xml.ts: no DTD at all, OWASP ASVS 5.0 1.5.1). */
+function readXml(xml: string, fail: (message: string, cause?: unknown) => never): XmlElement {
   try {
-    const parser = new DOMParser({
-      errorHandler: { warning: () => undefined, error: refuse, fatalError: refuse },
-    })
-    const doc = parser.parseFromString(xml, 'text/xml') as unknown as Document | undefined
-    if (!doc?.documentElement) throw new Error('no root element')
-    return doc
+    return parseXml(xml).documentElement
   } catch (error) {
-    return fail('The metadata is not well-formed XML.', error)
+    if (!(error instanceof SamlRefusal)) throw error
+    return error.reason === 'doctype'
+      ? fail('The metadata contains a DOCTYPE or ENTITY declaration, which is not accepted.')
+      : fail('The metadata is not well-formed XML.', error)
   }
 }
 
-function idpDescriptor(root: Element, fail: (message: string) => never): Element {
+/** The one IDPSSODescriptor, and the EntityDescriptor around it. */
+function idpDescriptor(
+  root: XmlElement,
+  fail: (message: string) => never,
+): { entity: XmlElement; descriptor: XmlElement } {
   if (
     root.namespaceURI !== MD ||
     !['EntityDescriptor', 'EntitiesDescriptor'].includes(root.localName)
@@ -102,15 +95,17 @@ function idpDescriptor(root: Element, fail: (message: string) => never): Element
   // An aggregate (md:EntitiesDescriptor) is accepted when it describes exactly one IdP.
   const entities =
     root.localName === 'EntityDescriptor' ? [root] : children(root, MD, 'EntityDescriptor')
-  const idps = entities.flatMap((e) => children(e, MD, 'IDPSSODescriptor'))
+  const idps = entities.flatMap((entity) =>
+    children(entity, MD, 'IDPSSODescriptor').map((descriptor) => ({ entity, descriptor })),
+  )
   if (idps.length === 0) fail('The metadata describes no identity provider (IDPSSODescriptor).')
   if (idps.length > 1)
     fail(`The metadata describes ${idps.length} identity providers; give the metadata of one.`)
-  return idps[0] as Element
+  return idps[0]!
 }
 
 function redirectSsoUrl(
-  descriptor: Element,
+  descriptor: XmlElement,
   options: MetadataOptions,
   fail: (message: string) => never,
 ): string {
@@ -140,12 +135,12 @@ function redirectSsoUrl(
 }
 
 /** Every certificate of a KeyDescriptor with use="signing" or no use (both sign), deduplicated. */
-function signingCertificates(descriptor: Element, fail: (message: string) => never): string[] {
+function signingCertificates(descriptor: XmlElement, fail: (message: string) => never): string[] {
   const pems = new Map<string, string>()
   for (const key of children(descriptor, MD, 'KeyDescriptor')) {
     const use = key.getAttribute('use')
     if (use && use !== 'signing') continue
-    for (const node of Array.from(key.getElementsByTagNameNS(DS, 'X509Certificate'))) {
+    for (const node of Array.from(key.getElementsByTagNameNS(NS.dsig, 'X509Certificate'))) {
       const base64 = (node.textContent ?? '').replace(/\s+/g, '')
       let cert: X509Certificate | undefined
       try {
@@ -163,12 +158,6 @@ function signingCertificates(descriptor: Element, fail: (message: string) => nev
     fail('The metadata has no signing certificate (KeyDescriptor use="signing").')
   return [...pems.values()]
 }
-
-const children = (parent: Element, ns: string, name: string): Element[] =>
-  Array.from(parent.childNodes).filter(
-    (n): n is Element =>
-      n.nodeType === 1 && (n as Element).namespaceURI === ns && (n as Element).localName === name,
-  )
 
 export type CertificateInfo = {
   subject: string

@@ -6,7 +6,8 @@ import { createRequire } from 'node:module'
 
 // @xmldom/xmldom (node-saml's own parser), loaded without its type declarations: they pull
 // TypeScript's DOM library into the whole program (`reference lib="dom"`), which retypes fetch
-// everywhere. The few members used here are typed below.
+// everywhere. The few members used here are typed below. parseXml is the gateway's one XML
+// parser: IdP metadata (metadata.ts) is read with it too, under the same DOCTYPE refusal.
 const require = createRequire(import.meta.url)
 const { DOMParser } = require('@xmldom/xmldom') as {
   DOMParser: new (options: object) => { parseFromString(xml: string, type: string): XmlDocument }

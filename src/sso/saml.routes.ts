@@ -2,10 +2,12 @@ import express, { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
 import type { Deps } from '../app.js'
 import { AppError } from '../errors.js'
+import { ssoBrowserOf } from '../http/sso-browser.js'
 import { completeSsoSignIn, refuseSsoSignIn } from '../http/sso-finish.js'
+import { TOKEN_PATTERN } from '../lib/tokens.js'
 import { ssoContextOf } from './connection.js'
 import { findEnterpriseDirectory } from './directories.js'
-import { finishSamlSignIn } from './saml.js'
+import { continueSamlSignIn, finishSamlSignIn } from './saml.js'
 import { spMetadata } from './sp-metadata.js'
 
 // A SAMLResponse is a few kB; one with hundreds of groups some tens. Anything larger is refused
@@ -17,6 +19,9 @@ const AcsForm = z.object({
   SAMLResponse: z.string().min(1).max(350_000),
   RelayState: z.string().max(2000).optional(),
 })
+const ContinueQuery = z.object({ ticket: z.string().regex(TOKEN_PATTERN) })
+// What names a ticket is never cached, nor sent on as a Referer (refusals say the same).
+const PRIVATE = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }
 
 /** The form of this POST, or the body parser's error (too large: status 413). */
 const formOf = (req: Request, res: Response) =>
@@ -29,7 +34,10 @@ const samlDirectory = async (deps: Deps, res: Response, id: string) => {
   return directory?.kind === 'saml' ? directory : undefined
 }
 
-/** GET /sso/saml/:id/metadata and POST /sso/saml/:id/acs: the SAML SP of a tenant's directory. */
+/**
+ * GET /sso/saml/:id/metadata, POST /sso/saml/:id/acs and GET /sso/saml/:id/continue: the SAML SP
+ * of a tenant's directory.
+ */
 export function samlRoutes(deps: Deps): Router {
   const router = Router()
   const ctx = ssoContextOf(deps.db, deps.config, deps.ssoFetch)
@@ -42,7 +50,8 @@ export function samlRoutes(deps: Deps): Router {
   })
 
   // Cross-site POST from the IdP through the browser: no CSRF token can be expected here; the
-  // signed assertion and the single-use InResponseTo are what make it trustworthy.
+  // signed assertion and the single-use InResponseTo are what make it trustworthy. It carries
+  // no SameSite=Lax cookie either, so the browser is recognised one step later (saml-ticket.ts).
   router.post('/sso/saml/:directoryId/acs', async (req, res) => {
     const directory = await samlDirectory(deps, res, req.params.directoryId)
     if (!directory)
@@ -69,6 +78,26 @@ export function samlRoutes(deps: Deps): Router {
       relayState: fields.data.RelayState,
     })
     if (!outcome.ok) return refuse(outcome.refusal.reason, 400, outcome.refusal.detail)
+    const next = `/sso/saml/${encodeURIComponent(directory.id)}/continue?ticket=${outcome.ticket}`
+    res.set(PRIVATE).redirect(303, next)
+  })
+
+  // Same-site top-level GET: the browser's binding cookie (SameSite=Lax) comes with it.
+  router.get('/sso/saml/:directoryId/continue', async (req, res) => {
+    res.set(PRIVATE)
+    const directory = await samlDirectory(deps, res, req.params.directoryId)
+    if (!directory)
+      return refuseSsoSignIn(req, res, { refusal: { reason: 'unknown_directory' }, status: 404 })
+    const query = ContinueQuery.safeParse(req.query)
+    if (!query.success)
+      return refuseSsoSignIn(req, res, { directory, refusal: { reason: 'unknown_ticket' } })
+    const outcome = await continueSamlSignIn(ctx, {
+      tenant: res.locals.tenant,
+      directory,
+      ticket: query.data.ticket,
+      browser: ssoBrowserOf(req, res),
+    })
+    if (!outcome.ok) return refuseSsoSignIn(req, res, { directory, refusal: outcome.refusal })
     await completeSsoSignIn(req, res, deps, { directory, ...outcome })
   })
   return router

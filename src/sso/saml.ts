@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { type Profile, SAML, ValidateInResponseTo } from '@node-saml/node-saml'
 import { decryptXml } from '@node-saml/node-saml/lib/xml.js'
+import * as z from 'zod'
 import type { Tenant } from '../tenants/tenants.js'
 import { type SamlDirectory, type SsoContext, type SsoStart, samlUrls } from './connection.js'
 import type { IdpProfile } from './provisioning.js'
@@ -17,11 +18,23 @@ import {
   type VerifiedAssertion,
 } from './saml-xml.js'
 import { checkAssertion, mapSamlProfile } from './saml-assertion.js'
+import { digestOf, issueTicket } from './saml-ticket.js'
 import { activeSpKey, type SpKey, spKeys } from './sp-keys.js'
 
 export { checkSamlDirectory } from './saml-check.js'
+export { continueSamlSignIn, type SamlContinue } from './saml-ticket.js'
 
 const REQUEST_TTL_MS = 10 * 60_000
+
+/** What the gateway keeps of an AuthnRequest, under its ID (the InResponseTo to expect). */
+const RequestData = z.object({
+  returnTo: z.string(),
+  invitationId: z.string().optional(),
+  acsUrl: z.string(),
+  host: z.string(),
+  /** SHA-256 of the browser's binding value (http/sso-browser.ts; saml-ticket.ts checks it). */
+  browser: z.string(),
+})
 
 /** node-saml with one more step: the assertion's facts, read from its verified bytes. */
 class ServiceProvider extends SAML {
@@ -76,21 +89,37 @@ function serviceProvider(
   })
 }
 
-/** The IdP URL (HTTP-Redirect binding, signed AuthnRequest) that starts this sign-in. */
+/**
+ * The IdP URL (HTTP-Redirect binding, signed AuthnRequest) that starts this sign-in, bound to
+ * `browser` (the value of its http/sso-browser.ts cookie).
+ */
 export async function beginSamlSignIn(
   ctx: SsoContext,
-  input: { tenant: Tenant; directory: SamlDirectory; host: string; start: SsoStart },
+  input: {
+    tenant: Tenant
+    directory: SamlDirectory
+    host: string
+    start: SsoStart
+    browser: string
+  },
   now = new Date(),
 ): Promise<string> {
   const { tenant, directory, host, start } = input
   const urls = samlUrls(tenant, directory, host)
   const signing = await activeSpKey(ctx, directory.id, now)
   const requestId = `_${randomBytes(20).toString('hex')}`
+  const data: z.input<typeof RequestData> = {
+    returnTo: start.returnTo,
+    ...(start.invitationId && { invitationId: start.invitationId }),
+    acsUrl: urls.acsUrl,
+    host,
+    browser: digestOf(input.browser),
+  }
   await saveSsoRequest(ctx.db, {
     id: requestId,
     tenantId: tenant.id,
     directoryId: directory.id,
-    data: { ...start, acsUrl: urls.acsUrl, host },
+    data,
     expiresAt: new Date(now.getTime() + REQUEST_TTL_MS),
   })
   const sp = serviceProvider(ctx, { directory, ...urls }, { signing, requestId })
@@ -98,10 +127,13 @@ export async function beginSamlSignIn(
 }
 
 export type SamlSignIn =
-  | { ok: true; profile: IdpProfile; start: SsoStart }
-  | { ok: false; refusal: { reason: string; detail?: string } }
+  { ok: true; ticket: string } | { ok: false; refusal: { reason: string; detail?: string } }
 
-/** The ACS: a POSTed SAMLResponse checked to the end, or the reason it is refused. */
+/**
+ * The ACS: a POSTed SAMLResponse checked to the end, or the reason it is refused. What it
+ * proves is kept under a single-use ticket for continueSamlSignIn (saml-ticket.ts), where the
+ * browser that started the sign-in is recognised: nobody is signed in by this POST itself.
+ */
 export async function finishSamlSignIn(
   ctx: SsoContext,
   input: {
@@ -114,7 +146,9 @@ export async function finishSamlSignIn(
   now = new Date(),
 ): Promise<SamlSignIn> {
   try {
-    return { ok: true, ...(await verify(ctx, input, now)) }
+    const verified = await verify(ctx, input, now)
+    const { tenant, directory } = input
+    return { ok: true, ticket: await issueTicket(ctx, { tenant, directory, ...verified }, now) }
   } catch (error) {
     // Anything else (the database gone, a bug) is not the IdP's doing: the error handler's.
     if (!(error instanceof SamlRefusal)) throw error
@@ -126,7 +160,7 @@ async function verify(
   ctx: SsoContext,
   input: Parameters<typeof finishSamlSignIn>[1],
   now: Date,
-): Promise<{ profile: IdpProfile; start: SsoStart }> {
+): Promise<{ profile: IdpProfile; start: SsoStart; browser: string | null }> {
   const { tenant, directory, host } = input
   const { config } = directory
   // The ACS of the host this POST came to: the one its AuthnRequest named, for SP-initiated.
@@ -151,25 +185,30 @@ async function verify(
   const profile = mapSamlProfile(config, assertion)
 
   let start: SsoStart
+  let browser: string | null
   if (requestId) {
-    const request = await consumeSsoRequest(
-      ctx.db,
-      { id: requestId, tenantId: tenant.id, directoryId: directory.id },
-      now,
+    const stored = RequestData.safeParse(
+      await consumeSsoRequest(
+        ctx.db,
+        { id: requestId, tenantId: tenant.id, directoryId: directory.id },
+        now,
+      ),
     )
-    if (!request) throw new SamlRefusal('unknown_request', requestId)
-    if (request['acsUrl'] !== urls.acsUrl) throw new SamlRefusal('wrong_host', host)
+    if (!stored.success) throw new SamlRefusal('unknown_request', requestId)
+    const request = stored.data
+    if (request.acsUrl !== urls.acsUrl) throw new SamlRefusal('wrong_host', host)
     // completeSsoSignIn keeps returnTo to a local path (http/return-to.ts).
     start = {
-      returnTo: String(request['returnTo'] ?? '/'),
-      ...(typeof request['invitationId'] === 'string' && {
-        invitationId: request['invitationId'],
-      }),
+      returnTo: request.returnTo,
+      ...(request.invitationId && { invitationId: request.invitationId }),
     }
+    browser = request.browser
   } else {
-    // IdP-initiated: nothing ties this response to a sign-in the person started here.
+    // IdP-initiated: nothing ties this response to a sign-in the person started here, so no
+    // browser either (saml-ticket.ts: open to login CSRF by nature, hence off by default).
     if (!config.allowIdpInitiated) throw new SamlRefusal('idp_initiated')
     start = { returnTo: input.relayState ?? '/' }
+    browser = null
   }
   const fresh = await recordAssertion(ctx.db, {
     directoryId: directory.id,
@@ -177,7 +216,7 @@ async function verify(
     expiresAt: keepUntil,
   })
   if (!fresh) throw new SamlRefusal('replay', assertion.id)
-  return { profile, start }
+  return { profile, start, browser }
 }
 
 /** The SP key the IdP encrypted for (active, or one it still had from older metadata). */

@@ -44,7 +44,7 @@ export function ssoStartRoutes(deps: Deps): Router {
     const input = { tenant, host, start }
     const url =
       directory.kind === 'saml'
-        ? await beginSamlSignIn(ctx, { ...input, directory })
+        ? await beginSamlSignIn(ctx, { ...input, directory, browser: bindSsoBrowser(req, res) })
         : await beginOidcSignIn(ctx, { ...input, directory, browser: bindSsoBrowser(req, res) })
     res.redirect(303, url)
   })

@@ -20,7 +20,7 @@ import { samlHelpers } from '../support/saml-sign-in.js'
 // code + PKCE) and checks the tokens with jose. The gateway listens: the clients use the network.
 const gw = await useOidcGateway()
 const idp = createIdp()
-const { samlStore, startSignIn } = samlHelpers(gw, idp)
+const { samlStore, startSignIn, continued } = samlHelpers(gw, idp)
 
 const userOf = (directoryId: string) =>
   gw.db.selectFrom('users').selectAll().where('directory_id', '=', directoryId).execute()
@@ -57,6 +57,7 @@ describe('SAML sign-in, then an app of the tenant', () => {
       acsUrl: authn.acsUrl,
       audience: authn.issuer,
     })
+    // The ACS answers with its continue step on the same host, followed in the same browser.
     const back = await browser.follow(authn.acsUrl, { form: { SAMLResponse } })
     expect(back.url.href.startsWith(REDIRECT), back.url.href).toBe(true)
     const tokens = await exchangeCode(config, back.url, request)
@@ -178,15 +179,16 @@ describe('the SAML service provider of a directory', () => {
     // The retired key stays published, and opens what an IdP still encrypts for it.
     expect(spCertificatesOf(promoted.metadata).signing.sort()).toEqual([old, next].sort())
     expect(spCertificatesOf(promoted.metadata).encryption).toEqual([next])
-    const res = await promoted.post(idp.response({ ...promoted.reply, encryptFor: old }))
+    const res = await promoted.finish(idp.response({ ...promoted.reply, encryptFor: old }))
     expect(res.status).toBe(303)
+    expect(await userOf(s.directory.id)).toHaveLength(1)
   })
 
   it('accepts an assertion the IdP encrypted for our published encryption certificate', async () => {
     const s = await samlStore()
-    const { reply, metadata, post } = await startSignIn(s)
+    const { reply, metadata, finish } = await startSignIn(s)
     const encryptFor = spCertificatesOf(metadata).encryption[0]!
-    const res = await post(idp.response({ ...reply, encryptFor, signResponse: true }))
+    const res = await finish(idp.response({ ...reply, encryptFor, signResponse: true }))
     expect(res.status).toBe(303)
     expect(await userOf(s.directory.id)).toHaveLength(1)
   })
@@ -196,19 +198,23 @@ describe('the SAML service provider of a directory', () => {
     const trust = { ...idp, certificates: [idp.certificate, rolled.certificate] }
     const s = await samlStore({ trust })
     for (const signer of [idp, rolled]) {
-      const { reply, post } = await startSignIn(s)
-      expect((await post(signer.response(reply))).status).toBe(303)
+      const { reply, finish } = await startSignIn(s)
+      expect((await finish(signer.response(reply))).status).toBe(303)
     }
+    expect(await userOf(s.directory.id)).toHaveLength(1)
   })
 
   it('lets IdP-initiated sign-ins in when the directory allows them, to a local RelayState only', async () => {
     const s = await samlStore({ allowIdpInitiated: true })
     const { b, reply } = await startSignIn(s)
-    const unsolicited = (RelayState: string) =>
-      b.post(s.acsPath, {
-        SAMLResponse: idp.response({ ...reply, inResponseTo: null }),
-        RelayState,
-      })
+    const unsolicited = async (RelayState: string) =>
+      continued(
+        b,
+        await b.post(s.acsPath, {
+          SAMLResponse: idp.response({ ...reply, inResponseTo: null }),
+          RelayState,
+        }),
+      )
     const home = await unsolicited('/welcome?from=idp')
     expect(home.status).toBe(303)
     expect(home.headers['location']).toBe('/welcome?from=idp')

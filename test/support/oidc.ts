@@ -22,8 +22,7 @@ const loopback = new Agent({
 
 /** fetch for tenant hosts, as openid-client's and jose's customFetch. */
 export const tenantFetch = ((url: string | URL, options?: RequestInit) =>
-  undiciFetch(url, { ...(options as object), dispatcher: loopback })) as unknown as typeof fetch &
-  client.CustomFetch
+  undiciFetch(url, { ...(options as object), dispatcher: loopback })) as unknown as typeof fetch
 
 /**
  * The gateway of this test file, listening on a free port that its tenants' public URLs (the

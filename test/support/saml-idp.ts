@@ -314,3 +314,9 @@ export const PERSON = {
     groups: ['Sales', 'Engineering'],
   },
 }
+
+/** Another employee of the company: the attacker of the attack tests, signed in as themselves. */
+export const MALLORY = {
+  nameId: 'mallory@corp.example',
+  attributes: { email: 'mallory@corp.example', groups: ['Sales'] },
+}

@@ -1,3 +1,5 @@
+import type supertest from 'supertest'
+import { expect } from 'vitest'
 import type { Db } from '../../src/db/database.js'
 import { SAML_ATTRIBUTES, type SamlDirectory } from '../../src/sso/connection.js'
 import { findEnterpriseDirectory } from '../../src/sso/directories.js'
@@ -55,12 +57,10 @@ export function samlHelpers(gw: Gateway, idp: TestIdp) {
     return { ...s, directory, acsPath: `/sso/saml/${directory.id}/acs` }
   }
   type Store = Awaited<ReturnType<typeof samlStore>>
+  type Browser = ReturnType<typeof pages.browser>
 
   /** GET /sso/:id/start, read by the IdP: the request, and what a response to it carries. */
-  async function startSignIn(
-    s: Store,
-    options: { returnTo?: string; browser?: ReturnType<typeof pages.browser> } = {},
-  ) {
+  async function startSignIn(s: Store, options: { returnTo?: string; browser?: Browser } = {}) {
     const b = options.browser ?? pages.browser(s.host)
     const metadata = (await b.get(`/sso/saml/${s.directory.id}/metadata`)).text
     const started = await b.get(
@@ -76,7 +76,18 @@ export function samlHelpers(gw: Gateway, idp: TestIdp) {
       audience: request.issuer,
     }
     const post = (SAMLResponse: string, path = s.acsPath) => b.post(path, { SAMLResponse })
-    return { b, location, request, metadata, reply, post }
+    /** The ACS POST, then its continue step in this browser: a sign-in as a person makes it. */
+    const finish = async (SAMLResponse: string) => continued(b, await post(SAMLResponse))
+    return { b, location, request, metadata, reply, post, finish }
+  }
+
+  /**
+   * What `browser` gets at the ACS's continue step (the same-site GET where the person is signed
+   * in), or the ACS's own answer when it sent nowhere else (a refusal).
+   */
+  async function continued(browser: Browser, acs: supertest.Response) {
+    const next = acs.status === 303 ? String(acs.headers['location']) : ''
+    return /^\/sso\/saml\/[^/]+\/continue\?/.test(next) ? browser.get(next) : acs
   }
 
   /** The directory's users and the tenant's sessions: a refused sign-in adds neither. */
@@ -98,5 +109,41 @@ export function samlHelpers(gw: Gateway, idp: TestIdp) {
   const refusals = (s: Store) =>
     gw.logs().filter((l) => l['event'] === 'sso_refused' && l['tenant'] === s.tenant.slug)
 
-  return { ...pages, samlStore, startSignIn, counts, refusals }
+  /** A French store trusting the IdP, and a sign-in started on it. */
+  async function started(options: Parameters<typeof samlStore>[0] = {}) {
+    const s = await samlStore({ locale: 'fr', ...options })
+    return { s, ...(await startSignIn(s)) }
+  }
+
+  /**
+   * A refused sign-in (issue 10): a clean page in the store's language (French: `started`), the
+   * reason logged as sso_refused, no session cookie, and no user or session made (`left`: what
+   * there was before).
+   */
+  async function expectRefused(
+    s: Store,
+    res: supertest.Response,
+    reason: string,
+    left = { users: 0, sessions: 0 },
+  ) {
+    expect(res.status, res.text).toBeGreaterThanOrEqual(400)
+    expect(res.status).toBeLessThan(500)
+    expect(res.headers['content-type']).toMatch(/^text\/html/)
+    expect(res.text).toContain('La connexion avec votre entreprise a échoué')
+    expect(res.text).not.toMatch(/at .*\.[jt]s:\d+|SAML|signature/i)
+    expect([res.headers['set-cookie'] ?? []].flat().join()).not.toContain('gw_session')
+    expect(refusals(s).map((l) => l['reason'])).toContain(reason)
+    expect(await counts(s)).toEqual(left)
+  }
+
+  return {
+    ...pages,
+    samlStore,
+    started,
+    startSignIn,
+    continued,
+    counts,
+    refusals,
+    expectRefused,
+  }
 }

@@ -1,6 +1,8 @@
+import { generateKeyPairSync, X509Certificate } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { AppError } from '../../../src/errors.js'
 import { describeCertificate, parseIdpMetadata } from '../../../src/sso/metadata.js'
+import { selfSignedCertificate as build } from '../../../src/sso/sp-certificate.js'
 import { selfSignedCertificate } from '../../support/certificates.js'
 import { HTTP_POST_BINDING, idpMetadataXml } from '../../support/idp-metadata.js'
 
@@ -145,5 +147,50 @@ describe('describeCertificate', () => {
       expired: false,
     })
     expect(describeCertificate(cert.pem, new Date('2027-03-02T00:00:00Z')).expired).toBe(true)
+  })
+})
+
+describe('the certificate builder (sp-certificate.ts, RFC 5280 §4.1)', () => {
+  const notBefore = new Date('2026-01-02T03:04:05Z')
+  const keys = {
+    'RSA 2048': generateKeyPairSync('rsa', { modulusLength: 2048 }),
+    'EC P-256': generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+    'EC P-384': generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+  }
+
+  it.each(Object.entries(keys))(
+    'makes a self-signed v3 certificate for an %s key, valid exactly when asked',
+    (_, pair) => {
+      const notAfter = new Date('2028-06-07T08:09:10Z')
+      const pem = build({ commonName: 'SAML SP ü', ...pair, notBefore, notAfter })
+      const cert = new X509Certificate(pem)
+      expect(pem).toBe(cert.toString()) // node's own PEM layout, as metadata.ts stores it
+      expect(cert.subject).toBe('CN=SAML SP ü')
+      expect(cert.issuer).toBe(cert.subject)
+      expect(cert.verify(pair.publicKey)).toBe(true)
+      expect(cert.publicKey.export({ type: 'spki', format: 'der' })).toEqual(
+        pair.publicKey.export({ type: 'spki', format: 'der' }),
+      )
+      expect(new Date(cert.validFrom)).toEqual(notBefore)
+      expect(new Date(cert.validTo)).toEqual(notAfter)
+      expect(cert.serialNumber).toMatch(/^[4-7][0-9A-F]{31}$/) // positive, 128 bits
+    },
+  )
+
+  it('writes dates from 2050 on as GeneralizedTime (RFC 5280 §4.1.2.5)', () => {
+    const notAfter = new Date('2051-01-01T00:00:00Z')
+    const cert = new X509Certificate(
+      build({ commonName: 'Long', ...keys['EC P-256'], notBefore, notAfter }),
+    )
+    expect(new Date(cert.validTo)).toEqual(notAfter)
+    // GeneralizedTime (tag 0x18) with the four-digit year, after the UTCTime notBefore.
+    expect(cert.raw.includes(Buffer.from('\x18\x0f20510101000000Z', 'latin1'))).toBe(true)
+  })
+
+  it('refuses a key it cannot sign a certificate with', () => {
+    const pair = generateKeyPairSync('ed448')
+    expect(() => build({ commonName: 'x', ...pair, notBefore, notAfter: notBefore })).toThrow(
+      /ed448/,
+    )
   })
 })
