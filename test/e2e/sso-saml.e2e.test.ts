@@ -67,11 +67,12 @@ describe.skipIf(!hasBrowser)('SAML sign-in in Chromium', () => {
       await page.goto(shop.url)
       await page.click('#signin')
       await page.waitForURL((url) => url.pathname === '/login')
-      // The login page's "continue with your company" link: off to the IdP, back to the app.
-      const returnTo = new URL(page.url()).searchParams.get('return_to')!
-      const start = new URL(`/sso/${directory.id}/start`, tenant.publicUrl)
-      start.searchParams.set('return_to', returnTo)
-      await page.goto(start.href)
+      // The directory claims corp.example: the login page asks for the email first, and a
+      // company address goes to the company's IdP (home-realm discovery), then back to the app.
+      await page.screenshot({ path: `${SCREENSHOTS}/saml-email-first.png`, fullPage: true })
+      expect(await page.locator('#password').count()).toBe(0)
+      await page.fill('#email', 'ada@corp.example')
+      await page.click('button[type=submit]')
       await page.waitForURL((url) => url.href.startsWith(shop.url))
       expect(await page.textContent('#who')).toBe('Signed in as ada@corp.example (admin)')
       await page.screenshot({ path: `${SCREENSHOTS}/saml-shop-signed-in.png`, fullPage: true })
@@ -87,7 +88,7 @@ describe.skipIf(!hasBrowser)('SAML sign-in in Chromium', () => {
       // A response from another Issuer: the gateway refuses it, cleanly.
       const other = await browser.newPage()
       person = () => ({ ...PERSON, issuer: 'https://impostor.example/saml' })
-      await other.goto(start.href)
+      await other.goto(new URL(`/sso/${directory.id}/start`, tenant.publicUrl).href)
       await other.waitForURL((url) => url.pathname.endsWith('/acs'))
       expect(await other.textContent('h1')).toBe('Sign-in with your company failed')
       const refused = gw.logs().filter((l) => l['event'] === 'sso_refused')
