@@ -17,14 +17,26 @@ export type GatewayProcess = {
 export const healthy = async (port: number) => (await httpGet(port, '/healthz')).status === 200
 export const ready = async (port: number) => (await httpGet(port, '/readyz')).status === 200
 
-/** A free loopback port (asked of the kernel, then released for the child to take). */
+/**
+ * A free port for a test server or a spawned gateway, chosen at random below the kernel's
+ * ephemeral range (32768 and up), where `listen(0)` servers of other tests never land, and
+ * checked on the wildcard address the gateway itself binds: a port held by any IPv4 or IPv6
+ * listener is refused there. (A loopback-only check let a gateway bind [::]:P beside another
+ * test's 127.0.0.1:P, and its probes reached the other server.)
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000)
+    const server = createServer()
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false))
+      server.listen(port, () => resolve(true))
+    })
+    if (!free) continue
+    server.close()
+    await once(server, 'close')
+    return port
+  }
 }
 
 // A safety net against a hung child outliving its test, not a deadline: node + tsx may take long to
