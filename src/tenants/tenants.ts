@@ -23,7 +23,12 @@ export type Tenant = {
   primaryHost: string
   /** Its own user database, if it has one (enterprise-only tenants do not). */
   databaseDirectoryId: string | null
-  /** Canonical origin: every URL we emit (links in mail, issuer) is built from it, never from the request. */
+  /**
+   * Canonical origin: every URL we emit (links in mail, issuer) is built from it, never from the
+   * request. A tenant found by host is seen on that host (its own stored host, or the default
+   * `{slug}.BASE_DOMAIN`): each host is an OpenID Provider of its own, so the apps of a dedicated
+   * host sign in there. Elsewhere (admin API, jobs) it is the primary host's.
+   */
   publicUrl: string
   createdAt: Date
   updatedAt: Date
@@ -49,6 +54,7 @@ export type CreateTenantInput = z.input<typeof CreateTenantInput>
 function summarize(
   row: queries.TenantRow,
   urls: TenantUrls,
+  servedHost?: string,
 ): TenantSummary & { settings: unknown } {
   const primaryHost =
     row.hosts.find((h) => h.is_primary)?.host ?? defaultHost(row.slug, urls.baseDomain)
@@ -62,7 +68,9 @@ function summarize(
       row.hosts.flatMap((h) => (h.directory_id ? [[h.host, h.directory_id]] : [])),
     ),
     primaryHost,
-    publicUrl: urls.publicUrlTemplate.replace('{host}', primaryHost).replace('{slug}', row.slug),
+    publicUrl: urls.publicUrlTemplate
+      .replace('{host}', servedHost ?? primaryHost)
+      .replace('{slug}', row.slug),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
     databaseDirectoryId: row.database_directory_id,
@@ -70,8 +78,8 @@ function summarize(
 }
 
 // Settings are validated on every read: a bad row fails loudly for its own tenant only.
-function toTenant(row: queries.TenantRow, urls: TenantUrls): Tenant {
-  const summary = summarize(row, urls)
+function toTenant(row: queries.TenantRow, urls: TenantUrls, servedHost?: string): Tenant {
+  const summary = summarize(row, urls, servedHost)
   const settings = TenantSettings.safeParse(row.settings)
   if (!settings.success) {
     throw new AppError(
@@ -94,7 +102,8 @@ export async function findTenantForHost(
   urls: TenantUrls,
 ): Promise<Tenant | undefined> {
   const row = await queries.findTenantByHost(db, host, slugFromHost(host, urls.baseDomain))
-  return row && toTenant(row, urls)
+  // The host matched one of the tenant's (stored, or its default): safe to emit URLs on.
+  return row && toTenant(row, urls, host)
 }
 
 export async function getTenant(db: Db, slug: string, urls: TenantUrls): Promise<Tenant> {

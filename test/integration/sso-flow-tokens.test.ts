@@ -140,6 +140,42 @@ describe("the provider's login prompt with company sign-in", () => {
   })
 })
 
+describe('a dedicated host beside the primary one', () => {
+  // Seed 001: the platform's own host serves its partners' passwords; a partner company's
+  // employees use the store on its dedicated host. Each host is an OpenID Provider of its own.
+  it("is its own issuer: the app there signs in at the directory and gets that host's tokens", async () => {
+    const { tenant, directory, storeHost } = await dedicatedStore({ primary: false })
+    expect(new URL(tenant.publicUrl).host).not.toBe(storeHost)
+    const atStore = { ...tenant, publicUrl: `http://${storeHost}` }
+    const { config } = await relyingParty(gw, atStore)
+    expect(config.serverMetadata().issuer).toBe(`http://${storeHost}`)
+    expect(config.serverMetadata().authorization_endpoint).toBe(`http://${storeHost}/auth`)
+
+    const browser = httpBrowser()
+    const request = await authorizationRequest(config, { scope: 'openid' })
+    const start = await followTo(browser, request.url, `/sso/${directory.id}/start`)
+    expect(start.host).toBe(storeHost)
+    const signedIn = await companySignIn(gw, { tenant, directory, profile: { amr: COMPANY_AMR } })
+    if (!signedIn.ok) throw new Error(signedIn.reason)
+    browser.jar.get(storeHost)!.set('gw_session', signedIn.session.token)
+    const back = await browser.follow(new URL(start.searchParams.get('return_to')!, start))
+    expect(back.url.href.startsWith(REDIRECT)).toBe(true)
+    const tokens = await exchangeCode(config, back.url, request)
+    expect(tokens.claims()).toMatchObject({ iss: `http://${storeHost}`, amr: COMPANY_AMR })
+    const access = await verifyAccessToken(`http://${storeHost}`, tokens.access_token)
+    expect(access.payload).toMatchObject({ iss: `http://${storeHost}`, directory_kind: 'saml' })
+
+    // The primary host stays the provider of the store's other apps, with the password form.
+    const primary = await relyingParty(gw, tenant)
+    expect(primary.config.serverMetadata().issuer).toBe(tenant.publicUrl)
+    const other = await authorizationRequest(primary.config, { scope: 'openid' })
+    const login = await followTo(httpBrowser(), other.url, '/login')
+    expect(login.host).toBe(new URL(tenant.publicUrl).host)
+    // A token of one host is not a token of the other (the issuer differs).
+    await expect(verifyAccessToken(tenant.publicUrl, tokens.access_token)).rejects.toThrow()
+  })
+})
+
 /**
  * Follows redirects up to the sign-in's start, not into it: where the IdP round trip begins is
  * this file's concern, the round trip is the protocol files'.
@@ -156,11 +192,18 @@ async function followTo(browser: ReturnType<typeof httpBrowser>, url: URL, pathn
   return current
 }
 
-/** A store whose public URL is its dedicated host (store.…), bound to a company directory. */
-async function dedicatedStore() {
+/**
+ * A store with a dedicated host (store.…) bound to a company directory: its public (primary) URL,
+ * or, with `primary: false`, a host beside the primary `shop.…`.
+ */
+async function dedicatedStore({ primary = true } = {}) {
   const port = new URL(gw.config.publicUrlTemplate.replace('{host}', 'x.localhost')).port
   const slug = `t-${crypto.randomUUID().slice(0, 8)}`
-  const created = await gw.createTenant({ slug, hosts: [`store.${slug}.localhost`] })
+  const hosts = [`store.${slug}.localhost`]
+  const created = await gw.createTenant({
+    slug,
+    hosts: primary ? hosts : [`shop.${slug}.localhost`, ...hosts],
+  })
   const { directory } = await addDirectory(gw, created)
   await gw.db
     .updateTable('tenant_hosts')

@@ -19,6 +19,22 @@ describe('tenant resolution by Host', () => {
     expect(tenant.publicUrl).toBe('http://store.acme-example.com:3000')
   })
 
+  it('sees the tenant on the host asked: each of its hosts is an issuer of its own, and only its hosts', async () => {
+    const tenant = await gw.createTenant({
+      hosts: ['one.hosts-example.com', 'two.hosts-example.com'],
+    })
+    const issuerAt = async (host: string) =>
+      (await gw.get(host, '/.well-known/openid-configuration')).body.issuer
+    expect(await issuerAt('one.hosts-example.com')).toBe('http://one.hosts-example.com:3000')
+    expect(await issuerAt('TWO.hosts-example.com.')).toBe('http://two.hosts-example.com:3000')
+    expect(await issuerAt(`${tenant.slug}.localhost`)).toBe(`http://${tenant.slug}.localhost:3000`)
+    // Elsewhere (admin API, jobs) the tenant is its primary host's.
+    expect(tenant.publicUrl).toBe('http://one.hosts-example.com:3000')
+    expect(
+      (await gw.get('three.hosts-example.com', '/.well-known/openid-configuration')).status,
+    ).toBe(404)
+  })
+
   it('serves a tenant on {slug}.BASE_DOMAIN without a host row', async () => {
     const tenant = await gw.createTenant()
     const res = await gw.get(`${tenant.slug}.localhost`)

@@ -52,20 +52,22 @@ type Options = {
 }
 
 /**
- * One oidc-provider per tenant, created on first use and cached until the tenant changes (its
+ * One oidc-provider per tenant host (its issuer is the host's origin: tenant.publicUrl as
+ * resolved for the request), created on first use and cached until the tenant changes (its
  * settings, its keys): every process rebuilds within the tenant cache's second. Ten minutes at
- * most also drop retired keys whose tokens have all expired.
+ * most also drop retired keys whose tokens have all expired. The hosts of a tenant share its keys.
  */
 export function providerRegistry(options: Options) {
   const cache = new Map<string, { stamp: string; entry: Promise<TenantProvider> }>()
   return {
     forTenant(tenant: Tenant): Promise<TenantProvider> {
       const stamp = `${tenant.updatedAt.getTime()}:${Math.floor(Date.now() / 600_000)}`
-      const cached = cache.get(tenant.id)
+      const key = `${tenant.id} ${tenant.publicUrl}`
+      const cached = cache.get(key)
       if (cached?.stamp === stamp) return cached.entry
       const entry = buildProvider(tenant, options)
-      cache.set(tenant.id, { stamp, entry })
-      entry.catch(() => cache.delete(tenant.id))
+      cache.set(key, { stamp, entry })
+      entry.catch(() => cache.delete(key))
       return entry
     },
   }
