@@ -240,6 +240,12 @@ describe('outbox', () => {
     const tenant = await newTenant('Mailbox <Shop>')
     const older = await enqueue(tenant, address('first'))
     const newer = await enqueue(tenant, address('second'), { template: 'password_reset' })
+    // Two transactions within one clock tick (PGlite's clock is coarse) share created_at.
+    await t.db
+      .updateTable('outbox')
+      .set({ created_at: new Date(Date.now() - 60_000) } as never)
+      .where('id', '=', older.id)
+      .execute()
     const app = express()
     app.use((_req, res, next) => {
       res.locals.tenant = tenant
