@@ -26,7 +26,13 @@ const SESSION_COOKIE = 'gw_session'
 
 type Reply = { status: number; location: string; cookies: string[]; body: string }
 
-const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
+// A fresh pool for each phase: a socket left idle through the bare phase may be closed by the
+// gateway (its keep-alive timeout) just as it is reused, which would count as a failure.
+let agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
+const freshAgent = () => {
+  agent.destroy()
+  agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
+}
 
 function send(
   port: number,
@@ -117,6 +123,7 @@ async function main() {
 
     /** Sign-ins started at the gateway, each by a browser of its own, and signed (untimed). */
     async function prepare(round: number): Promise<Prepared[]> {
+      freshAgent()
       const prepared: Prepared[] = []
       for (let i = 0; i < RESPONSES; i += 16) {
         const started = await Promise.all(
@@ -169,6 +176,7 @@ async function main() {
     }
 
     async function gatewayRate(prepared: Prepared[]) {
+      freshAgent()
       let next = 0
       const failures = new Map<string, number>()
       const latencies: number[] = []
