@@ -6,12 +6,14 @@ import type { Membership, NewUser, User } from './users.queries.js'
 // the one door into identity's tables from outside the feature.
 export {
   claimUnlinkedUser,
+  findEnterpriseMember,
   findMembershipOf,
   findUser,
   findUserByEmailKey,
   findUserBySubject,
   insertUserIfFree,
   insertMembership,
+  refreshUserNames,
   updateMembershipAccess,
   updateMembershipGrant,
   updateUserProfile,

@@ -40,6 +40,13 @@ export async function termsOwed(db: Db, tenant: Tenant, membershipId: string) {
   return current
 }
 
+/**
+ * termsOwed on what was read already (users.queries.ts, findEnterpriseMember): whether the
+ * member still has to accept the tenant's current version.
+ */
+export const owesTerms = (tenant: Tenant, terms: { version: number | null; accepted: boolean }) =>
+  tenant.settings.termsRequired && terms.version !== null && !terms.accepted
+
 export const currentTerms = (db: Db, tenantId: string) => queries.findCurrentTerms(db, tenantId)
 
 /** Accepts exactly the version shown: a newer one published meanwhile must be shown first. */

@@ -245,3 +245,70 @@ export async function updateMembershipAccess(
     .where('id', '=', membershipId)
     .execute()
 }
+
+/**
+ * Everything a repeat enterprise sign-in reads, in one statement (it runs on every one): the
+ * identity by its key (directory, IdP subject), its membership of the tenant, and the tenant's
+ * current Terms version with whether this member accepted it. `undefined` without a membership.
+ */
+export async function findEnterpriseMember(
+  db: Db,
+  input: { tenantId: string; directoryId: string; subject: string },
+) {
+  const row = await db
+    .selectFrom('users as u')
+    .innerJoin('memberships as m', (j) =>
+      j.onRef('m.user_id', '=', 'u.id').on('m.tenant_id', '=', input.tenantId),
+    )
+    .selectAll('u')
+    .select(['m.id as membership_id', 'm.status as membership_status', 'm.role', 'm.groups'])
+    .select((eb) => {
+      const current = eb
+        .selectFrom('terms_versions as t')
+        .select((t) => t.fn.max('t.version').as('version'))
+        .where('t.tenant_id', '=', input.tenantId)
+      return [
+        current.as('terms_version'),
+        eb
+          .exists(
+            eb
+              .selectFrom('terms_acceptances as a')
+              .select('a.version')
+              .where('a.tenant_id', '=', input.tenantId)
+              .whereRef('a.membership_id', '=', 'm.id')
+              .where('a.version', '=', current),
+          )
+          .as('terms_accepted'),
+      ]
+    })
+    .where('u.directory_id', '=', input.directoryId)
+    .where('u.subject', '=', input.subject)
+    .executeTakeFirst()
+  if (!row) return undefined
+  const { membership_id, membership_status, role, groups, terms_version, terms_accepted, ...user } =
+    row
+  return {
+    user: user as User,
+    membership: { id: membership_id, status: membership_status, role, groups },
+    terms: { version: terms_version ?? null, accepted: !!terms_accepted },
+  }
+}
+
+/**
+ * The names and the spelling of the email an IdP sends, for an identity whose email key stays
+ * the same (so no other identity of the directory can hold it: updateUserProfile checks that).
+ */
+export async function refreshUserNames(
+  db: Db,
+  directoryId: string,
+  userId: string,
+  profile: Pick<NewUser, 'email' | 'first_name' | 'last_name'>,
+  now: Date,
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ ...profile, updated_at: now })
+    .where('directory_id', '=', directoryId)
+    .where('id', '=', userId)
+    .execute()
+}

@@ -43,6 +43,30 @@ export async function findEnterpriseDirectory(
   return row && toEnterpriseDirectory(row)
 }
 
+const MAX_CACHED = 10_000
+
+/**
+ * findEnterpriseDirectory for the sign-in routes, which read the directory on every request:
+ * found directories are kept for `ttlMs` in this process, the tenant cache's rule
+ * (http/tenant.ts): a change made by any gateway process (a new IdP certificate, a directory
+ * removed) is seen everywhere within that time. Unknown ids are never kept, so a new directory
+ * answers at once. 0 keeps nothing (tests).
+ */
+export function cachedEnterpriseDirectories(db: Db, ttlMs: number) {
+  const cache = new Map<string, { directory: EnterpriseDirectory; until: number }>()
+  return async (tenantId: string, id: string): Promise<EnterpriseDirectory | undefined> => {
+    const key = `${tenantId} ${id}`
+    const now = Date.now()
+    const cached = cache.get(key)
+    if (cached && cached.until > now) return cached.directory
+    const directory = await findEnterpriseDirectory(db, tenantId, id)
+    if (!directory || ttlMs <= 0) return directory
+    if (cache.size >= MAX_CACHED) cache.clear()
+    cache.set(key, { directory, until: now + ttlMs })
+    return directory
+  }
+}
+
 export async function listEnterpriseDirectories(
   db: Db,
   tenantId: string,

@@ -82,6 +82,31 @@ export function mapAccess(
   return { role, groups }
 }
 
+/** The identity's columns as the IdP describes the person; undefined for an unusable email. */
+export function personOf(profile: IdpProfile) {
+  const address = normalizeEmail(profile.email)
+  if (!address.ok) return undefined
+  return {
+    email: address.email,
+    email_key: address.key,
+    first_name: profile.firstName?.slice(0, 100) || null,
+    last_name: profile.lastName?.slice(0, 100) || null,
+    subject: profile.subject,
+  }
+}
+
+/** The role and groups of an existing member after this sign-in (mapAccess, tenant defaults). */
+export const refreshedAccess = (
+  tenant: Tenant,
+  directory: EnterpriseDirectory,
+  groups: string[],
+  current: Access,
+): Access =>
+  mapAccess(directory.config.groupMapping, groups, current, {
+    role: 'user',
+    groups: tenant.settings.defaultGroups,
+  })
+
 type Input = {
   tenant: Tenant
   directory: EnterpriseDirectory
@@ -103,15 +128,8 @@ export async function provisionEnterpriseUser(
   now = new Date(),
 ): Promise<Provisioned> {
   const { tenant, directory, profile } = input
-  const address = normalizeEmail(profile.email)
-  if (!address.ok) return { ok: false, reason: 'bad_email' }
-  const person = {
-    email: address.email,
-    email_key: address.key,
-    first_name: profile.firstName?.slice(0, 100) || null,
-    last_name: profile.lastName?.slice(0, 100) || null,
-    subject: profile.subject,
-  }
+  const person = personOf(profile)
+  if (!person) return { ok: false, reason: 'bad_email' }
   const scope = { tenantId: tenant.id, directoryId: directory.id }
 
   const known = await findUserBySubject(tx, directory.id, profile.subject)
@@ -119,7 +137,7 @@ export async function provisionEnterpriseUser(
   const unclaimed =
     known || profile.emailVerified === false
       ? undefined
-      : await findUserByEmailKey(tx, directory.id, address.key)
+      : await findUserByEmailKey(tx, directory.id, person.email_key)
   const claimable = unclaimed?.subject === null ? unclaimed : undefined
   const user = known ?? claimable
   const invitation = user
@@ -212,7 +230,7 @@ async function grantAccess(
     await activateMembership(tx, scope, now)
     return done(membership)
   }
-  const access = mapAccess(mapping, profile.groups, membership, defaults)
+  const access = refreshedAccess(tenant, directory, profile.groups, membership)
   await updateMembershipAccess(tx, tenant.id, membership.id, access, now)
   return done(membership)
 }

@@ -4,9 +4,10 @@ import type { Deps } from '../app.js'
 import { AppError } from '../errors.js'
 import { ssoBrowserOf } from '../http/sso-browser.js'
 import { completeSsoSignIn, refuseSsoSignIn } from '../http/sso-finish.js'
+import { TENANT_CACHE_TTL_MS } from '../http/tenant.js'
 import { TOKEN_PATTERN } from '../lib/tokens.js'
 import { ssoContextOf } from './connection.js'
-import { findEnterpriseDirectory } from './directories.js'
+import { cachedEnterpriseDirectories } from './directories.js'
 import { continueSamlSignIn, finishSamlSignIn } from './saml.js'
 import { spMetadata } from './sp-metadata.js'
 
@@ -29,11 +30,6 @@ const formOf = (req: Request, res: Response) =>
     readForm(req, res, (err?: unknown) => (err ? reject(err) : resolve(req.body))),
   )
 
-const samlDirectory = async (deps: Deps, res: Response, id: string) => {
-  const directory = await findEnterpriseDirectory(deps.db, res.locals.tenant.id, id)
-  return directory?.kind === 'saml' ? directory : undefined
-}
-
 /**
  * GET /sso/saml/:id/metadata, POST /sso/saml/:id/acs and GET /sso/saml/:id/continue: the SAML SP
  * of a tenant's directory.
@@ -41,9 +37,18 @@ const samlDirectory = async (deps: Deps, res: Response, id: string) => {
 export function samlRoutes(deps: Deps): Router {
   const router = Router()
   const ctx = ssoContextOf(deps.db, deps.config, deps.ssoFetch)
+  // Read at each of a sign-in's two requests; kept as briefly as a tenant (http/tenant.ts).
+  const directories = cachedEnterpriseDirectories(
+    deps.db,
+    deps.config.tenantCacheTtlMs ?? TENANT_CACHE_TTL_MS,
+  )
+  const samlDirectory = async (res: Response, id: string) => {
+    const directory = await directories(res.locals.tenant.id, id)
+    return directory?.kind === 'saml' ? directory : undefined
+  }
 
   router.get('/sso/saml/:directoryId/metadata', async (req, res) => {
-    const directory = await samlDirectory(deps, res, req.params.directoryId)
+    const directory = await samlDirectory(res, req.params.directoryId)
     if (!directory) throw new AppError('not_found', 'There is no such sign-in connection.')
     const xml = await spMetadata(ctx, { tenant: res.locals.tenant, directory })
     res.set('Cache-Control', 'public, max-age=300').type('application/samlmetadata+xml').send(xml)
@@ -53,7 +58,7 @@ export function samlRoutes(deps: Deps): Router {
   // signed assertion and the single-use InResponseTo are what make it trustworthy. It carries
   // no SameSite=Lax cookie either, so the browser is recognised one step later (saml-ticket.ts).
   router.post('/sso/saml/:directoryId/acs', async (req, res) => {
-    const directory = await samlDirectory(deps, res, req.params.directoryId)
+    const directory = await samlDirectory(res, req.params.directoryId)
     if (!directory)
       return refuseSsoSignIn(req, res, { refusal: { reason: 'unknown_directory' }, status: 404 })
     const refuse = (reason: string, status = 400, detail?: string) =>
@@ -85,7 +90,7 @@ export function samlRoutes(deps: Deps): Router {
   // Same-site top-level GET: the browser's binding cookie (SameSite=Lax) comes with it.
   router.get('/sso/saml/:directoryId/continue', async (req, res) => {
     res.set(PRIVATE)
-    const directory = await samlDirectory(deps, res, req.params.directoryId)
+    const directory = await samlDirectory(res, req.params.directoryId)
     if (!directory)
       return refuseSsoSignIn(req, res, { refusal: { reason: 'unknown_directory' }, status: 404 })
     const query = ContinueQuery.safeParse(req.query)

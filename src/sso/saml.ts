@@ -7,8 +7,7 @@ import { decryptXml } from '@node-saml/node-saml/lib/xml.js'
 import * as z from 'zod'
 import type { Tenant } from '../tenants/tenants.js'
 import { type SamlDirectory, type SsoContext, type SsoStart, samlUrls } from './connection.js'
-import type { IdpProfile } from './provisioning.js'
-import { consumeSsoRequest, recordAssertion, saveSsoRequest } from './requests.store.js'
+import { saveSsoRequest } from './requests.store.js'
 import {
   checkAlgorithms,
   inspectResponse,
@@ -18,23 +17,13 @@ import {
   type VerifiedAssertion,
 } from './saml-xml.js'
 import { checkAssertion, mapSamlProfile } from './saml-assertion.js'
-import { digestOf, issueTicket } from './saml-ticket.js'
+import { digestOf, RequestData, ticketForIdpInitiated, ticketForRequest } from './saml-ticket.js'
 import { activeSpKey, type SpKey, spKeys } from './sp-keys.js'
 
 export { checkSamlDirectory } from './saml-check.js'
 export { continueSamlSignIn, type SamlContinue } from './saml-ticket.js'
 
 const REQUEST_TTL_MS = 10 * 60_000
-
-/** What the gateway keeps of an AuthnRequest, under its ID (the InResponseTo to expect). */
-const RequestData = z.object({
-  returnTo: z.string(),
-  invitationId: z.string().optional(),
-  acsUrl: z.string(),
-  host: z.string(),
-  /** SHA-256 of the browser's binding value (http/sso-browser.ts; saml-ticket.ts checks it). */
-  browser: z.string(),
-})
 
 /** node-saml with one more step: the assertion's facts, read from its verified bytes. */
 class ServiceProvider extends SAML {
@@ -146,9 +135,7 @@ export async function finishSamlSignIn(
   now = new Date(),
 ): Promise<SamlSignIn> {
   try {
-    const verified = await verify(ctx, input, now)
-    const { tenant, directory } = input
-    return { ok: true, ticket: await issueTicket(ctx, { tenant, directory, ...verified }, now) }
+    return { ok: true, ticket: await verify(ctx, input, now) }
   } catch (error) {
     // Anything else (the database gone, a bug) is not the IdP's doing: the error handler's.
     if (!(error instanceof SamlRefusal)) throw error
@@ -160,7 +147,7 @@ async function verify(
   ctx: SsoContext,
   input: Parameters<typeof finishSamlSignIn>[1],
   now: Date,
-): Promise<{ profile: IdpProfile; start: SsoStart; browser: string | null }> {
+): Promise<string> {
   const { tenant, directory, host } = input
   const { config } = directory
   // The ACS of the host this POST came to: the one its AuthnRequest named, for SP-initiated.
@@ -173,50 +160,29 @@ async function verify(
     : undefined
   const sp = serviceProvider(ctx, { directory, ...urls }, { decryption })
   await sp.validatePostResponseAsync({ SAMLResponse: input.samlResponse }).catch(refusal)
-  const assertion = sp.verified
-  if (!assertion) throw new SamlRefusal('malformed', 'no assertion')
+  const verified = sp.verified
+  if (!verified) throw new SamlRefusal('malformed', 'no assertion')
 
-  const { requestId, keepUntil } = checkAssertion(response, assertion, {
+  const { requestId, keepUntil } = checkAssertion(response, verified, {
     acsUrl: urls.acsUrl,
     idpEntityId: config.idp.entityId,
     now,
     skewSeconds: ctx.clockSkewSeconds,
   })
-  const profile = mapSamlProfile(config, assertion)
-
-  let start: SsoStart
-  let browser: string | null
-  if (requestId) {
-    const stored = RequestData.safeParse(
-      await consumeSsoRequest(
-        ctx.db,
-        { id: requestId, tenantId: tenant.id, directoryId: directory.id },
-        now,
-      ),
+  const profile = mapSamlProfile(config, verified)
+  const assertion = { id: verified.id, keepUntil }
+  // The request spent, the assertion recorded and the ticket kept: saml-ticket.ts.
+  if (requestId)
+    return ticketForRequest(
+      ctx,
+      { tenant, directory, requestId, acsUrl: urls.acsUrl, assertion, profile },
+      now,
     )
-    if (!stored.success) throw new SamlRefusal('unknown_request', requestId)
-    const request = stored.data
-    if (request.acsUrl !== urls.acsUrl) throw new SamlRefusal('wrong_host', host)
-    // completeSsoSignIn keeps returnTo to a local path (http/return-to.ts).
-    start = {
-      returnTo: request.returnTo,
-      ...(request.invitationId && { invitationId: request.invitationId }),
-    }
-    browser = request.browser
-  } else {
-    // IdP-initiated: nothing ties this response to a sign-in the person started here, so no
-    // browser either (saml-ticket.ts: open to login CSRF by nature, hence off by default).
-    if (!config.allowIdpInitiated) throw new SamlRefusal('idp_initiated')
-    start = { returnTo: input.relayState ?? '/' }
-    browser = null
-  }
-  const fresh = await recordAssertion(ctx.db, {
-    directoryId: directory.id,
-    assertionId: assertion.id,
-    expiresAt: keepUntil,
-  })
-  if (!fresh) throw new SamlRefusal('replay', assertion.id)
-  return { profile, start, browser }
+  // IdP-initiated: nothing ties this response to a sign-in the person started here, so no
+  // browser either (saml-ticket.ts: open to login CSRF by nature, hence off by default).
+  if (!config.allowIdpInitiated) throw new SamlRefusal('idp_initiated')
+  const returnTo = input.relayState ?? '/'
+  return ticketForIdpInitiated(ctx, { tenant, directory, assertion, profile, returnTo }, now)
 }
 
 /** The SP key the IdP encrypted for (active, or one it still had from older metadata). */
