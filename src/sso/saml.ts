@@ -2,11 +2,22 @@
 // service provider of each directory. node-saml does the XML signature work; the checks it
 // does not make (SECURITY-NOTES.md) are made here and in saml-xml.ts.
 import { randomBytes } from 'node:crypto'
+import { availableParallelism } from 'node:os'
+import { extname } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { type Profile, SAML, ValidateInResponseTo } from '@node-saml/node-saml'
 import { decryptXml } from '@node-saml/node-saml/lib/xml.js'
 import * as z from 'zod'
+import { workerPool } from '../lib/worker-pool.js'
 import type { Tenant } from '../tenants/tenants.js'
-import { type SamlDirectory, type SsoContext, type SsoStart, samlUrls } from './connection.js'
+import {
+  type SamlConfig,
+  type SamlDirectory,
+  type SsoContext,
+  type SsoStart,
+  samlUrls,
+} from './connection.js'
+import type { IdpProfile } from './provisioning.js'
 import { saveSsoRequest } from './requests.store.js'
 import {
   checkAlgorithms,
@@ -49,11 +60,11 @@ class ServiceProvider extends SAML {
 // Every security-relevant option is spelled out; node-saml's defaults (SHA-1 request
 // signatures, InResponseTo never checked, a request cache in process memory) are not inherited.
 function serviceProvider(
-  ctx: SsoContext,
-  input: { directory: SamlDirectory; entityId: string; acsUrl: string },
-  keys: { signing?: SpKey; decryption?: SpKey; requestId?: string },
+  ctx: Pick<SsoContext, 'clockSkewSeconds'>,
+  input: { config: SamlConfig; entityId: string; acsUrl: string },
+  keys: { signing?: SpKey; decryption?: string | undefined; requestId?: string },
 ) {
-  const { idp } = input.directory.config
+  const { idp } = input.config
   return new ServiceProvider({
     issuer: input.entityId,
     audience: input.entityId,
@@ -66,7 +77,7 @@ function serviceProvider(
     signatureAlgorithm: 'sha256',
     digestAlgorithm: 'sha256',
     ...(keys.signing && { privateKey: keys.signing.privateKey }),
-    ...(keys.decryption && { decryptionPvk: keys.decryption.privateKey }),
+    ...(keys.decryption && { decryptionPvk: keys.decryption }),
     // InResponseTo is consumed from the database below (any process, single use), not from
     // node-saml's per-process cache.
     validateInResponseTo: ValidateInResponseTo.never,
@@ -111,7 +122,7 @@ export async function beginSamlSignIn(
     data,
     expiresAt: new Date(now.getTime() + REQUEST_TTL_MS),
   })
-  const sp = serviceProvider(ctx, { directory, ...urls }, { signing, requestId })
+  const sp = serviceProvider(ctx, { config: directory.config, ...urls }, { signing, requestId })
   return sp.getAuthorizeUrlAsync('', undefined, {})
 }
 
@@ -143,6 +154,85 @@ export async function finishSamlSignIn(
   }
 }
 
+/**
+ * What the ACS hands a validation worker: the response and everything needed to check it,
+ * nothing else (no database, no secrets but the SP keys an encrypted assertion needs).
+ */
+export type ValidationJob = {
+  samlResponse: string
+  config: SamlConfig
+  entityId: string
+  acsUrl: string
+  skewSeconds: number
+  nowMs: number
+  /** SP private keys (PEM) to open an EncryptedAssertion; absent until one is met. */
+  decryptionKeys?: string[]
+}
+export type ValidationOutcome =
+  | {
+      kind: 'verified'
+      requestId: string | undefined
+      assertion: { id: string; keepUntilMs: number }
+      profile: IdpProfile
+    }
+  | { kind: 'needs_keys' }
+  | { kind: 'refused'; reason: string; detail: string }
+
+/**
+ * The response checked to the end (node-saml's signature work and every rule it leaves to us),
+ * with no I/O: run by the workers of saml.worker.ts, off the main thread.
+ */
+export async function validateSamlResponse(job: ValidationJob): Promise<ValidationOutcome> {
+  try {
+    return await validate(job)
+  } catch (error) {
+    if (!(error instanceof SamlRefusal)) throw error
+    return { kind: 'refused', reason: error.reason, detail: error.message }
+  }
+}
+
+async function validate(job: ValidationJob): Promise<ValidationOutcome> {
+  const { config, acsUrl } = job
+  if (!/^[A-Za-z0-9+/=\r\n]+$/.test(job.samlResponse))
+    throw new SamlRefusal('malformed', 'SAMLResponse is not base64')
+  const response = inspectResponse(Buffer.from(job.samlResponse, 'base64').toString('utf8'))
+  let decryption: string | undefined
+  if (response.encryptedAssertion) {
+    if (!job.decryptionKeys) return { kind: 'needs_keys' }
+    decryption = await decryptionKey(job.decryptionKeys, response.encryptedAssertion)
+  }
+  const sp = serviceProvider(
+    { clockSkewSeconds: job.skewSeconds },
+    { config, entityId: job.entityId, acsUrl },
+    { decryption },
+  )
+  await sp.validatePostResponseAsync({ SAMLResponse: job.samlResponse }).catch(refusal)
+  const verified = sp.verified
+  if (!verified) throw new SamlRefusal('malformed', 'no assertion')
+  const { requestId, keepUntil } = checkAssertion(response, verified, {
+    acsUrl,
+    idpEntityId: config.idp.entityId,
+    now: new Date(job.nowMs),
+    skewSeconds: job.skewSeconds,
+  })
+  const profile = mapSamlProfile(config, verified)
+  return {
+    kind: 'verified',
+    requestId,
+    assertion: { id: verified.id, keepUntilMs: keepUntil.getTime() },
+    profile,
+  }
+}
+
+// One pool per process, as many workers as cores: the main thread serves HTTP and the database
+// meanwhile (bench/sso.ts measures it).
+let validators: ReturnType<typeof workerPool<ValidationJob, ValidationOutcome>> | undefined
+const validator = () =>
+  (validators ??= workerPool(
+    new URL(`./saml.worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+    availableParallelism(),
+  ))
+
 async function verify(
   ctx: SsoContext,
   input: Parameters<typeof finishSamlSignIn>[1],
@@ -152,25 +242,25 @@ async function verify(
   const { config } = directory
   // The ACS of the host this POST came to: the one its AuthnRequest named, for SP-initiated.
   const urls = samlUrls(tenant, directory, host)
-  if (!/^[A-Za-z0-9+/=\r\n]+$/.test(input.samlResponse))
-    throw new SamlRefusal('malformed', 'SAMLResponse is not base64')
-  const response = inspectResponse(Buffer.from(input.samlResponse, 'base64').toString('utf8'))
-  const decryption = response.encryptedAssertion
-    ? await decryptionKey(ctx, directory.id, response.encryptedAssertion, now)
-    : undefined
-  const sp = serviceProvider(ctx, { directory, ...urls }, { decryption })
-  await sp.validatePostResponseAsync({ SAMLResponse: input.samlResponse }).catch(refusal)
-  const verified = sp.verified
-  if (!verified) throw new SamlRefusal('malformed', 'no assertion')
-
-  const { requestId, keepUntil } = checkAssertion(response, verified, {
+  const job: ValidationJob = {
+    samlResponse: input.samlResponse,
+    config,
+    entityId: urls.entityId,
     acsUrl: urls.acsUrl,
-    idpEntityId: config.idp.entityId,
-    now,
     skewSeconds: ctx.clockSkewSeconds,
-  })
-  const profile = mapSamlProfile(config, verified)
-  const assertion = { id: verified.id, keepUntil }
+    nowMs: now.getTime(),
+  }
+  let outcome = await validator().run(job)
+  // Encrypted for us: again with the directory's SP keys (the active one, or one the IdP still
+  // had from older metadata).
+  if (outcome.kind === 'needs_keys') {
+    const decryptionKeys = (await spKeys(ctx, directory.id, now)).map((k) => k.privateKey)
+    outcome = await validator().run({ ...job, decryptionKeys })
+  }
+  if (outcome.kind === 'needs_keys') throw new SamlRefusal('undecryptable', 'no SP key')
+  if (outcome.kind === 'refused') throw new SamlRefusal(outcome.reason, outcome.detail)
+  const { requestId, profile } = outcome
+  const assertion = { id: outcome.assertion.id, keepUntil: new Date(outcome.assertion.keepUntilMs) }
   // The request spent, the assertion recorded and the ticket kept: saml-ticket.ts.
   if (requestId)
     return ticketForRequest(
@@ -185,10 +275,10 @@ async function verify(
   return ticketForIdpInitiated(ctx, { tenant, directory, assertion, profile, returnTo }, now)
 }
 
-/** The SP key the IdP encrypted for (active, or one it still had from older metadata). */
-async function decryptionKey(ctx: SsoContext, directoryId: string, xml: string, now: Date) {
-  for (const key of await spKeys(ctx, directoryId, now)) {
-    const plain = await decryptXml(xml, key.privateKey).catch(() => undefined)
+/** The SP key (PEM) the IdP encrypted for, among the directory's. */
+async function decryptionKey(keys: string[], xml: string): Promise<string> {
+  for (const key of keys) {
+    const plain = await decryptXml(xml, key).catch(() => undefined)
     if (plain === undefined) continue
     // The assertion's own signature is only visible once decrypted: same algorithm rules.
     checkAlgorithms(parseXml(plain))
