@@ -59,3 +59,15 @@ export function auditActorOf(res: Response): AuditActor {
 export function auditIpOf(res: Response): string | undefined {
   return res.req.ip ?? res.req.socket.remoteAddress
 }
+
+/** The top-level fields whose value changed, before and after (settings hold no secrets). */
+export function changedFields(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): Record<string, { from: unknown; to: unknown }> {
+  const changes: Record<string, { from: unknown; to: unknown }> = {}
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)]))
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key]))
+      changes[key] = { from: before[key] ?? null, to: after[key] ?? null }
+  return changes
+}

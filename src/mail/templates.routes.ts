@@ -1,6 +1,7 @@
 import { Router } from 'express'
 import * as z from 'zod'
 import type { Deps } from '../app.js'
+import { recordAdminChange } from '../http/admin-change.js'
 import { tenantInPath } from '../http/auth.js'
 import { parse } from '../lib/validate.js'
 import {
@@ -31,6 +32,7 @@ export function templateAdminRoutes({ config, db }: Deps, defaults: MailDefaults
   ) => {
     const tenant = await tenantInPath(db, res, req.params.slug, config)
     return {
+      tenant,
       tenantId: tenant.id,
       name: req.params.name as MailTemplateName,
       locale: req.params.locale ?? '',
@@ -47,11 +49,13 @@ export function templateAdminRoutes({ config, db }: Deps, defaults: MailDefaults
     await saveTenantTemplate(db, { ...r, ...parse(TemplateBody, req.body) } as Parameters<
       typeof saveTenantTemplate
     >[1])
+    await recordAdminChange(db, res, templateChange(r, 'saved'))
     res.json(await findTemplate(db, defaults, r))
   })
   router.delete(path, async (req, res) => {
     const r = await ref(req, res)
     await resetTenantTemplate(db, r)
+    await recordAdminChange(db, res, templateChange(r, 'reset'))
     res.json(await findTemplate(db, defaults, r))
   })
   router.post(`${path}/preview`, async (req, res) => {
@@ -60,3 +64,12 @@ export function templateAdminRoutes({ config, db }: Deps, defaults: MailDefaults
   })
   return router
 }
+
+const templateChange = (
+  r: { tenant: { id: string; slug: string }; name: string; locale: string },
+  verb: 'saved' | 'reset',
+) => ({
+  tenant: r.tenant,
+  action: `template.${verb}`,
+  subject: { kind: 'template', id: `${r.name}/${r.locale}` },
+})
