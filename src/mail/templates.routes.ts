@@ -1,4 +1,4 @@
-import { Router } from 'express'
+import { type Response, Router } from 'express'
 import * as z from 'zod'
 import type { Deps } from '../app.js'
 import { recordAdminChange } from '../http/admin-change.js'
@@ -32,12 +32,22 @@ export function templateAdminRoutes({ config, db }: Deps, defaults: MailDefaults
   ) => {
     const tenant = await tenantInPath(db, res, req.params.slug, config)
     return {
-      tenant,
       tenantId: tenant.id,
       name: req.params.name as MailTemplateName,
       locale: req.params.locale ?? '',
     }
   }
+  const change = (
+    res: Response,
+    slug: string,
+    r: Awaited<ReturnType<typeof ref>>,
+    verb: 'saved' | 'reset',
+  ) =>
+    recordAdminChange(db, res, {
+      tenant: { id: r.tenantId, slug },
+      action: `template.${verb}`,
+      subject: { kind: 'template', id: `${r.name}/${r.locale}` },
+    })
 
   router.get(path, async (req, res) => {
     const r = await ref(req, res)
@@ -49,13 +59,13 @@ export function templateAdminRoutes({ config, db }: Deps, defaults: MailDefaults
     await saveTenantTemplate(db, { ...r, ...parse(TemplateBody, req.body) } as Parameters<
       typeof saveTenantTemplate
     >[1])
-    await recordAdminChange(db, res, templateChange(r, 'saved'))
+    await change(res, req.params.slug, r, 'saved')
     res.json(await findTemplate(db, defaults, r))
   })
   router.delete(path, async (req, res) => {
     const r = await ref(req, res)
     await resetTenantTemplate(db, r)
-    await recordAdminChange(db, res, templateChange(r, 'reset'))
+    await change(res, req.params.slug, r, 'reset')
     res.json(await findTemplate(db, defaults, r))
   })
   router.post(`${path}/preview`, async (req, res) => {
@@ -64,12 +74,3 @@ export function templateAdminRoutes({ config, db }: Deps, defaults: MailDefaults
   })
   return router
 }
-
-const templateChange = (
-  r: { tenant: { id: string; slug: string }; name: string; locale: string },
-  verb: 'saved' | 'reset',
-) => ({
-  tenant: r.tenant,
-  action: `template.${verb}`,
-  subject: { kind: 'template', id: `${r.name}/${r.locale}` },
-})
