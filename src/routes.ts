@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import express, { type Express, Router } from 'express'
 import { openApiDocument } from './admin/openapi.js'
 import type { Deps } from './app.js'
+import { auditAdminRoutes } from './audit/audit.routes.js'
 import { apiKeyAuth } from './http/auth.js'
 import { errorHandler, notFound, requireDecodablePath } from './http/errors.js'
 import { healthRoutes, requireMigrated } from './http/health.routes.js'
@@ -130,6 +131,7 @@ export function adminApi(deps: Deps): Router {
     templateAdminRoutes(deps, deps.config.mailTemplates),
     appAdminRoutes(deps),
     directoryAdminRoutes(deps),
+    auditAdminRoutes(deps),
   )
   return router
 }

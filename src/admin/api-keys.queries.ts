@@ -47,6 +47,6 @@ export function revokeApiKey(db: Db, id: string, now: Date) {
     .set({ revoked_at: now })
     .where('id', '=', id)
     .where('revoked_at', 'is', null)
-    .returning(['id'])
+    .returning(['id', 'name', 'tenant_id'])
     .executeTakeFirst()
 }

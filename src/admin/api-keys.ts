@@ -37,11 +37,12 @@ export async function authenticateApiKey(
   return { keyId: row.id, name: row.name, tenantId: row.tenant_id }
 }
 
-export async function revokeApiKey(db: Db, id: string, now = new Date()): Promise<void> {
+export async function revokeApiKey(db: Db, id: string, now = new Date()) {
   const revoked = z.uuid().safeParse(id).success
     ? await queries.revokeApiKey(db, id, now)
     : undefined
   if (!revoked) throw new AppError('not_found', `There is no live API key ${id}.`)
+  return { id: revoked.id, name: revoked.name, tenantId: revoked.tenant_id }
 }
 
 export const listApiKeys = queries.listApiKeys

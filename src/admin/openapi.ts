@@ -6,6 +6,7 @@ import { ListQuery } from '../invitations/list.js'
 import { TemplateBody } from '../mail/templates.routes.js'
 import { CreateTenantInput, SettingsPatch } from '../tenants/tenants.js'
 import { CreateAppInput, UpdateAppInput } from '../tokens/apps.js'
+import { auditPaths } from './openapi-audit.js'
 import { directoryPaths } from './openapi-directories.js'
 
 // Request bodies come from the same zod schemas the routes parse with, so the document cannot
@@ -225,6 +226,7 @@ export function openApiDocument() {
         },
       },
       ...directoryPaths,
+      ...auditPaths,
     },
   }
 }

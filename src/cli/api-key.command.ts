@@ -1,4 +1,6 @@
 import { createApiKey, listApiKeys, revokeApiKey } from '../admin/api-keys.js'
+import { recordCliChange } from '../http/admin-change.js'
+import { createLog } from '../log.js'
 import { getTenant } from '../tenants/tenants.js'
 import { type CommandContext, parseCommand, UsageError } from './main.js'
 
@@ -12,7 +14,10 @@ export async function apiKeyCommand(args: string[], ctx: CommandContext): Promis
   )
 }
 
-async function create(args: string[], { config, db, io }: CommandContext): Promise<number> {
+const logOf = (ctx: CommandContext) => ctx.log ?? createLog(ctx.config.logLevel, process.stderr)
+
+async function create(args: string[], ctx: CommandContext): Promise<number> {
+  const { config, db, io } = ctx
   const { values, positionals } = parseCommand(args, {
     tenant: { type: 'string' },
     platform: { type: 'boolean' },
@@ -24,8 +29,13 @@ async function create(args: string[], { config, db, io }: CommandContext): Promi
       'api-key create needs --name and exactly one of --tenant SLUG or --platform',
     )
   }
-  const tenantId = values.tenant ? (await getTenant(db, values.tenant, config)).id : null
-  const key = await createApiKey(db, { tenantId, name: values.name })
+  const tenant = values.tenant ? await getTenant(db, values.tenant, config) : null
+  const key = await createApiKey(db, { tenantId: tenant?.id ?? null, name: values.name })
+  await recordCliChange(db, logOf(ctx), {
+    tenant,
+    action: 'api_key.created',
+    subject: { kind: 'api_key', id: key.id, label: key.name },
+  })
   io.out(key.key)
   io.err(
     `created API key ${key.id} (${values.tenant ? `tenant ${values.tenant}` : 'platform'}); it is shown once: store it now`,
@@ -45,10 +55,16 @@ async function list(args: string[], { db, io }: CommandContext): Promise<number>
   return 0
 }
 
-async function revoke(args: string[], { db, io }: CommandContext): Promise<number> {
+async function revoke(args: string[], ctx: CommandContext): Promise<number> {
+  const { db, io } = ctx
   const { positionals } = parseCommand(args, {})
   if (positionals.length !== 1) throw new UsageError('api-key revoke needs exactly one key ID')
-  await revokeApiKey(db, positionals[0] as string)
+  const revoked = await revokeApiKey(db, positionals[0] as string)
+  await recordCliChange(db, logOf(ctx), {
+    tenant: revoked.tenantId === null ? null : { id: revoked.tenantId },
+    action: 'api_key.revoked',
+    subject: { kind: 'api_key', id: revoked.id, label: revoked.name },
+  })
   io.out(`revoked API key ${positionals[0]}`)
   return 0
 }

@@ -1,3 +1,4 @@
+import { recordCliChange } from '../http/admin-change.js'
 import { createLog } from '../log.js'
 import { resolveSecretKey } from '../secret-key.js'
 import { getTenant } from '../tenants/tenants.js'
@@ -12,7 +13,10 @@ export async function appCommand(args: string[], ctx: CommandContext): Promise<n
   throw new UsageError(sub ? `unknown app command "${sub}"` : 'app needs a command: create or list')
 }
 
-async function create(args: string[], { config, db, io }: CommandContext): Promise<number> {
+const logOf = (ctx: CommandContext) => ctx.log ?? createLog(ctx.config.logLevel, process.stderr)
+
+async function create(args: string[], ctx: CommandContext): Promise<number> {
+  const { config, db, io } = ctx
   const { values, positionals } = parseCommand(args, {
     tenant: { type: 'string' },
     name: { type: 'string' },
@@ -33,6 +37,11 @@ async function create(args: string[], { config, db, io }: CommandContext): Promi
     redirectUris: values['redirect-uri'] ?? [],
     postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
     ...(values.product && { product: values.product }),
+  })
+  await recordCliChange(db, logOf(ctx), {
+    tenant,
+    action: 'app.created',
+    subject: { kind: 'app', id: app.clientId, label: app.name },
   })
   io.out(`client_id     ${app.clientId}`)
   if (app.clientSecret) io.out(`client_secret ${app.clientSecret}`)
@@ -60,10 +69,8 @@ async function list(args: string[], { config, db, io }: CommandContext): Promise
   return 0
 }
 
-export async function keysCommand(
-  args: string[],
-  { config, db, io }: CommandContext,
-): Promise<number> {
+export async function keysCommand(args: string[], ctx: CommandContext): Promise<number> {
+  const { config, db, io } = ctx
   const [sub, ...rest] = args
   if (sub !== 'rotate')
     throw new UsageError(sub ? `unknown keys command "${sub}"` : 'keys needs a command: rotate')
@@ -78,7 +85,16 @@ export async function keysCommand(
     io.err(`gateway: ${secret.reason}`)
     return 1
   }
-  const rotated = await db.transaction().execute((tx) => rotateKeys(tx, tenant, secretKey))
+  const rotated = await db.transaction().execute(async (tx) => {
+    const kids = await rotateKeys(tx, tenant, secretKey)
+    await recordCliChange(tx, logOf(ctx), {
+      tenant,
+      action: 'signing_key.rotated',
+      subject: { kind: 'signing_key', id: kids.activeKid },
+      details: { active: kids.activeKid, next: kids.nextKid },
+    })
+    return kids
+  })
   io.out(`signing with ${rotated.activeKid}; published next: ${rotated.nextKid}`)
   io.err('the previous key stays in the JWKS until every token it signed has expired')
   return 0

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { logAdminChange } from '../http/admin-change.js'
+import { recordCliChange } from '../http/admin-change.js'
 import { createLog } from '../log.js'
 import { resolveSecretKey } from '../secret-key.js'
 import { createDirectory, deleteDirectory, rotateDirectorySpKey } from '../sso/directories-admin.js'
@@ -33,7 +33,6 @@ export async function directoryCommand(args: string[], ctx: CommandContext): Pro
   )
 }
 
-const cliActor = { actor: 'cli' }
 const logOf = (ctx: CommandContext) => ctx.log ?? createLog(ctx.config.logLevel, process.stderr)
 
 async function add(args: string[], ctx: CommandContext): Promise<number> {
@@ -93,10 +92,10 @@ async function add(args: string[], ctx: CommandContext): Promise<number> {
   if (!sso) return 1
   const tenant = await getTenant(ctx.db, slug, ctx.config)
   const created = await createDirectory(sso, { tenant, body, urls: ctx.config })
-  logAdminChange(logOf(ctx), cliActor, {
-    tenant: tenant.slug,
-    action: 'directory.create',
-    target: created.id,
+  await recordCliChange(ctx.db, logOf(ctx), {
+    tenant,
+    action: 'directory.created',
+    subject: { kind: 'directory', id: created.id, label: created.name },
   })
   ctx.io.err(`created ${kind === 'saml' ? 'SAML' : 'OpenID Connect'} directory "${name}"`)
   printSetup(ctx, created)
@@ -183,10 +182,10 @@ async function remove(args: string[], ctx: CommandContext): Promise<number> {
   const tenant = await getTenant(ctx.db, values.tenant as string, ctx.config)
   const input = { tenant, id: positionals[0] as string }
   const removed = await ctx.db.transaction().execute((tx) => deleteDirectory(tx, input))
-  logAdminChange(logOf(ctx), cliActor, {
-    tenant: tenant.slug,
-    action: 'directory.delete',
-    target: removed.id,
+  await recordCliChange(ctx.db, logOf(ctx), {
+    tenant,
+    action: 'directory.deleted',
+    subject: { kind: 'directory', id: removed.id, label: removed.name },
   })
   ctx.io.out(`removed directory "${removed.name}", its hosts, and its people's memberships`)
   return 0
@@ -199,10 +198,11 @@ async function rotateSpKey(args: string[], ctx: CommandContext): Promise<number>
   const tenant = await getTenant(ctx.db, values.tenant as string, ctx.config)
   const id = positionals[0] as string
   const rotated = await rotateDirectorySpKey(sso, { tenant, id })
-  logAdminChange(logOf(ctx), cliActor, {
-    tenant: tenant.slug,
+  await recordCliChange(ctx.db, logOf(ctx), {
+    tenant,
     action: `directory.sp_key.${rotated.step}`,
-    target: id,
+    subject: { kind: 'directory', id },
+    details: { kid: rotated.kid },
   })
   if (values.json) ctx.io.out(JSON.stringify(rotated, null, 2))
   else

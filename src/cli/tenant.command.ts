@@ -1,5 +1,5 @@
 import { tenantJson, tenantSummaryJson } from '../tenants/tenant-json.js'
-import { logAdminChange } from '../http/admin-change.js'
+import { recordCliChange } from '../http/admin-change.js'
 import { createLog } from '../log.js'
 import { AddHostInput, addTenantHost, removeTenantHost } from '../tenants/tenant-hosts.js'
 import { createTenant, getTenant, listDirectories, listTenants } from '../tenants/tenants.js'
@@ -17,7 +17,8 @@ export async function tenantCommand(args: string[], ctx: CommandContext): Promis
   )
 }
 
-async function create(args: string[], { config, db, io }: CommandContext): Promise<number> {
+async function create(args: string[], ctx: CommandContext): Promise<number> {
+  const { config, db, io } = ctx
   const { values, positionals } = parseCommand(args, {
     slug: { type: 'string' },
     name: { type: 'string' },
@@ -36,6 +37,11 @@ async function create(args: string[], { config, db, io }: CommandContext): Promi
         config,
       ),
     )
+  await recordCliChange(db, ctx.log ?? createLog(config.logLevel, process.stderr), {
+    tenant,
+    action: 'tenant.created',
+    subject: { kind: 'tenant', id: tenant.id, label: tenant.slug },
+  })
   io.out(`created tenant ${tenant.slug} at ${tenant.publicUrl}/`)
   return 0
 }
@@ -100,11 +106,12 @@ async function host(args: string[], ctx: CommandContext): Promise<number> {
         : removeTenantHost(tx, tenant, hostName, config.baseDomain),
     )
   const log = ctx.log ?? createLog(config.logLevel, process.stderr)
-  logAdminChange(
-    log,
-    { actor: 'cli' },
-    { tenant: slug, action: `host.${action}`, target: hostName },
-  )
+  await recordCliChange(db, log, {
+    tenant,
+    action: action === 'add' ? 'host.added' : 'host.removed',
+    subject: { kind: 'host', id: hostName },
+    ...(directory && { details: { directory } }),
+  })
   io.out(
     action === 'add'
       ? `added host ${hostName} to ${slug}`

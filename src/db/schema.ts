@@ -229,6 +229,7 @@ export interface Database {
   sso_replays: SsoReplaysTable
   sp_keys: SpKeysTable
   certificate_notices: CertificateNoticesTable
+  audit_events: AuditEventsTable
 }
 
 export interface SsoRequestsTable {
@@ -309,4 +310,32 @@ export interface OidcArtefactsTable {
   user_code: string | null
   consumed_at: Date | null
   expires_at: Date | null
+}
+
+export const AUDIT_ACTOR_KINDS = [
+  'admin',
+  'api_key',
+  'cli',
+  'system',
+  'person',
+  'anonymous',
+] as const
+export type AuditActorKind = (typeof AUDIT_ACTOR_KINDS)[number]
+
+/** Append-only (a trigger refuses UPDATE, and DELETE outside the retention purge). */
+export interface AuditEventsTable {
+  /** bigint identity: read it as `id::text` (pg gives int8 as a string, PGlite as a number). */
+  id: ColumnType<string, never, never>
+  /** Null for a platform event. */
+  tenant_id: string | null
+  at: ColumnType<Date, Date | undefined, never>
+  actor_kind: AuditActorKind
+  actor_id: string | null
+  actor_name: string | null
+  action: string
+  subject_kind: string | null
+  subject_id: string | null
+  subject_label: string | null
+  ip: string | null
+  details: ColumnType<Record<string, unknown>, string, never>
 }

@@ -11,7 +11,7 @@ import { findUserByEmailKey, type User } from './users.queries.js'
 // NIST SP 800-63B-4: at most 100 consecutive failures before the account locks; throttling
 // before that comes from the per-account rate limit (http/login), which applies to unknown
 // emails alike so it reveals nothing.
-const MAX_CONSECUTIVE_FAILURES = 100
+export const MAX_CONSECUTIVE_FAILURES = 100
 const LOCK_MS = 24 * 3_600_000
 
 /**

@@ -67,7 +67,12 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
   router.post('/login', csrf, async (req, res) => {
     const body = parse(LoginBody, req.body)
     const returnTo = safeReturnTo(body.return_to)
-    const input = { email: body.email, password: body.password, clientKey: clientAddress(req) }
+    const input = {
+      email: body.email,
+      password: body.password,
+      clientKey: clientAddress(req),
+      ip: req.ip,
+    }
     const result = await signIn(db, res.locals.tenant, input, { limits: loginLimits, hasher })
     if (!result.ok) {
       // The right password of a disabled account, during an app's sign-in: the app hears

@@ -1,3 +1,4 @@
+import { recordAudit } from '../audit/audit.js'
 import type { Db } from '../db/database.js'
 import {
   countFailure,
@@ -8,7 +9,7 @@ import {
 } from '../security/limits.js'
 import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
 import { addressKey, normalizeEmail } from './addresses.js'
-import { proveCredential } from './credentials.js'
+import { MAX_CONSECUTIVE_FAILURES, proveCredential } from './credentials.js'
 import type { Hasher } from './hashing.js'
 import { openSession } from './login.js'
 import { findLoginCandidate } from './users.queries.js'
@@ -45,7 +46,8 @@ export type SignInResult =
 export async function signIn(
   db: Db,
   tenant: Tenant,
-  input: { email: string; password: string; clientKey: string },
+  /** `clientKey` keys the limits (an IPv6 /64); `ip` is the address the audit log keeps. */
+  input: { email: string; password: string; clientKey: string; ip?: string | undefined },
   deps: { limits: SignInLimits; hasher: Hasher },
   now = new Date(),
 ): Promise<SignInResult> {
@@ -74,10 +76,82 @@ export async function signIn(
       countFailure(limits.perAccountDaily, account),
     ])
     const disabled = proven && membership?.status === 'disabled'
+    await auditFailure(db, tenant, { input, found, proven, now })
     return { ok: false, reason: disabled ? 'disabled' : 'refused' }
   }
   if (accountCounted) await reward(limits.perAccount, account)
   const user = found.user
   const session = await openSession(db, tenant, { membership, user, password: input.password }, now)
+  const person = { kind: 'member', id: membership.id, label: user.email }
+  await recordAudit(
+    db,
+    {
+      tenantId: tenant.id,
+      actor: { kind: 'person', id: membership.id, name: user.email },
+      action: 'sign_in.succeeded',
+      subject: person,
+      ip: input.ip,
+      details: { method: 'password' },
+    },
+    now,
+  )
   return { ok: true, session }
+}
+
+type Candidate = Awaited<ReturnType<typeof findLoginCandidate>>
+
+/**
+ * A refused sign-in, for the tenant's admins (the audit log is theirs alone): the address as
+ * typed, in details, whether or not it is known; why it was refused; the lockout it caused.
+ * Written on every path, so the refusal takes the same work whatever the reason. Never the
+ * password.
+ */
+async function auditFailure(
+  db: Db,
+  tenant: Tenant,
+  a: {
+    input: { email: string; ip?: string | undefined }
+    found: Candidate
+    proven: boolean
+    now: Date
+  },
+) {
+  const { found, now } = a
+  // Only this tenant's members are named: an address known in a directory this tenant shares
+  // with another store, but not a member here, is as unknown here as any other.
+  const member = found?.membership && { ...found, membership: found.membership }
+  const credential = member?.credential
+  const wasLocked = !!credential?.locked_until && credential.locked_until > now
+  const reason = !member
+    ? 'unknown_account'
+    : !credential
+      ? 'no_password'
+      : wasLocked
+        ? 'locked'
+        : !a.proven
+          ? 'wrong_password'
+          : `membership_${member.membership.status}`
+  const subject = member
+    ? { kind: 'member', id: member.membership.id, label: member.user.email }
+    : undefined
+  const event = {
+    tenantId: tenant.id,
+    actor: { kind: 'anonymous' as const },
+    ...(subject && { subject }),
+    ip: a.input.ip,
+  }
+  const email = a.input.email.trim().slice(0, 320)
+  await recordAudit(db, { ...event, action: 'sign_in.failed', details: { email, reason } }, now)
+  // proveCredential locks the account at this many failures in a row (NIST SP 800-63B).
+  const failures = (credential?.failed_logins ?? 0) + 1
+  if (reason === 'wrong_password' && failures >= MAX_CONSECUTIVE_FAILURES)
+    await recordAudit(
+      db,
+      {
+        ...event,
+        action: 'sign_in.locked_out',
+        details: { email, failures },
+      },
+      now,
+    )
 }

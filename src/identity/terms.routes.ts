@@ -1,5 +1,6 @@
 import { Router } from 'express'
 import type { Deps } from '../app.js'
+import { recordAdminChange } from '../http/admin-change.js'
 import { tenantInPath } from '../http/auth.js'
 import { currentTerms, publishTerms, type TermsVersion } from './terms.js'
 
@@ -8,11 +9,16 @@ export function termsAdminRoutes({ config, db }: Deps): Router {
   const router = Router()
   router.put('/tenants/:slug/terms', async (req, res) => {
     const tenant = await tenantInPath(db, res, req.params.slug, config)
-    res
-      .status(201)
-      .json(
-        termsJson(await db.transaction().execute((tx) => publishTerms(tx, tenant.id, req.body))),
-      )
+    const terms = await db.transaction().execute(async (tx) => {
+      const published = await publishTerms(tx, tenant.id, req.body)
+      await recordAdminChange(tx, res, {
+        tenant,
+        action: 'terms.published',
+        subject: { kind: 'terms', id: String(published.version), label: published.title },
+      })
+      return published
+    })
+    res.status(201).json(termsJson(terms))
   })
   router.get('/tenants/:slug/terms', async (req, res) => {
     const tenant = await tenantInPath(db, res, req.params.slug, config)

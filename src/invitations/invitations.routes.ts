@@ -1,5 +1,6 @@
 import { Router } from 'express'
 import type { Deps } from '../app.js'
+import { recordAdminChange } from '../http/admin-change.js'
 import { tenantInPath } from '../http/auth.js'
 import { inviteEach } from './invite-batch.js'
 import { planInvitations } from './invitations.js'
@@ -18,6 +19,13 @@ export function invitationAdminRoutes({ config, db, log }: Deps): Router {
     const plan = await planInvitations(db, tenant, req.body)
     const ctx = { ...mail, invitedBy: res.locals.principal?.name }
     const results = await inviteEach(db, tenant, plan, ctx)
+    for (const r of results)
+      if (r.status === 'invited' || r.status === 'reinvited')
+        await recordAdminChange(db, res, {
+          tenant,
+          action: `invitation.${r.status}`,
+          subject: { kind: 'invitation', id: r.invitationId, label: r.email },
+        })
     if (!config.smtpUrl)
       log.info(
         { tenant: tenant.slug, mailbox: `${tenant.publicUrl}/dev/mailbox` },
@@ -47,25 +55,37 @@ export function invitationAdminRoutes({ config, db, log }: Deps): Router {
   router.post('/tenants/:slug/invitations/:id/resend', async (req, res) => {
     const tenant = await tenantOf(res, req.params.slug)
     await db.transaction().execute((tx) => resendInvitation(tx, tenant, req.params.id, mail))
-    res.json(
-      invitationView(await requireInvitation(db, tenant.id, req.params.id), tenant, new Date()),
-    )
+    const invitation = await requireInvitation(db, tenant.id, req.params.id)
+    await recordAdminChange(db, res, {
+      tenant,
+      action: 'invitation.resent',
+      subject: { kind: 'invitation', id: invitation.id, label: invitation.email },
+    })
+    res.json(invitationView(invitation, tenant, new Date()))
   })
 
   router.post('/tenants/:slug/invitations/:id/reinvite', async (req, res) => {
     const tenant = await tenantOf(res, req.params.slug)
     await db.transaction().execute((tx) => reinvite(tx, tenant, req.params.id, mail))
-    res.json(
-      invitationView(await requireInvitation(db, tenant.id, req.params.id), tenant, new Date()),
-    )
+    const invitation = await requireInvitation(db, tenant.id, req.params.id)
+    await recordAdminChange(db, res, {
+      tenant,
+      action: 'invitation.reinvited',
+      subject: { kind: 'invitation', id: invitation.id, label: invitation.email },
+    })
+    res.json(invitationView(invitation, tenant, new Date()))
   })
 
   router.delete('/tenants/:slug/invitations/:id', async (req, res) => {
     const tenant = await tenantOf(res, req.params.slug)
     await revokeInvitation(db, tenant, req.params.id)
-    res.json(
-      invitationView(await requireInvitation(db, tenant.id, req.params.id), tenant, new Date()),
-    )
+    const invitation = await requireInvitation(db, tenant.id, req.params.id)
+    await recordAdminChange(db, res, {
+      tenant,
+      action: 'invitation.revoked',
+      subject: { kind: 'invitation', id: invitation.id, label: invitation.email },
+    })
+    res.json(invitationView(invitation, tenant, new Date()))
   })
   return router
 }

@@ -1,3 +1,5 @@
+import { recordAudit } from '../audit/audit.js'
+import { SYSTEM_ACTOR } from '../audit/system.js'
 import type { Db } from '../db/database.js'
 import {
   deleteOrphanUsers,
@@ -19,7 +21,21 @@ export async function purgeNeverActivated(db: Db, now = new Date()) {
     await db.transaction().execute(async (tx) => {
       const gone = await deleteStaleInvitedMemberships(tx, tenant.id, cutoff)
       memberships += gone.length
-      users += await deleteOrphanUsers(tx, gone)
+      const usersGone = await deleteOrphanUsers(tx, gone)
+      users += usersGone
+      // Counts only: naming the people would keep what the purge erases (GDPR).
+      if (gone.length > 0)
+        await recordAudit(
+          tx,
+          {
+            tenantId: tenant.id,
+            actor: SYSTEM_ACTOR,
+            action: 'invitation.purged',
+            subject: { kind: 'tenant', id: tenant.id, label: tenant.slug },
+            details: { memberships: gone.length, users: usersGone, createdBefore: cutoff },
+          },
+          now,
+        )
     })
   }
   return { memberships, users }

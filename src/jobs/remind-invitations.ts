@@ -1,3 +1,5 @@
+import { recordAudit } from '../audit/audit.js'
+import { SYSTEM_ACTOR } from '../audit/system.js'
 import type { Db } from '../db/database.js'
 import { mailInvitation } from '../invitations/invitation-mail.js'
 import { lockRemindable, markReminded } from '../invitations/invitations.queries.js'
@@ -39,6 +41,12 @@ export async function remindPendingInvitations(
         secretKey: deps.secretKey,
       })
       await markReminded(tx, row.tenant_id, row.id, now)
+      const subject = { kind: 'invitation', id: row.id, label: row.email }
+      await recordAudit(
+        tx,
+        { tenantId: row.tenant_id, actor: SYSTEM_ACTOR, action: 'invitation.reminded', subject },
+        now,
+      )
       reminded++
     }
     return reminded

@@ -1,3 +1,4 @@
+import { purgeAuditEvents } from '../audit/purge-audit.js'
 import type { RuntimeConfig } from '../config.js'
 import type { Db } from '../db/database.js'
 import type { Log } from '../log.js'
@@ -37,6 +38,7 @@ export function startJobs(deps: {
         }),
     },
     { name: 'purge-never-activated', everyMs: 60 * 60_000, run: () => purgeNeverActivated(db) },
+    { name: 'purge-audit-log', everyMs: 60 * 60_000, run: () => purgeAuditEvents(db) },
     { name: 'cleanup', everyMs: 10 * 60_000, run: () => cleanUp(db) },
     // Each directory is refreshed once a day whatever the tick; ticks only find the due ones.
     {

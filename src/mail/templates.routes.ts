@@ -1,6 +1,7 @@
-import { Router } from 'express'
+import { type Response, Router } from 'express'
 import * as z from 'zod'
 import type { Deps } from '../app.js'
+import { recordAdminChange } from '../http/admin-change.js'
 import { tenantInPath } from '../http/auth.js'
 import { parse } from '../lib/validate.js'
 import {
@@ -36,6 +37,17 @@ export function templateAdminRoutes({ config, db }: Deps, defaults: MailDefaults
       locale: req.params.locale ?? '',
     }
   }
+  const change = (
+    res: Response,
+    slug: string,
+    r: Awaited<ReturnType<typeof ref>>,
+    verb: 'saved' | 'reset',
+  ) =>
+    recordAdminChange(db, res, {
+      tenant: { id: r.tenantId, slug },
+      action: `template.${verb}`,
+      subject: { kind: 'template', id: `${r.name}/${r.locale}` },
+    })
 
   router.get(path, async (req, res) => {
     const r = await ref(req, res)
@@ -47,11 +59,13 @@ export function templateAdminRoutes({ config, db }: Deps, defaults: MailDefaults
     await saveTenantTemplate(db, { ...r, ...parse(TemplateBody, req.body) } as Parameters<
       typeof saveTenantTemplate
     >[1])
+    await change(res, req.params.slug, r, 'saved')
     res.json(await findTemplate(db, defaults, r))
   })
   router.delete(path, async (req, res) => {
     const r = await ref(req, res)
     await resetTenantTemplate(db, r)
+    await change(res, req.params.slug, r, 'reset')
     res.json(await findTemplate(db, defaults, r))
   })
   router.post(`${path}/preview`, async (req, res) => {

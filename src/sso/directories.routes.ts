@@ -21,10 +21,10 @@ export function directoryAdminRoutes({ config, db, ssoFetch }: Deps): Router {
   router.post('/tenants/:slug/directories', async (req, res) => {
     const tenant = await tenantOf(res, req.params.slug)
     const directory = await createDirectory(ctx, { tenant, body: req.body, urls: config })
-    recordAdminChange(res, {
-      tenant: tenant.slug,
-      action: 'directory.create',
-      target: directory.id,
+    await recordAdminChange(db, res, {
+      tenant,
+      action: 'directory.created',
+      subject: { kind: 'directory', id: directory.id, label: directory.name },
     })
     res.status(201).json(directory)
   })
@@ -40,14 +40,22 @@ export function directoryAdminRoutes({ config, db, ssoFetch }: Deps): Router {
     const tenant = await tenantOf(res, req.params.slug)
     const input = { tenant, id: req.params.id, body: req.body, urls: config }
     const directory = await updateDirectory(ctx, input)
-    recordAdminChange(res, { tenant: tenant.slug, action: 'directory.update', target: input.id })
+    await recordAdminChange(db, res, {
+      tenant,
+      action: 'directory.updated',
+      subject: { kind: 'directory', id: input.id, label: directory.name },
+    })
     res.json(directory)
   })
   router.delete('/tenants/:slug/directories/:id', async (req, res) => {
     const tenant = await tenantOf(res, req.params.slug)
     const input = { tenant, id: req.params.id }
     await db.transaction().execute((tx) => deleteDirectory(tx, input))
-    recordAdminChange(res, { tenant: tenant.slug, action: 'directory.delete', target: input.id })
+    await recordAdminChange(db, res, {
+      tenant,
+      action: 'directory.deleted',
+      subject: { kind: 'directory', id: input.id },
+    })
     res.sendStatus(204)
   })
   router.post('/tenants/:slug/directories/:id/test', async (req, res) => {
@@ -57,10 +65,11 @@ export function directoryAdminRoutes({ config, db, ssoFetch }: Deps): Router {
   router.post('/tenants/:slug/directories/:id/sp-keys/rotate', async (req, res) => {
     const tenant = await tenantOf(res, req.params.slug)
     const rotated = await rotateDirectorySpKey(ctx, { tenant, id: req.params.id })
-    recordAdminChange(res, {
-      tenant: tenant.slug,
+    await recordAdminChange(db, res, {
+      tenant,
       action: `directory.sp_key.${rotated.step}`,
-      target: req.params.id,
+      subject: { kind: 'directory', id: req.params.id },
+      details: { kid: rotated.kid },
     })
     res.json(rotated)
   })

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { DurationAtMost, durationSeconds } from '../lib/duration.js'
+import { Duration, DurationAtMost, durationSeconds } from '../lib/duration.js'
 import { Locale } from '../lib/locales.js'
 
 export const CHARACTER_CLASSES = ['lower', 'upper', 'digit', 'symbol', 'digit_or_symbol'] as const
@@ -38,6 +38,14 @@ export const DEFAULT_TOKEN_SETTINGS: TokenSettings = {
   signingAlg: 'RS256',
 }
 
+// The audit log is kept a year unless the tenant says otherwise. Never under 30 days: an
+// admin key must not be able to shorten it and have the purge erase its own tracks at once.
+export const AuditRetention = DurationAtMost('3650d').refine(
+  (d) => !Duration.safeParse(d).success || durationSeconds(d) >= durationSeconds('30d'),
+  'at least 30d',
+)
+export const DEFAULT_AUDIT_RETENTION = '365d'
+
 export const TenantSettingsShape = z.strictObject({
   // An invitation is a password-setting link in a mailbox: months at most.
   invitationTtl: DurationAtMost('90d'),
@@ -54,6 +62,8 @@ export const TenantSettingsShape = z.strictObject({
   defaultGroups: z.array(z.string().trim().min(1).max(100)).max(20),
   // Tenants created before the OpenID Provider existed get the defaults.
   tokens: TokenSettings.default(DEFAULT_TOKEN_SETTINGS),
+  // Tenants created before the audit log existed get the default.
+  auditRetention: AuditRetention.default(DEFAULT_AUDIT_RETENTION),
 })
 
 export const TenantSettings = TenantSettingsShape.refine(

@@ -2,6 +2,7 @@ import { type Response, Router } from 'express'
 import * as z from 'zod'
 import type { Deps } from '../app.js'
 import { requirePlatformKey, tenantInPath } from '../http/auth.js'
+import { changedFields } from '../audit/audit.js'
 import { recordAdminChange } from '../http/admin-change.js'
 import { parse } from '../lib/validate.js'
 import { AddHostInput, addTenantHost, removeTenantHost } from './tenant-hosts.js'
@@ -32,6 +33,11 @@ export function tenantAdminRoutes({ config, db }: Deps): Router {
           config,
         ),
       )
+    await recordAdminChange(db, res, {
+      tenant,
+      action: 'tenant.created',
+      subject: { kind: 'tenant', id: tenant.id, label: tenant.slug },
+    })
     res.status(201).json(tenantJson(tenant, await listDirectories(db, tenant.id)))
   })
 
@@ -42,7 +48,14 @@ export function tenantAdminRoutes({ config, db }: Deps): Router {
 
   router.patch('/tenants/:slug/settings', async (req, res) => {
     const tenant = await tenantInPath(db, res, req.params.slug, config)
-    res.json(await updateSettings(db, tenant, req.body, config.passwordPolicies))
+    const settings = await updateSettings(db, tenant, req.body, config.passwordPolicies)
+    await recordAdminChange(db, res, {
+      tenant,
+      action: 'settings.updated',
+      subject: { kind: 'tenant', id: tenant.id, label: tenant.slug },
+      details: { changed: changedFields(tenant.settings, settings) },
+    })
+    res.json(settings)
   })
 
   router.post('/tenants/:slug/hosts', async (req, res) => {
@@ -50,7 +63,12 @@ export function tenantAdminRoutes({ config, db }: Deps): Router {
     const { host, directory } = parse(AddHostInput, req.body)
     const input = { host, directoryId: directory }
     await db.transaction().execute((tx) => addTenantHost(tx, tenant, input, config.baseDomain))
-    recordAdminChange(res, { tenant: tenant.slug, action: 'host.add', target: host })
+    await recordAdminChange(db, res, {
+      tenant,
+      action: 'host.added',
+      subject: { kind: 'host', id: host },
+      ...(directory && { details: { directory } }),
+    })
     res.status(201).json(hostsJson(await getTenant(db, tenant.slug, config)))
   })
 
@@ -58,7 +76,11 @@ export function tenantAdminRoutes({ config, db }: Deps): Router {
     const tenant = await tenantOf(res, req.params.slug)
     const host = req.params.host
     await db.transaction().execute((tx) => removeTenantHost(tx, tenant, host, config.baseDomain))
-    recordAdminChange(res, { tenant: tenant.slug, action: 'host.remove', target: host })
+    await recordAdminChange(db, res, {
+      tenant,
+      action: 'host.removed',
+      subject: { kind: 'host', id: host },
+    })
     res.sendStatus(204)
   })
   return router

@@ -5,10 +5,12 @@ import { AppError } from '../errors.js'
 import { parse } from '../lib/validate.js'
 import { defaultHost, isHostName, normalizeHost, SLUG, slugFromHost } from './hosts.js'
 import {
+  AuditRetention,
   type PasswordPolicy,
   PasswordPolicyFields,
   TenantSettings,
   TenantSettingsShape,
+  TokenSettings,
 } from './settings.js'
 import * as queries from './tenants.queries.js'
 
@@ -222,6 +224,10 @@ export const SettingsPatch = z
     ...TenantSettingsShape.shape,
     passwordPolicy: z.union([z.string().max(50), PasswordPolicyFields.partial()]),
     warnings: TenantSettingsShape.shape.warnings.partial(),
+    // Without their defaults: a patch that leaves them out must keep the tenant's values
+    // (zod fills a default in even under .partial(), which reset them on every patch).
+    tokens: TokenSettings,
+    auditRetention: AuditRetention,
   })
   .partial()
 

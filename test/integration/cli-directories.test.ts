@@ -67,7 +67,7 @@ describe('gateway directory …', () => {
     )
 
     const line = memory.lines().find((l) => l.event === 'admin_change' && l.target === id)
-    expect(line).toMatchObject({ actor: 'cli', tenant: slug, action: 'directory.create' })
+    expect(line).toMatchObject({ actor: 'cli', tenant: slug, action: 'directory.created' })
   })
 
   it('adds a SAML directory from a metadata URL', async () => {
@@ -172,7 +172,7 @@ describe('gateway directory …', () => {
       err: 'error: There is no such directory.',
     })
     expect(
-      memory.lines().find((l) => l.action === 'directory.delete' && l.target === id),
+      memory.lines().find((l) => l.action === 'directory.deleted' && l.target === id),
     ).toMatchObject({ actor: 'cli' })
   })
 
@@ -243,7 +243,7 @@ describe('gateway tenant host …', () => {
         .lines()
         .filter((l) => l.event === 'admin_change' && l.tenant === slug)
         .map((l) => l.action),
-    ).toEqual(['host.add', 'host.remove'])
+    ).toEqual(['tenant.created', 'host.added', 'host.removed'])
     const bad = await run('tenant', 'host', 'add', slug, 'not a host')
     expect(bad.code).toBe(2)
     expect(bad.err).toContain('host: a DNS host name')

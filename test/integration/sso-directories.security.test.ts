@@ -105,11 +105,11 @@ describe('every change is logged with who made it', () => {
       .executeTakeFirstOrThrow()
     const lines = gw.logs().filter((l) => l.event === 'admin_change' && l.tenant === tenant.slug)
     expect(lines.map((l) => [l.action, l.target])).toEqual([
-      ['directory.create', id],
-      ['directory.update', id],
-      ['host.add', `h-${tenant.slug}.corp.example`],
-      ['host.remove', `h-${tenant.slug}.corp.example`],
-      ['directory.delete', id],
+      ['directory.created', id],
+      ['directory.updated', id],
+      ['host.added', `h-${tenant.slug}.corp.example`],
+      ['host.removed', `h-${tenant.slug}.corp.example`],
+      ['directory.deleted', id],
     ])
     for (const l of lines)
       expect(l).toMatchObject({ actor: `api_key:${key.id}`, actorName: 'test' })
