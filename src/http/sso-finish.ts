@@ -1,5 +1,7 @@
 import type { Request, Response } from 'express'
 import type { Deps } from '../app.js'
+import { recordAudit } from '../audit/audit.js'
+import type { Db } from '../db/database.js'
 import { messagePage } from '../identity/home.pages.js'
 import { type MessageKey, t } from '../lib/i18n.js'
 import type { EnterpriseDirectory, SsoStart } from '../sso/connection.js'
@@ -16,16 +18,23 @@ import { beginSession } from './session-cookie.js'
 /** Why an enterprise sign-in was refused, as the log names it (never shown to the person). */
 export type SsoRefusal = { reason: string; detail?: string }
 
-export function refuseSsoSignIn(
+export async function refuseSsoSignIn(
   req: Request,
   res: Response,
+  db: Db,
   input: {
     directory?: Pick<EnterpriseDirectory, 'id' | 'kind'>
     refusal: SsoRefusal
     status?: number
   },
-): void {
+): Promise<void> {
   const { directory, refusal } = input
+  // The audit log names refusals of a real connection; a POST to a directory that does not
+  // exist is only logged (anyone can send one: no row per request of a stranger).
+  if (directory)
+    await recordSsoEvent(req, res, db, 'sign_in.sso_refused', directory, {
+      reason: refusal.reason,
+    })
   res.locals.log.warn(
     {
       event: 'sso_refused',
@@ -58,6 +67,31 @@ export function refuseSsoSignIn(
     .send(messagePage({ ...c, ...page, ...(link && { link }) }).value)
 }
 
+/**
+ * An enterprise sign-in in the audit log. The refusal's detail stays out of it (it can carry the
+ * IdP's text); the security log line has it.
+ */
+function recordSsoEvent(
+  req: Request,
+  res: Response,
+  db: Db,
+  action: string,
+  directory: Pick<EnterpriseDirectory, 'id' | 'kind'>,
+  details: Record<string, unknown>,
+  person?: { id: string; email: string },
+) {
+  return recordAudit(db, {
+    tenantId: res.locals.tenant.id,
+    actor: person ? { kind: 'person', id: person.id, name: person.email } : { kind: 'anonymous' },
+    action,
+    subject: person
+      ? { kind: 'member', id: person.id, label: person.email }
+      : { kind: 'directory', id: directory.id },
+    ip: req.ip,
+    details: { method: directory.kind, directoryId: directory.id, ...details },
+  })
+}
+
 /** What the person reads; every reason not named here: "could not be completed". */
 function messageOf(reason: string): MessageKey {
   if (reason === 'disabled') return 'disabled'
@@ -86,9 +120,16 @@ export async function completeSsoSignIn(
         { event: 'sso_refused', tenant: tenant.slug, directory: directory.id, reason: 'disabled' },
         'enterprise sign-in refused',
       )
+      await recordSsoEvent(req, res, deps.db, 'sign_in.sso_refused', directory, {
+        reason: 'disabled',
+      })
       return res.redirect(303, denied)
     }
-    return refuseSsoSignIn(req, res, { directory, refusal: { reason: result.reason }, status: 403 })
+    return refuseSsoSignIn(req, res, deps.db, {
+      directory,
+      refusal: { reason: result.reason },
+      status: 403,
+    })
   }
   res.locals.log.info(
     {
@@ -101,6 +142,15 @@ export async function completeSsoSignIn(
       invitation: result.invitationId,
     },
     'enterprise sign-in',
+  )
+  await recordSsoEvent(
+    req,
+    res,
+    deps.db,
+    'sign_in.succeeded',
+    directory,
+    { created: result.created, ...(result.invitationId && { invitationId: result.invitationId }) },
+    { id: result.membershipId, email: profile.email },
   )
   await beginSession(req, res, deps.db, result.session)
   if (result.session.pending) {

@@ -24,10 +24,13 @@ export function oidcCallbackRoutes(deps: Deps, ctx: SsoContext): Router {
     const tenant = res.locals.tenant
     const found = await findEnterpriseDirectory(deps.db, tenant.id, req.params.directoryId)
     if (found?.kind !== 'oidc')
-      return refuseSsoSignIn(req, res, { refusal: { reason: 'unknown_directory' }, status: 404 })
+      return refuseSsoSignIn(req, res, deps.db, {
+        refusal: { reason: 'unknown_directory' },
+        status: 404,
+      })
     const directory = found
     if (!CallbackQuery.safeParse(req.query).success)
-      return refuseSsoSignIn(req, res, { directory, refusal: { reason: 'bad_callback' } })
+      return refuseSsoSignIn(req, res, deps.db, { directory, refusal: { reason: 'bad_callback' } })
     const result = await finishOidcSignIn(ctx, {
       tenant,
       directory,
@@ -36,7 +39,7 @@ export function oidcCallbackRoutes(deps: Deps, ctx: SsoContext): Router {
     })
     if (!result.ok) {
       const refusal = { reason: result.reason, ...(result.detail && { detail: result.detail }) }
-      return refuseSsoSignIn(req, res, {
+      return refuseSsoSignIn(req, res, deps.db, {
         directory,
         refusal,
         ...(result.status && { status: result.status }),

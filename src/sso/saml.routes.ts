@@ -60,9 +60,12 @@ export function samlRoutes(deps: Deps): Router {
   router.post('/sso/saml/:directoryId/acs', async (req, res) => {
     const directory = await samlDirectory(res, req.params.directoryId)
     if (!directory)
-      return refuseSsoSignIn(req, res, { refusal: { reason: 'unknown_directory' }, status: 404 })
+      return refuseSsoSignIn(req, res, deps.db, {
+        refusal: { reason: 'unknown_directory' },
+        status: 404,
+      })
     const refuse = (reason: string, status = 400, detail?: string) =>
-      refuseSsoSignIn(req, res, { directory, refusal: { reason, detail }, status })
+      refuseSsoSignIn(req, res, deps.db, { directory, refusal: { reason, detail }, status })
     let form: unknown
     try {
       form = await formOf(req, res)
@@ -92,17 +95,24 @@ export function samlRoutes(deps: Deps): Router {
     res.set(PRIVATE)
     const directory = await samlDirectory(res, req.params.directoryId)
     if (!directory)
-      return refuseSsoSignIn(req, res, { refusal: { reason: 'unknown_directory' }, status: 404 })
+      return refuseSsoSignIn(req, res, deps.db, {
+        refusal: { reason: 'unknown_directory' },
+        status: 404,
+      })
     const query = ContinueQuery.safeParse(req.query)
     if (!query.success)
-      return refuseSsoSignIn(req, res, { directory, refusal: { reason: 'unknown_ticket' } })
+      return refuseSsoSignIn(req, res, deps.db, {
+        directory,
+        refusal: { reason: 'unknown_ticket' },
+      })
     const outcome = await continueSamlSignIn(ctx, {
       tenant: res.locals.tenant,
       directory,
       ticket: query.data.ticket,
       browser: ssoBrowserOf(req, res),
     })
-    if (!outcome.ok) return refuseSsoSignIn(req, res, { directory, refusal: outcome.refusal })
+    if (!outcome.ok)
+      return refuseSsoSignIn(req, res, deps.db, { directory, refusal: outcome.refusal })
     await completeSsoSignIn(req, res, deps, { directory, ...outcome })
   })
   return router

@@ -32,7 +32,7 @@ export function ssoStartRoutes(deps: Deps): Router {
       const invitationId = query.invitation
       if (!(await usableDirectoryInvitation(deps.db, { ...scope, invitationId }, new Date()))) {
         const refusal = { reason: 'invitation_invalid', detail: 'at start' }
-        return refuseSsoSignIn(req, res, { directory, refusal })
+        return refuseSsoSignIn(req, res, deps.db, { directory, refusal })
       }
     }
     const start = {
