@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import express, { type Express, Router } from 'express'
 import { openApiDocument } from './admin/openapi.js'
 import type { Deps } from './app.js'
-import { apiKeyAuth } from './http/auth.js'
+import { adminAuth } from './http/auth.js'
 import { errorHandler, notFound, requireDecodablePath } from './http/errors.js'
 import { healthRoutes, requireMigrated } from './http/health.routes.js'
 import { requestContext } from './http/request-context.js'
@@ -122,7 +122,7 @@ export function adminApi(deps: Deps): Router {
   router.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument())
   })
-  router.use(express.json({ limit: '2mb' }), apiKeyAuth(deps.db))
+  router.use(express.json({ limit: '2mb' }), adminAuth(deps))
   router.use(
     tenantAdminRoutes(deps),
     invitationAdminRoutes(deps),

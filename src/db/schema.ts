@@ -229,6 +229,7 @@ export interface Database {
   sso_replays: SsoReplaysTable
   sp_keys: SpKeysTable
   certificate_notices: CertificateNoticesTable
+  platform_tenant: PlatformTenantTable
 }
 
 export interface SsoRequestsTable {
@@ -309,4 +310,11 @@ export interface OidcArtefactsTable {
   user_code: string | null
   consumed_at: Date | null
   expires_at: Date | null
+}
+
+/** The one tenant whose admins are platform admins (src/console/platform.ts). */
+export interface PlatformTenantTable {
+  singleton: ColumnType<boolean, never, never>
+  tenant_id: string
+  created_at: CreatedAt
 }
