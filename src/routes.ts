@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import express, { type Express, Router } from 'express'
+import { consoleTenantRoutes } from './admin/console-tenants.routes.js'
 import { openApiDocument } from './admin/openapi.js'
 import type { Deps } from './app.js'
 import { adminAuth } from './http/auth.js'
@@ -17,6 +18,7 @@ import { oidcCallbackRoutes } from './sso/oidc.routes.js'
 import { samlRoutes } from './sso/saml.routes.js'
 import { ssoStartRoutes } from './sso/sso.routes.js'
 import { ssoContextOf } from './sso/connection.js'
+import { consoleRoutes } from './console/console.routes.js'
 import { homeRoute } from './identity/home.routes.js'
 import { termsAdminRoutes } from './identity/terms.routes.js'
 import { invitationAdminRoutes } from './invitations/invitations.routes.js'
@@ -70,6 +72,8 @@ export function mountRoutes(app: Express, deps: Deps): void {
   )
   app.all('/invite/:token', noStore, activationRoutes(deps))
   app.all(['/terms', '/terms/document'], noStore, termsPageRoutes(deps))
+  // The admin console: the store's admins, signed in with the store's own sign-in.
+  app.get(['/admin', '/admin/:section'], noStore, consoleRoutes(deps))
   // Sign-in with a company's directory (SAML 2.0 or OpenID Connect): off to its IdP, and back.
   app.get('/sso/:directoryId/start', noStore, ssoStartRoutes(deps))
   app.get(
@@ -130,6 +134,7 @@ export function adminApi(deps: Deps): Router {
     templateAdminRoutes(deps, deps.config.mailTemplates),
     appAdminRoutes(deps),
     directoryAdminRoutes(deps),
+    consoleTenantRoutes(deps),
   )
   return router
 }

@@ -6,6 +6,7 @@ import { ListQuery } from '../invitations/list.js'
 import { TemplateBody } from '../mail/templates.routes.js'
 import { CreateTenantInput, SettingsPatch } from '../tenants/tenants.js'
 import { CreateAppInput, UpdateAppInput } from '../tokens/apps.js'
+import { consoleSecurityScheme, listTenantsOperation } from './openapi-console.js'
 import { directoryPaths } from './openapi-directories.js'
 
 // Request bodies come from the same zod schemas the routes parse with, so the document cannot
@@ -39,7 +40,7 @@ export function openApiDocument() {
     openapi: '3.1.0',
     info: { title: 'Auth gateway admin API', version: '1' },
     servers: [{ url: '/admin/api/v1' }],
-    security: [{ apiKey: [] }],
+    security: [{ apiKey: [] }, { consoleSession: [] }],
     components: {
       securitySchemes: {
         apiKey: {
@@ -47,6 +48,7 @@ export function openApiDocument() {
           scheme: 'bearer',
           description: 'gwk_… keys from `gateway api-key create`',
         },
+        consoleSession: consoleSecurityScheme,
       },
       schemas: {
         Error: {
@@ -65,6 +67,7 @@ export function openApiDocument() {
     },
     paths: {
       '/tenants': {
+        get: listTenantsOperation,
         post: {
           summary: 'Create a tenant (platform key)',
           requestBody: body(

@@ -95,5 +95,5 @@ const absentOnly = (err: unknown) => {
 
 export function requirePlatformKey(res: Response): void {
   if (res.locals.principal?.tenantId !== null)
-    throw new AppError('forbidden', 'This needs a platform API key.')
+    throw new AppError('forbidden', 'This needs a platform API key or a platform admin.')
 }
