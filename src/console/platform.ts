@@ -8,7 +8,6 @@ import {
   type Tenant,
   type TenantUrls,
 } from '../tenants/tenants.js'
-import { lockTenantCreation } from '../tenants/tenants.queries.js'
 import * as queries from './platform.queries.js'
 
 // Platform admins are people of the gateway like tenant admins: members with role "admin" of one
@@ -28,8 +27,8 @@ export const isPlatformTenant = async (db: Db, tenantId: string) =>
   (await queries.findPlatformTenantId(db)) === tenantId
 
 /**
- * The platform tenant, created (with its own user database) on the first start, under the
- * tenant-creation lock so two processes starting together create it once. `warning` says when
+ * The platform tenant, created (with its own user database) on the first start; two processes
+ * starting together create it once (the singleton row and the slug are unique). `warning` says when
  * PLATFORM_HOST names a host the platform tenant does not serve (changed since it was created).
  */
 export async function ensurePlatformTenant(
@@ -39,23 +38,12 @@ export async function ensurePlatformTenant(
   const existing = await queries.findPlatformTenantId(db)
   const found = existing
     ? { tenant: await byId(db, existing, config), created: false }
-    : await db.transaction().execute(async (tx) => {
-        await lockTenantCreation(tx)
-        const id = await queries.findPlatformTenantId(tx)
-        if (id) return { tenant: await byId(tx, id, config), created: false }
-        const tenant = await createTenant(
-          tx,
-          {
-            slug: platformSlug(config),
-            name: PLATFORM_NAME,
-            hosts: [config.platformHost],
-            settings: config.tenantDefaults,
-            directory: { kind: 'database', name: 'Platform admins' },
-          },
-          config,
-        )
-        await queries.insertPlatformTenant(tx, tenant.id)
-        return { tenant, created: true }
+    : await create(db, config).catch(async (error: unknown) => {
+        // Another process created it a moment ago (createTenant serialises creations, so this
+        // one then finds the slug taken): theirs is the platform tenant.
+        const id = await queries.findPlatformTenantId(db)
+        if (!id) throw error
+        return { tenant: await byId(db, id, config), created: false }
       })
   const served = await findTenantForHost(db, config.platformHost, config)
   if (served?.id === found.tenant.id) return found
@@ -64,6 +52,23 @@ export async function ensurePlatformTenant(
     warning: `PLATFORM_HOST is ${config.platformHost}, but the platform tenant "${found.tenant.slug}" is served at ${found.tenant.publicUrl}: add the host with \`gateway tenant host add ${found.tenant.slug} ${config.platformHost}\``,
   }
 }
+
+const create = (db: Db, config: PlatformConfig) =>
+  db.transaction().execute(async (tx) => {
+    const tenant = await createTenant(
+      tx,
+      {
+        slug: platformSlug(config),
+        name: PLATFORM_NAME,
+        hosts: [config.platformHost],
+        settings: config.tenantDefaults,
+        directory: { kind: 'database', name: 'Platform admins' },
+      },
+      config,
+    )
+    await queries.insertPlatformTenant(tx, tenant.id)
+    return { tenant, created: true }
+  })
 
 // The foreign key (on delete restrict) keeps the platform tenant's row alive.
 async function byId(db: Db, id: string, urls: TenantUrls): Promise<Tenant> {

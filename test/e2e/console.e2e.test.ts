@@ -83,7 +83,7 @@ describe.skipIf(!hasBrowser)('the admin console in a real browser', () => {
     await page.setViewportSize({ width: 390, height: 844 })
     await page.screenshot({ path: `${SCREENSHOTS}/console-users-390.png`, fullPage: true })
     // Nothing wider than the phone's screen but the table's own scroller.
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+    expect(await page.$eval('html', (el) => el.scrollWidth)).toBeLessThanOrEqual(390)
 
     if (axeSource) {
       await page.addScriptTag({ path: axeSource })
@@ -102,7 +102,7 @@ describe.skipIf(!hasBrowser)('the admin console in a real browser', () => {
 
     // Keyboard: the skip link comes first and lands on the content.
     await page.keyboard.press('Tab')
-    expect(await page.evaluate(() => document.activeElement?.className)).toBe('skip')
+    expect(await page.$eval(':focus', (el) => el.className)).toBe('skip')
 
     await context.close()
   })
