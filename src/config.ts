@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as z from 'zod'
+import { normalizeHost } from './tenants/hosts.js'
 import { loadTemplates, type MailDefaults } from './mail/templates.js'
 import { PasswordPolicy, TenantSettings, TenantSettingsShape } from './tenants/settings.js'
 
@@ -34,6 +35,12 @@ const Env = z.object({
       'an origin containing {host} or {slug}, such as "https://{host}"',
     )
     .default('http://{host}:{port}'),
+  // The host of the platform tenant, whose admins administer every tenant (src/console/platform.ts).
+  PLATFORM_HOST: z
+    .string()
+    .transform((h) => normalizeHost(h) ?? '')
+    .refine((h) => h !== '', 'a DNS host name such as "admin.localhost" or "admin.example.com"')
+    .default('admin.localhost'),
   DATABASE_URL: z
     .string()
     .regex(
@@ -76,6 +83,8 @@ const Seed = z.strictObject({
   name: z.string(),
   hosts: z.array(z.string()),
   directory: z.strictObject({ kind: z.literal('database'), name: z.string() }),
+  /** The demo tenant's admin: the first run prints a one-time link that invites them. */
+  admin: z.strictObject({ email: z.email() }).optional(),
 })
 
 export type Config = ReturnType<typeof loadConfig>
@@ -147,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = PACKAGE_C
     port: e.PORT,
     baseDomain: e.BASE_DOMAIN,
     publicUrlTemplate: e.PUBLIC_URL_TEMPLATE.replace('{port}', String(e.PORT)).replace(/\/$/, ''),
+    platformHost: e.PLATFORM_HOST,
     databaseUrl: e.DATABASE_URL,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM ?? `no-reply@${e.BASE_DOMAIN}`,

@@ -1,19 +1,18 @@
 import type { Server } from 'node:http'
-import { createApiKey } from './admin/api-keys.js'
 import { createApp } from './app.js'
 import { httpServer } from './http/server.js'
 import { createHasher } from './identity/hashing.js'
 import { startJobs } from './jobs/runner.js'
 import { createMailer } from './mail/smtp.js'
-import type { Config } from './config.js'
+import type { Config, RuntimeConfig } from './config.js'
+import { DEMO_ADMIN_LINK_TTL, type FirstRun, firstRun } from './console/first-run.js'
 import { createDb, type Db } from './db/database.js'
 import { describeDatabaseError } from './db/errors.js'
 import { migrateToLatest } from './db/migrate.js'
 import type { Readiness } from './db/readiness.js'
 import type { Log } from './log.js'
 import { resolveSecretKey } from './secret-key.js'
-import { seedDemoTenant } from './tenants/demo.js'
-import { listTenants, type Tenant, type TenantSummary } from './tenants/tenants.js'
+import { listTenants, type TenantSummary } from './tenants/tenants.js'
 import { checkSecretKey } from './tokens/keys.js'
 
 const SHUTDOWN_GRACE_MS = 10_000
@@ -64,7 +63,13 @@ export async function serve(loaded: Config, log: Log): Promise<void> {
 }
 
 // A database that is down at start is waited for, not fatal: /readyz says 503 until it is back.
-function bringUp(db: Db, config: Config, log: Log, readiness: Readiness, onReady: () => void) {
+function bringUp(
+  db: Db,
+  config: RuntimeConfig,
+  log: Log,
+  readiness: Readiness,
+  onReady: () => void,
+) {
   let stopped = false
   let timer: NodeJS.Timeout | undefined
   let refuse = (_reason: string) => {}
@@ -74,19 +79,13 @@ function bringUp(db: Db, config: Config, log: Log, readiness: Readiness, onReady
     try {
       const applied = await migrateToLatest(db)
       if (applied.length > 0) log.info({ applied }, 'migrations applied')
-      const secret = await checkSecretKey(db, config.secretKey!)
+      const secret = await checkSecretKey(db, config.secretKey)
       if (!secret.ok) return refuse(secret.reason)
-      const demo = config.isProduction
-        ? undefined
-        : await db
-            .transaction()
-            .execute((tx) => seedDemoTenant(tx, config.seed, config.tenantDefaults, config))
-      // A first-time user cannot run the CLI beside a server on the embedded database, so the
-      // first run hands out the demo tenant's admin API key itself (once, outside production).
-      const key = demo && (await createApiKey(db, { tenantId: demo.id, name: 'demo (first run)' }))
+      const first = await firstRun(db, config)
+      if (first.platformProblem) log.warn(first.platformProblem)
       // Ready once the first run's tenant exists: a probe that sees 200 finds it.
       readiness.migrated = true
-      announce(log, config.port, demo, await listTenants(db, config), key?.key)
+      announce(log, config, first, await listTenants(db, config))
       onReady()
     } catch (error) {
       log.error(
@@ -99,21 +98,26 @@ function bringUp(db: Db, config: Config, log: Log, readiness: Readiness, onReady
   return { stop: () => ((stopped = true), clearTimeout(timer)), refused }
 }
 
-function announce(
-  log: Log,
-  port: number,
-  demo: Tenant | undefined,
-  tenants: TenantSummary[],
-  key?: string,
-) {
+function announce(log: Log, config: Config, first: FirstRun, tenants: TenantSummary[]) {
+  const demo = first.demo
   if (demo) {
+    const { tenant, key, admin } = demo
     log.info(
-      `first run: created the demo tenant "${demo.slug}". Its admin API key (shown once): ${key}\n` +
+      `first run: created the demo tenant "${tenant.slug}". Its admin API key (shown once): ${key}\n` +
         `  invite someone: curl -H 'Authorization: Bearer ${key}' -H 'content-type: application/json' ` +
-        `-d '{"emails": "you@example.com"}' http://localhost:${port}/admin/api/v1/tenants/${demo.slug}/invitations\n` +
-        `  then read the mail at ${demo.publicUrl}/dev/mailbox`,
+        `-d '{"emails": "you@example.com"}' http://localhost:${config.port}/admin/api/v1/tenants/${tenant.slug}/invitations\n` +
+        `  then read the mail at ${tenant.publicUrl}/dev/mailbox` +
+        (admin && admin.status !== 'already_member'
+          ? `\n  sign in to the admin console as ${admin.email} (one-time link, valid ${DEMO_ADMIN_LINK_TTL}; ` +
+            `choose a password, then open ${tenant.publicUrl}/admin): ${admin.link}`
+          : ''),
     )
   }
+  if (first.platform?.created)
+    log.info(
+      `created the platform tenant at ${first.platform.tenant.publicUrl}/admin; ` +
+        'invite its first admin with `npx gateway admin create --email ADDRESS`',
+    )
   const shown = tenants.slice(0, 10).map((t) => `  ${t.slug.padEnd(16)} ${t.publicUrl}/`)
   const more =
     tenants.length > 10 ? [`  … and ${tenants.length - 10} more (gateway tenant list)`] : []

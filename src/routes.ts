@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url'
 import express, { type Express, Router } from 'express'
+import { consoleTenantRoutes } from './admin/console-tenants.routes.js'
 import { openApiDocument } from './admin/openapi.js'
 import type { Deps } from './app.js'
 import { auditAdminRoutes } from './audit/audit.routes.js'
-import { apiKeyAuth } from './http/auth.js'
+import { adminAuth } from './http/auth.js'
 import { errorHandler, notFound, requireDecodablePath } from './http/errors.js'
 import { healthRoutes, requireMigrated } from './http/health.routes.js'
 import { requestContext } from './http/request-context.js'
@@ -18,6 +19,7 @@ import { oidcCallbackRoutes } from './sso/oidc.routes.js'
 import { samlRoutes } from './sso/saml.routes.js'
 import { ssoStartRoutes } from './sso/sso.routes.js'
 import { ssoContextOf } from './sso/connection.js'
+import { consoleRoutes } from './console/console.routes.js'
 import { homeRoute } from './identity/home.routes.js'
 import { termsAdminRoutes } from './identity/terms.routes.js'
 import { invitationAdminRoutes } from './invitations/invitations.routes.js'
@@ -71,6 +73,8 @@ export function mountRoutes(app: Express, deps: Deps): void {
   )
   app.all('/invite/:token', noStore, activationRoutes(deps))
   app.all(['/terms', '/terms/document'], noStore, termsPageRoutes(deps))
+  // The admin console: the store's admins, signed in with the store's own sign-in.
+  app.get(['/admin', '/admin/:section'], noStore, consoleRoutes(deps))
   // Sign-in with a company's directory (SAML 2.0 or OpenID Connect): off to its IdP, and back.
   app.get('/sso/:directoryId/start', noStore, ssoStartRoutes(deps))
   app.get(
@@ -123,7 +127,7 @@ export function adminApi(deps: Deps): Router {
   router.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument())
   })
-  router.use(express.json({ limit: '2mb' }), apiKeyAuth(deps.db))
+  router.use(express.json({ limit: '2mb' }), adminAuth(deps))
   router.use(
     tenantAdminRoutes(deps),
     invitationAdminRoutes(deps),
@@ -132,6 +136,7 @@ export function adminApi(deps: Deps): Router {
     appAdminRoutes(deps),
     directoryAdminRoutes(deps),
     auditAdminRoutes(deps),
+    consoleTenantRoutes(deps),
   )
   return router
 }

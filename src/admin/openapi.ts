@@ -7,6 +7,7 @@ import { TemplateBody } from '../mail/templates.routes.js'
 import { CreateTenantInput, SettingsPatch } from '../tenants/tenants.js'
 import { CreateAppInput, UpdateAppInput } from '../tokens/apps.js'
 import { auditPaths } from './openapi-audit.js'
+import { consoleSecurityScheme, listTenantsOperation } from './openapi-console.js'
 import { directoryPaths } from './openapi-directories.js'
 
 // Request bodies come from the same zod schemas the routes parse with, so the document cannot
@@ -40,7 +41,7 @@ export function openApiDocument() {
     openapi: '3.1.0',
     info: { title: 'Auth gateway admin API', version: '1' },
     servers: [{ url: '/admin/api/v1' }],
-    security: [{ apiKey: [] }],
+    security: [{ apiKey: [] }, { consoleSession: [] }],
     components: {
       securitySchemes: {
         apiKey: {
@@ -48,6 +49,7 @@ export function openApiDocument() {
           scheme: 'bearer',
           description: 'gwk_… keys from `gateway api-key create`',
         },
+        consoleSession: consoleSecurityScheme,
       },
       schemas: {
         Error: {
@@ -66,6 +68,7 @@ export function openApiDocument() {
     },
     paths: {
       '/tenants': {
+        get: listTenantsOperation,
         post: {
           summary: 'Create a tenant (platform key)',
           requestBody: body(

@@ -6,6 +6,7 @@ import { describeDatabaseError, isDatabaseUnavailable } from '../db/errors.js'
 import { AppError } from '../errors.js'
 import { createLog, type Log } from '../log.js'
 import { serve } from '../main.js'
+import { adminCommand } from './admin.command.js'
 import { apiKeyCommand } from './api-key.command.js'
 import { appCommand, keysCommand } from './app.command.js'
 import { directoryCommand } from './directory.command.js'
@@ -29,6 +30,8 @@ export const USAGE = `usage: gateway <command>
   tenant show SLUG [--json]
   tenant host add SLUG HOST [--directory ID]    a host of the tenant (dedicated to a directory)
   tenant host remove SLUG HOST
+  admin create --email ADDRESS [--tenant SLUG] invite a platform admin (or a tenant's admin);
+                                               prints the link when SMTP_URL is not set
   api-key create --name NAME (--tenant SLUG | --platform)
   api-key list [--json]
   api-key revoke ID
@@ -68,7 +71,11 @@ export async function main(
     io[command ? 'out' : 'err'](USAGE)
     return command ? 0 : 2
   }
-  if (!['serve', 'migrate', 'tenant', 'api-key', 'app', 'keys', 'directory'].includes(command))
+  if (
+    !['serve', 'migrate', 'tenant', 'admin', 'api-key', 'app', 'keys', 'directory'].includes(
+      command,
+    )
+  )
     return usage(io, `unknown command "${command}"`)
 
   let config: Config
@@ -116,6 +123,7 @@ export async function runCommand(argv: string[], ctx: CommandContext): Promise<n
   try {
     if (argv[0] === 'migrate') return await migrateCommand(argv.slice(1), ctx)
     if (argv[0] === 'tenant') return await tenantCommand(argv.slice(1), ctx)
+    if (argv[0] === 'admin') return await adminCommand(argv.slice(1), ctx)
     if (argv[0] === 'api-key') return await apiKeyCommand(argv.slice(1), ctx)
     if (argv[0] === 'app') return await appCommand(argv.slice(1), ctx)
     if (argv[0] === 'keys') return await keysCommand(argv.slice(1), ctx)

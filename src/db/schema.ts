@@ -230,6 +230,7 @@ export interface Database {
   sp_keys: SpKeysTable
   certificate_notices: CertificateNoticesTable
   audit_events: AuditEventsTable
+  platform_tenant: PlatformTenantTable
 }
 
 export interface SsoRequestsTable {
@@ -338,4 +339,11 @@ export interface AuditEventsTable {
   subject_label: string | null
   ip: string | null
   details: ColumnType<Record<string, unknown>, string, never>
+}
+
+/** The one tenant whose admins are platform admins (src/console/platform.ts). */
+export interface PlatformTenantTable {
+  singleton: ColumnType<boolean, never, never>
+  tenant_id: string
+  created_at: CreatedAt
 }

@@ -1,25 +1,72 @@
-import type { RequestHandler, Response } from 'express'
+import type { Request, RequestHandler, Response } from 'express'
 import { authenticateApiKey } from '../admin/api-keys.js'
+import type { ApiKeyPrincipal, SessionPrincipal } from '../admin/console-principal.js'
+import type { Deps } from '../app.js'
+import { isAdminSession } from '../console/admins.js'
+import { CSRF_HEADER, isConsoleCsrfToken, isSameOrigin } from '../console/csrf.js'
+import { isPlatformTenant } from '../console/platform.js'
 import type { Db } from '../db/database.js'
 import { AppError } from '../errors.js'
-import { getTenant, type Tenant, type TenantUrls } from '../tenants/tenants.js'
+import { findSession } from '../identity/sessions.js'
+import { normalizeHost } from '../tenants/hosts.js'
+import { findTenantForHost, getTenant, type Tenant, type TenantUrls } from '../tenants/tenants.js'
+import { sessionTokenOf } from './session-cookie.js'
 
-/** Bearer API keys for /admin/api/v1. */
-export function apiKeyAuth(db: Db): RequestHandler {
+/**
+ * /admin/api/v1's callers: a bearer API key (machines, as before), or, without an Authorization
+ * header, the console's session on the request's host (an admin's browser). The session's
+ * cookie is host-only, so the console on host X calls the API on host X and acts on X's tenant
+ * alone (the platform tenant's admins: on every tenant). A session must bring the CSRF header
+ * and no foreign Origin: SameSite=Lax alone lets a sibling subdomain (another tenant) post.
+ */
+export function adminAuth({ db, config }: Pick<Deps, 'db' | 'config'>): RequestHandler {
   return async (req, res, next) => {
-    const [scheme, key] = (req.get('authorization') ?? '').split(' ')
+    const authorization = req.get('authorization')
     const principal =
-      scheme?.toLowerCase() === 'bearer' && key ? await authenticateApiKey(db, key) : undefined
+      authorization !== undefined
+        ? await keyPrincipal(db, authorization)
+        : await sessionPrincipal(req)
     if (!principal) {
       res.set('WWW-Authenticate', 'Bearer realm="gateway admin"')
       throw new AppError(
         'unauthorized',
-        'A valid API key is required (Authorization: Bearer gwk_…).',
+        "A valid API key is required (Authorization: Bearer gwk_…), or an admin's console session.",
       )
     }
     res.locals.principal = principal
     next()
   }
+  async function sessionPrincipal(req: Request): Promise<SessionPrincipal | undefined> {
+    const host = normalizeHost(req.get('host'))
+    const tenant = host ? await findTenantForHost(db, host, config) : undefined
+    if (!tenant) return undefined
+    const session = await findSession(db, tenant.id, sessionTokenOf(req, tenant))
+    if (!session) return undefined
+    const csrf = isConsoleCsrfToken(config.secretKey, session.idHash, req.get(CSRF_HEADER))
+    const origin = new URL(tenant.publicUrl).origin
+    if (!csrf || !isSameOrigin(req.get('origin'), req.get('sec-fetch-site'), origin))
+      throw new AppError(
+        'forbidden',
+        'This console request is missing its CSRF token or comes from another site. Reload the page.',
+      )
+    if (!isAdminSession(session))
+      throw new AppError('forbidden', "Only the store's administrators may use its admin API.")
+    return {
+      kind: 'session',
+      tenantId: (await isPlatformTenant(db, tenant.id)) ? null : tenant.id,
+      membershipId: session.membership_id,
+      userId: session.user_id,
+      email: session.email,
+      name: session.email,
+    }
+  }
+}
+
+async function keyPrincipal(db: Db, authorization: string): Promise<ApiKeyPrincipal | undefined> {
+  const [scheme, key] = authorization.split(' ')
+  const principal =
+    scheme?.toLowerCase() === 'bearer' && key ? await authenticateApiKey(db, key) : undefined
+  return principal && { kind: 'api_key', ...principal }
 }
 
 /**
@@ -48,5 +95,5 @@ const absentOnly = (err: unknown) => {
 
 export function requirePlatformKey(res: Response): void {
   if (res.locals.principal?.tenantId !== null)
-    throw new AppError('forbidden', 'This needs a platform API key.')
+    throw new AppError('forbidden', 'This needs a platform API key or a platform admin.')
 }

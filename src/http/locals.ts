@@ -1,4 +1,4 @@
-import type { Principal } from '../admin/api-keys.js'
+import type { AdminPrincipal } from '../admin/console-principal.js'
 import type { Log } from '../log.js'
 import type { Tenant } from '../tenants/tenants.js'
 
@@ -12,8 +12,8 @@ declare global {
       tenant: Tenant
       /** The tenant's host this request came to (normalised; one resolveTenant matched). */
       host: string
-      /** The API key of an /admin/api/v1 request. */
-      principal?: Principal
+      /** Who calls /admin/api/v1: an API key, or an admin's console session (http/auth.ts). */
+      principal?: AdminPrincipal
     }
   }
 }

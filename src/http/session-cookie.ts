@@ -17,6 +17,10 @@ declare global {
 const COOKIE = 'gw_session'
 const cookieName = (res: Response) => hostCookieName(res, COOKIE)
 
+/** The session token the browser sent to `tenant`'s host, read before tenant resolution runs. */
+export const sessionTokenOf = (req: Request, tenant: { publicUrl: string }) =>
+  readCookie(req, tenant.publicUrl.startsWith('https:') ? `__Host-${COOKIE}` : COOKIE)
+
 export function loadSession(db: Db): RequestHandler {
   return async (req, res, next) => {
     const token = readCookie(req, cookieName(res))

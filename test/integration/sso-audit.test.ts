@@ -59,12 +59,9 @@ describe('company sign-ins in the audit log', () => {
 
   it('writes nothing for a POST to a directory that does not exist', async () => {
     const { s, reply, b } = await started()
-    const res = await b
-      .post(`/sso/saml/${crypto.randomUUID()}/acs`)
-      .type('form')
-      .send({
-        SAMLResponse: idp.response(reply),
-      })
+    const res = await b.post(`/sso/saml/${crypto.randomUUID()}/acs`, {
+      SAMLResponse: idp.response(reply),
+    })
     expect(res.status).toBe(404)
     expect(await eventsOf(s.tenant.id)).toEqual([])
   })

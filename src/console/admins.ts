@@ -1,0 +1,58 @@
+import type { Db } from '../db/database.js'
+import { AppError } from '../errors.js'
+import type { Session } from '../identity/sessions.js'
+import { invitationLink } from '../invitations/invitation-mail.js'
+import { inviteEach } from '../invitations/invite-batch.js'
+import { type MailContext, planInvitations } from '../invitations/invitations.js'
+import type { Duration } from '../lib/duration.js'
+import { open } from '../lib/seal.js'
+import type { Tenant } from '../tenants/tenants.js'
+import { findPendingInvitationSeal } from './admins.queries.js'
+
+export const ADMIN_ROLE = 'admin'
+
+/**
+ * A tenant's admin: a member (never a guest) whose role is "admin", signed in with every step
+ * the session owes done (a password change or Terms the store asks for come first).
+ */
+export const isAdminSession = (session: Session | undefined): boolean =>
+  session !== undefined &&
+  session.pending === null &&
+  session.kind === 'member' &&
+  session.role === ADMIN_ROLE
+
+export type AdminInvitation =
+  | { status: 'invited' | 'reinvited'; email: string; link: string; expiresAt: string }
+  | { status: 'already_member'; email: string }
+
+/**
+ * Invites `email` as an admin of `tenant` (the platform tenant for platform admins), through the
+ * invitations every person gets: their mail is queued, and the link is handed back for a person
+ * who has no mail yet (no SMTP, the first run). `invitationTtl` shortens the link's life.
+ */
+export async function inviteAdmin(
+  db: Db,
+  tenant: Tenant,
+  input: { email: string; invitationTtl?: Duration },
+  ctx: MailContext,
+): Promise<AdminInvitation> {
+  const plan = await planInvitations(db, tenant, { emails: input.email, role: ADMIN_ROLE })
+  const settings = input.invitationTtl
+    ? { ...tenant.settings, invitationTtl: input.invitationTtl }
+    : tenant.settings
+  const [result] = await inviteEach(db, { ...tenant, settings }, plan, ctx)
+  if (!result || result.status === 'invalid') {
+    const reason = result?.status === 'invalid' ? result.reason : 'no address given'
+    throw new AppError('invalid_request', `Cannot invite "${input.email}": ${reason}`)
+  }
+  if (result.status === 'already_member') return result
+  const sealed = await findPendingInvitationSeal(db, tenant.id, result.invitationId)
+  if (!sealed) throw new Error(`invitation ${result.invitationId} vanished`)
+  const token = open(ctx.secretKey, 'invitation', sealed)
+  return {
+    status: result.status,
+    email: result.email,
+    link: invitationLink(tenant, token),
+    expiresAt: result.expiresAt,
+  }
+}
