@@ -73,9 +73,11 @@ export async function findHostOwner(db: Db, host: string): Promise<string | unde
   return row?.tenant_id
 }
 
+/** The stores (the platform admins' own tenant is not one). */
 export async function countTenants(db: Db): Promise<number> {
   const row = await db
     .selectFrom('tenants')
+    .where('id', 'not in', db.selectFrom('platform_tenant').select('tenant_id'))
     .select(sql<number>`count(*)::int`.as('n'))
     .executeTakeFirstOrThrow()
   return row.n

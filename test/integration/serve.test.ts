@@ -94,7 +94,11 @@ describe.skipIf(!onPostgres())('gateway serve on PostgreSQL', SPAWNS, () => {
         ...SECRET,
         DATABASE_URL: url,
       })
-      expect(JSON.parse(listed.stdout).map((t: { slug: string }) => t.slug)).toEqual(['demo'])
+      // One demo store and one platform tenant (PLATFORM_HOST admin.localhost), each made once.
+      expect(JSON.parse(listed.stdout).map((t: { slug: string }) => t.slug)).toEqual([
+        'admin',
+        'demo',
+      ])
       expect(`${a.output()}${b.output()}`).not.toMatch(/migration .* failed|duplicate key/)
     } finally {
       expect(await Promise.all([a.stop(), b.stop()])).toEqual([0, 0])
