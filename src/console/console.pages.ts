@@ -132,7 +132,7 @@ function listTable(
   return html`${input.heading ? html`<h2 id="${input.list}">${input.heading}</h2>` : ''}
 <p class="console-state" role="status" data-state-for="${input.list}"
   data-loading="${l('listLoading')}" data-failed="${l('listFailed')}" data-empty="${l('listEmpty')}">${l('listNeedsScript')}</p>
-<div class="table-wrap">
+<div class="table-wrap" tabindex="0" role="region" aria-label="${input.heading ?? input.list}">
 <table class="console-table" data-list="${input.list}" data-source="${input.source}"
   data-pending="${l('statusPending')}" data-expired="${l('statusExpired')}"
   data-accepted="${l('statusAccepted')}" data-revoked="${l('statusRevoked')}"

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module'
+import { seriousViolations } from '../support/axe.js'
 import { describe, expect, it } from 'vitest'
 import { hasBrowser, SCREENSHOTS, useBrowserWorld } from '../support/browser.js'
 import { useGateway } from '../support/harness.js'
@@ -12,15 +12,6 @@ import { extractLink } from '../support/smtp.js'
 const port = await freePort()
 // Own database: world.deliver() sends every tenant's due mail.
 const gw = useGateway({ PORT: String(port) }, { database: 'own' })
-
-// axe-core is not a dependency yet: the check runs once it is installed.
-const axeSource = (() => {
-  try {
-    return createRequire(import.meta.url).resolve('axe-core/axe.min.js')
-  } catch {
-    return undefined
-  }
-})()
 
 describe.skipIf(!hasBrowser)('the admin console in a real browser', () => {
   const world = useBrowserWorld(gw, port)
@@ -85,20 +76,7 @@ describe.skipIf(!hasBrowser)('the admin console in a real browser', () => {
     // Nothing wider than the phone's screen but the table's own scroller.
     expect(await page.$eval('html', (el) => el.scrollWidth)).toBeLessThanOrEqual(390)
 
-    if (axeSource) {
-      await page.addScriptTag({ path: axeSource })
-      const violations = await page.evaluate(async () => {
-        const axe = (
-          globalThis as unknown as {
-            axe: { run: () => Promise<{ violations: { id: string; impact: string }[] }> }
-          }
-        ).axe
-        return (await axe.run()).violations
-          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-          .map((v) => v.id)
-      })
-      expect(violations).toEqual([])
-    }
+    expect(await seriousViolations(page)).toEqual([])
 
     // Keyboard: the skip link comes first and lands on the content.
     await page.keyboard.press('Tab')
