@@ -56,11 +56,27 @@ export const TenantSettingsShape = z.strictObject({
   tokens: TokenSettings.default(DEFAULT_TOKEN_SETTINGS),
 })
 
+// Threshold validation: a fresh invitation is never yellow on the day it is sent. The yellow
+// warning starts at least a day after the mail (half the lifetime, for links of under 2 days).
+const DAY_SECONDS = 86_400
+export const YELLOW_TOO_EARLY =
+  'the yellow warning must start at least a day after the invitation is sent: at most invitationTtl minus 1d (half of invitationTtl when it is under 2d)'
+export function freshSeconds(invitationTtl: string): number {
+  return Math.min(DAY_SECONDS, durationSeconds(invitationTtl) / 2)
+}
+function leavesFreshInvitations(s: { invitationTtl: string; warnings: { yellow: string } }) {
+  const ttl = durationSeconds(s.invitationTtl)
+  return ttl - durationSeconds(s.warnings.yellow) >= freshSeconds(s.invitationTtl)
+}
+
 export const TenantSettings = TenantSettingsShape.refine(
   (s) => durationSeconds(s.warnings.red) <= durationSeconds(s.warnings.yellow),
   {
     message: 'the red warning must not come before the yellow one',
     path: ['warnings', 'red'],
   },
-)
+).refine(leavesFreshInvitations, {
+  message: YELLOW_TOO_EARLY,
+  path: ['warnings', 'yellow'],
+})
 export type TenantSettings = z.infer<typeof TenantSettings>
