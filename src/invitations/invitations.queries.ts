@@ -113,6 +113,24 @@ export function renewInvitation(
     .executeTakeFirst()
 }
 
+/** A reminder's new link for an expired pending invitation (lifecycle.reminderLink). */
+export function refreshExpiredLink(
+  db: Db,
+  tenantId: string,
+  id: string,
+  token: { hash: Uint8Array; sealed: Uint8Array; expiresAt: Date; now: Date },
+) {
+  return db
+    .updateTable('invitations')
+    .set({ token_hash: token.hash, token_sealed: token.sealed, expires_at: token.expiresAt })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .where('expires_at', '<=', token.now)
+    .returningAll()
+    .executeTakeFirst()
+}
+
 /** Guarded in SQL on the cooldown, so two resends racing past it send once. */
 export function markResent(db: Db, tenantId: string, id: string, sentBefore: Date, now: Date) {
   return db
@@ -218,8 +236,9 @@ export function listInvitations(db: Db, tenantId: string, filter: ListFilter) {
 }
 
 /**
- * Pending invitations not reminded for at least `minQuietMs`, locked for this transaction
- * (SKIP LOCKED: several gateway processes never remind the same invitation twice).
+ * Pending invitations not reminded for at least `minQuietMs`, expired links included (their
+ * reminder carries a fresh one: the person stays pending until the purge), locked for this
+ * transaction (SKIP LOCKED: several gateway processes never remind the same invitation twice).
  */
 export function lockRemindable(db: Db, now: Date, minQuietMs: number, limit: number) {
   const quietSince = new Date(now.getTime() - minQuietMs)
@@ -227,7 +246,6 @@ export function lockRemindable(db: Db, now: Date, minQuietMs: number, limit: num
     .innerJoin('tenants as t', 't.id', 'i.tenant_id')
     .select(['t.settings as tenant_settings'])
     .where('i.status', '=', 'pending')
-    .where('i.expires_at', '>', now)
     .where('i.token_sealed', 'is not', null)
     .where((eb) => eb(eb.fn.coalesce('i.last_reminded_at', 'i.last_sent_at'), '<=', quietSince))
     .orderBy('i.last_sent_at')
