@@ -9,6 +9,27 @@ const seconds = (d: unknown) =>
     : undefined
 
 export async function up(db: Kysely<any>): Promise<void> {
+  await fixWarningThresholds(db)
+  // A double-submitted admin request (Idempotency-Key header) answers the first result: the
+  // key's row is claimed before the work, so concurrent copies find it and do not redo it.
+  await db.schema
+    .createTable('idempotency_keys')
+    .addColumn('tenant_id', 'uuid', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+    .addColumn('key', 'text', (c) => c.notNull())
+    .addColumn('request_hash', 'bytea', (c) => c.notNull())
+    .addColumn('response', 'jsonb')
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+    .addPrimaryKeyConstraint('idempotency_keys_pkey', ['tenant_id', 'key'])
+    .execute()
+  await db.schema
+    .createIndex('idempotency_keys_expiry')
+    .on('idempotency_keys')
+    .column('expires_at')
+    .execute()
+}
+
+export async function fixWarningThresholds(db: Kysely<any>): Promise<void> {
   // Warning thresholds are now validated against the invitation's lifetime (a fresh invitation
   // is never yellow on the day it is sent). Stored settings that break the rule (the old
   // defaults, 7d/7d, did) would make their tenant unreadable: the yellow warning moves to the

@@ -229,6 +229,7 @@ export interface Database {
   sso_replays: SsoReplaysTable
   sp_keys: SpKeysTable
   certificate_notices: CertificateNoticesTable
+  idempotency_keys: IdempotencyKeysTable
 }
 
 export interface SsoRequestsTable {
@@ -309,4 +310,14 @@ export interface OidcArtefactsTable {
   user_code: string | null
   consumed_at: Date | null
   expires_at: Date | null
+}
+
+/** A request's Idempotency-Key and its first answer (null while that request still runs). */
+export interface IdempotencyKeysTable {
+  tenant_id: string
+  key: string
+  request_hash: Uint8Array
+  response: ColumnType<{ status: number; body: unknown } | null, string | null, string | null>
+  created_at: CreatedAt
+  expires_at: Date
 }

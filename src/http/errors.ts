@@ -16,6 +16,7 @@ export const statusOf = {
   conflict: 409,
   payload_too_large: 413,
   password_rejected: 422,
+  idempotency_key_reused: 422,
   rate_limited: 429,
   tenant_misconfigured: 500,
   busy: 503,

@@ -34,6 +34,20 @@ export function findInvitationOfMembership(
 const usableWithPerson = (db: Db, now: Date) =>
   withPerson(db).where('i.status', '=', 'pending').where('i.expires_at', '>', now)
 
+/** The usable invitation of an address at this tenant, if one is pending (already_invited). */
+export function findPendingForAddress(
+  db: Db,
+  input: { tenantId: string; directoryId: string; emailKey: string },
+  now: Date,
+) {
+  return usableWithPerson(db, now)
+    .where('i.tenant_id', '=', input.tenantId)
+    .where('u.directory_id', '=', input.directoryId)
+    .where('u.email_key', '=', input.emailKey)
+    .where('m.status', '=', 'invited')
+    .executeTakeFirst()
+}
+
 /** The invitation a link names, if it can still be used. */
 export function findUsableByTokenHash(db: Db, tenantId: string, tokenHash: Uint8Array, now: Date) {
   return usableWithPerson(db, now)

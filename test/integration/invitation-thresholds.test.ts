@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
-import { up as fixThresholds } from '../../migrations/20261201_1130_invitation_tripovers.js'
+import { fixWarningThresholds as fixThresholds } from '../../migrations/20261201_1130_invitation_tripovers.js'
 import { getTenant } from '../../src/tenants/tenants.js'
 import { tenantWithKey } from '../support/admin-api.js'
 import { type Gateway, useGateway } from '../support/harness.js'
