@@ -61,7 +61,7 @@ export type InviteResult =
   | { email: string; status: 'invited' | 'reinvited'; invitationId: string; expiresAt: string }
   | { email: string; status: 'already_member' }
   | { email: string; status: 'already_invited'; invitationId: string; expiresAt: string }
-  | { email: string; status: 'invalid'; reason: string; line?: number }
+  | { email: string; status: 'invalid'; reason: string; line?: number; column?: number }
 
 export type MailContext = { secretKey: string; now?: Date }
 type Person = z.infer<typeof Invitee> & { key: string }
@@ -144,6 +144,7 @@ function sortOut(grant: z.infer<typeof InviteInput>): {
         status: 'invalid',
         reason: EMAIL_PROBLEMS[bad.reason],
         line: bad.line,
+        ...(bad.column ? { column: bad.column } : {}),
       })
     }
     for (const dup of parsed.duplicates)
