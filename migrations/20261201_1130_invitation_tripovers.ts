@@ -27,6 +27,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('idempotency_keys')
     .column('expires_at')
     .execute()
+  // Where the store's home page opens an app (its registration's launch URL).
+  await db.schema.alterTable('apps').addColumn('launch_url', 'text').execute()
 }
 
 export async function fixWarningThresholds(db: Kysely<any>): Promise<void> {

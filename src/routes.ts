@@ -18,6 +18,7 @@ import { samlRoutes } from './sso/saml.routes.js'
 import { ssoStartRoutes } from './sso/sso.routes.js'
 import { ssoContextOf } from './sso/connection.js'
 import { homeRoute } from './identity/home.routes.js'
+import { launchableApps } from './tokens/apps.js'
 import { termsAdminRoutes } from './identity/terms.routes.js'
 import { invitationAdminRoutes } from './invitations/invitations.routes.js'
 import { loginRoutes } from './identity/login.routes.js'
@@ -60,7 +61,11 @@ export function mountRoutes(app: Express, deps: Deps): void {
   // The session cookie; a step the session still owes (password, Terms) comes first.
   app.use(loadSession(db), pendingStepGuard)
   // The tenant's pages: noStore keeps forms and personal data out of every cache.
-  app.get('/', noStore, homeRoute(deps))
+  app.get(
+    '/',
+    noStore,
+    homeRoute(deps, (tenantId, m) => launchableApps(deps.db, tenantId, m)),
+  )
   // A host bound to a company directory, or home-realm discovery, answers /login first.
   app.all('/login', noStore, homeRealmRoutes(deps))
   app.all(

@@ -280,6 +280,8 @@ export interface AppsTable {
   post_logout_redirect_uris: ColumnType<string[], string, string>
   /** A guest may sign in to this app only when its membership lists this product. */
   product: string | null
+  /** Where the store's home page opens the app; null: not listed there. */
+  launch_url: ColumnType<string | null, string | null | undefined, string | null>
   secret_hash: Uint8Array | null
   created_at: CreatedAt
   updated_at: UpdatedAt

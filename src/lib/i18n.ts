@@ -65,6 +65,9 @@ const en = {
   ssoNoDirectory:
     'This address cannot sign in to this store. Check it, or sign in with your company below.',
   ssoCompanyOnly: 'This store signs you in through {name}, not with a password here.',
+  homeApps: 'Your apps',
+  homeNoApps: 'No app of this store is open to you yet. Your administrator can give you access.',
+  homeInstall: 'Install the app on your phone or tablet, then sign in there with this account.',
 } as const
 
 export type MessageKey = keyof typeof en
@@ -134,6 +137,11 @@ const fr: Catalog = {
   ssoNoDirectory:
     'Cette adresse ne permet pas de se connecter à ce store. Vérifiez-la, ou connectez-vous avec votre entreprise ci-dessous.',
   ssoCompanyOnly: 'Ce store vous connecte via {name}, pas avec un mot de passe ici.',
+  homeApps: 'Vos applications',
+  homeNoApps:
+    'Aucune application de ce store ne vous est encore ouverte. Votre administrateur peut vous donner accès.',
+  homeInstall:
+    'Installez l’application sur votre téléphone ou tablette, puis connectez-vous avec ce compte.',
 }
 
 const nl: Catalog = {
@@ -200,6 +208,10 @@ const nl: Catalog = {
   ssoNoDirectory:
     'Met dit adres kun je niet inloggen bij deze store. Controleer het, of log hieronder in via je bedrijf.',
   ssoCompanyOnly: 'Deze store laat je inloggen via {name}, niet met een wachtwoord hier.',
+  homeApps: 'Je apps',
+  homeNoApps:
+    'Er is nog geen app van deze store voor je beschikbaar. Je beheerder kan je toegang geven.',
+  homeInstall: 'Installeer de app op je telefoon of tablet en log daar in met dit account.',
 }
 
 const de: Catalog = {
@@ -267,6 +279,11 @@ const de: Catalog = {
   ssoNoDirectory:
     'Mit dieser Adresse ist keine Anmeldung bei diesem Store möglich. Prüfen Sie sie, oder melden Sie sich unten über Ihr Unternehmen an.',
   ssoCompanyOnly: 'Bei diesem Store melden Sie sich über {name} an, nicht mit einem Passwort.',
+  homeApps: 'Ihre Apps',
+  homeNoApps:
+    'Noch ist keine App dieses Stores für Sie freigegeben. Ihr Administrator kann Ihnen Zugriff geben.',
+  homeInstall:
+    'Installieren Sie die App auf Ihrem Telefon oder Tablet und melden Sie sich dort mit diesem Konto an.',
 }
 
 const CATALOG: Record<Locale, Catalog> = { en, fr, nl, de }
