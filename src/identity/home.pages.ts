@@ -57,6 +57,20 @@ export const logoutForm = (locale: Locale, csrf: string): Html =>
     <button type="submit">${t(locale, 'signOut')}</button>
   </form>`
 
+/** `GET /logout`: a link or a bookmark asks to sign out; the form (CSRF) is what does it. */
+export function logoutConfirmPage(c: PageContext & { csrf: string }): Html {
+  return storePage(c, {
+    title: t(c.locale, 'signOutOf', { tenant: c.tenantName }),
+    body: html`<form method="post" action="/logout">
+        ${csrfField(c.csrf)}
+        <p class="actions">
+          <button type="submit">${t(c.locale, 'signOut')}</button>
+          <a class="button secondary" href="/">${t(c.locale, 'staySignedIn')}</a>
+        </p>
+      </form>`,
+  })
+}
+
 /** A page that only says something: a dead link, a busy service, "you are signed out". */
 export function messagePage(
   c: PageContext & { title: string; message: string; link?: { href: string; label: string } },
