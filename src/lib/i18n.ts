@@ -86,6 +86,15 @@ const en = {
   error503Text: 'The service is temporarily unavailable. Please try again in a moment.',
   errorHome: 'Go to the store’s home',
   errorNoStore: 'No store is served at this address.',
+  profileFirstName: 'First name',
+  profileLastName: 'Last name',
+  profilePhone: 'Phone number',
+  profileJobTitle: 'Job title',
+  profileOptional: '(optional)',
+  profileRequired: 'Fill in this field.',
+  profileTooLong: 'This is too long.',
+  profilePhoneInvalid:
+    'Enter a phone number: at least 6 digits, with + ( ) - . / or spaces if you like.',
 } as const
 
 export type MessageKey = keyof typeof en
@@ -180,6 +189,15 @@ const fr: Catalog = {
   error503Text: 'Le service est temporairement indisponible. Réessayez dans un instant.',
   errorHome: 'Aller à l’accueil du store',
   errorNoStore: 'Aucun store n’est servi à cette adresse.',
+  profileFirstName: 'Prénom',
+  profileLastName: 'Nom',
+  profilePhone: 'Numéro de téléphone',
+  profileJobTitle: 'Fonction',
+  profileOptional: '(facultatif)',
+  profileRequired: 'Remplissez ce champ.',
+  profileTooLong: 'C’est trop long.',
+  profilePhoneInvalid:
+    'Saisissez un numéro de téléphone : au moins 6 chiffres, avec + ( ) - . / ou des espaces si vous voulez.',
 }
 
 const nl: Catalog = {
@@ -270,6 +288,15 @@ const nl: Catalog = {
   error503Text: 'De dienst is tijdelijk niet beschikbaar. Probeer het zo meteen opnieuw.',
   errorHome: 'Naar de startpagina van de store',
   errorNoStore: 'Op dit adres staat geen store.',
+  profileFirstName: 'Voornaam',
+  profileLastName: 'Achternaam',
+  profilePhone: 'Telefoonnummer',
+  profileJobTitle: 'Functie',
+  profileOptional: '(optioneel)',
+  profileRequired: 'Vul dit veld in.',
+  profileTooLong: 'Dit is te lang.',
+  profilePhoneInvalid:
+    'Vul een telefoonnummer in: minstens 6 cijfers, eventueel met + ( ) - . / of spaties.',
 }
 
 const de: Catalog = {
@@ -363,6 +390,15 @@ const de: Catalog = {
     'Der Dienst ist vorübergehend nicht verfügbar. Bitte versuchen Sie es gleich noch einmal.',
   errorHome: 'Zur Startseite des Stores',
   errorNoStore: 'Unter dieser Adresse wird kein Store angeboten.',
+  profileFirstName: 'Vorname',
+  profileLastName: 'Nachname',
+  profilePhone: 'Telefonnummer',
+  profileJobTitle: 'Position',
+  profileOptional: '(optional)',
+  profileRequired: 'Füllen Sie dieses Feld aus.',
+  profileTooLong: 'Das ist zu lang.',
+  profilePhoneInvalid:
+    'Geben Sie eine Telefonnummer ein: mindestens 6 Ziffern, gern mit + ( ) - . / oder Leerzeichen.',
 }
 
 const CATALOG: Record<Locale, Catalog> = { en, fr, nl, de }

@@ -38,6 +38,17 @@ export const DEFAULT_TOKEN_SETTINGS: TokenSettings = {
   signingAlg: 'RS256',
 }
 
+// Seed 004: the profile fields the activation page asks for (invitations/profile-fields.ts).
+export const PROFILE_FIELDS = ['firstName', 'lastName', 'phone', 'jobTitle'] as const
+export type ProfileField = (typeof PROFILE_FIELDS)[number]
+export const ProfileFieldsSetting = z
+  .array(z.strictObject({ field: z.enum(PROFILE_FIELDS), required: z.boolean() }))
+  .max(PROFILE_FIELDS.length)
+  .refine((list) => new Set(list.map((f) => f.field)).size === list.length, {
+    message: 'each profile field at most once',
+  })
+export type ProfileFieldsSetting = z.infer<typeof ProfileFieldsSetting>
+
 export const TenantSettingsShape = z.strictObject({
   // An invitation is a password-setting link in a mailbox: months at most.
   invitationTtl: DurationAtMost('90d'),
@@ -54,6 +65,8 @@ export const TenantSettingsShape = z.strictObject({
   defaultGroups: z.array(z.string().trim().min(1).max(100)).max(20),
   // Tenants created before the OpenID Provider existed get the defaults.
   tokens: TokenSettings.default(DEFAULT_TOKEN_SETTINGS),
+  // Seed 004: the profile fields the activation page asks for (none before this setting).
+  profileFields: ProfileFieldsSetting.default([]),
 })
 
 // Threshold validation: a fresh invitation is never yellow on the day it is sent. The yellow
