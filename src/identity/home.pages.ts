@@ -54,7 +54,7 @@ function installButtons(locale: Locale, store: TenantSettings['store']): Html | 
 export const logoutForm = (locale: Locale, csrf: string): Html =>
   html`<form method="post" action="/logout">
     ${csrfField(csrf)}
-    <button type="submit">${t(locale, 'signOut')}</button>
+    <button type="submit" class="secondary">${t(locale, 'signOut')}</button>
   </form>`
 
 /** `GET /logout`: a link or a bookmark asks to sign out; the form (CSRF) is what does it. */
