@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'busy', // every password-hashing slot is taken: retry shortly instead of queueing without bound
   'unavailable', // the database is unreachable or not migrated yet
   'tenant_misconfigured', // a tenant's stored settings do not validate; other tenants keep working
+  'idempotency_key_reused', // the same Idempotency-Key came with another request body
 ] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
 

@@ -21,6 +21,7 @@ import { ssoStartRoutes } from './sso/sso.routes.js'
 import { ssoContextOf } from './sso/connection.js'
 import { consoleRoutes } from './console/console.routes.js'
 import { homeRoute } from './identity/home.routes.js'
+import { launchableApps } from './tokens/apps.js'
 import { termsAdminRoutes } from './identity/terms.routes.js'
 import { invitationAdminRoutes } from './invitations/invitations.routes.js'
 import { loginRoutes } from './identity/login.routes.js'
@@ -63,7 +64,11 @@ export function mountRoutes(app: Express, deps: Deps): void {
   // The session cookie; a step the session still owes (password, Terms) comes first.
   app.use(loadSession(db), pendingStepGuard)
   // The tenant's pages: noStore keeps forms and personal data out of every cache.
-  app.get('/', noStore, homeRoute(deps))
+  app.get(
+    '/',
+    noStore,
+    homeRoute(deps, (tenantId, m) => launchableApps(deps.db, tenantId, m)),
+  )
   // A host bound to a company directory, or home-realm discovery, answers /login first.
   app.all('/login', noStore, homeRealmRoutes(deps))
   app.all(

@@ -30,6 +30,14 @@ const template = [
 ]
 const clientId = { name: 'clientId', in: 'path', required: true, schema: { type: 'string' } }
 const std = { 400: errors, 401: errors, 404: errors }
+const idempotencyKey = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Any 1-255 visible ASCII characters: a repeat within 24 h answers the first result (a different body: 422; while the first still runs, the repeat waits for it)',
+  schema: { type: 'string', maxLength: 255 },
+}
 
 export function openApiDocument() {
   const query = Object.entries(schema(ListQuery).properties ?? {}).map(([name, s]) => ({
@@ -96,10 +104,14 @@ export function openApiDocument() {
       '/tenants/{slug}/invitations': {
         post: {
           summary: 'Invite people (a list, or pasted text)',
-          parameters: [slug],
+          parameters: [slug, idempotencyKey],
           requestBody: body(InviteInput),
           responses: {
-            200: ok('One result per invitee: invited, reinvited, already_member or invalid'),
+            200: ok(
+              'One result per invitee: invited, reinvited, already_invited (pending: no mail unless reinvite), already_member or invalid',
+            ),
+            409: errors,
+            422: errors,
             ...std,
           },
         },

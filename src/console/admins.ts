@@ -36,7 +36,12 @@ export async function inviteAdmin(
   input: { email: string; invitationTtl?: Duration },
   ctx: MailContext,
 ): Promise<AdminInvitation> {
-  const plan = await planInvitations(db, tenant, { emails: input.email, role: ADMIN_ROLE })
+  // Someone already invited gets a new link: the one in their mailbox may be lost or expired.
+  const plan = await planInvitations(db, tenant, {
+    emails: input.email,
+    role: ADMIN_ROLE,
+    reinvite: true,
+  })
   const settings = input.invitationTtl
     ? { ...tenant.settings, invitationTtl: input.invitationTtl }
     : tenant.settings
@@ -46,6 +51,7 @@ export async function inviteAdmin(
     throw new AppError('invalid_request', `Cannot invite "${input.email}": ${reason}`)
   }
   if (result.status === 'already_member') return result
+  if (result.status === 'already_invited') throw new Error('reinvite: true answers reinvited')
   const sealed = await findPendingInvitationSeal(db, tenant.id, result.invitationId)
   if (!sealed) throw new Error(`invitation ${result.invitationId} vanished`)
   const token = open(ctx.secretKey, 'invitation', sealed)

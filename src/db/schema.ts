@@ -231,6 +231,7 @@ export interface Database {
   certificate_notices: CertificateNoticesTable
   audit_events: AuditEventsTable
   platform_tenant: PlatformTenantTable
+  idempotency_keys: IdempotencyKeysTable
 }
 
 export interface SsoRequestsTable {
@@ -281,6 +282,8 @@ export interface AppsTable {
   post_logout_redirect_uris: ColumnType<string[], string, string>
   /** A guest may sign in to this app only when its membership lists this product. */
   product: string | null
+  /** Where the store's home page opens the app; null: not listed there. */
+  launch_url: ColumnType<string | null, string | null | undefined, string | null>
   secret_hash: Uint8Array | null
   created_at: CreatedAt
   updated_at: UpdatedAt
@@ -346,4 +349,14 @@ export interface PlatformTenantTable {
   singleton: ColumnType<boolean, never, never>
   tenant_id: string
   created_at: CreatedAt
+}
+
+/** A request's Idempotency-Key and its first answer (null while that request still runs). */
+export interface IdempotencyKeysTable {
+  tenant_id: string
+  key: string
+  request_hash: Uint8Array
+  response: ColumnType<{ status: number; body: unknown } | null, string | null, string | null>
+  created_at: CreatedAt
+  expires_at: Date
 }

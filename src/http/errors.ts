@@ -2,9 +2,9 @@ import type { ErrorRequestHandler, Request, RequestHandler } from 'express'
 import { isDatabaseUnavailable } from '../db/errors.js'
 import { AppError, type ErrorCode } from '../errors.js'
 import { html } from '../lib/html.js'
-import { type MessageKey, t } from '../lib/i18n.js'
+import { type MessageKey, pickLocale, t } from '../lib/i18n.js'
 import { errorPage, page } from './layout.js'
-import { pageLocale } from './page-locale.js'
+import { acceptedLanguages, pageLocale } from './page-locale.js'
 
 // The only table of HTTP statuses. A new ErrorCode without a row here does not compile.
 export const statusOf = {
@@ -16,6 +16,7 @@ export const statusOf = {
   conflict: 409,
   payload_too_large: 413,
   password_rejected: 422,
+  idempotency_key_reused: 422,
   rate_limited: 429,
   tenant_misconfigured: 500,
   busy: 503,
@@ -120,8 +121,14 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
   if (wantsJson(req)) return res.status(status).json(body)
   const tenant = res.locals.tenant
   res.status(status).type('html')
-  if (!localized || !tenant) return res.send(errorPage(status, body.message, tenant?.name).value)
-  const locale = pageLocale(req, res)
+  // People read the page in their language, on a store's host and off it (an unknown host).
+  const locale = tenant
+    ? pageLocale(req, res)
+    : pickLocale(acceptedLanguages(req.get('accept-language')), 'en')
+  if (!localized || !tenant)
+    return res.send(
+      errorPage(status, { locale, tenantName: tenant?.name, detail: known?.error.message }).value,
+    )
   const title = t(locale, localized)
   const shell = page({
     title,

@@ -1,4 +1,5 @@
 import { type Html, html } from '../lib/html.js'
+import { t } from '../lib/i18n.js'
 import type { Locale } from '../lib/locales.js'
 
 /** The page shell: no inline script or style, so the CSP can forbid both. */
@@ -50,19 +51,31 @@ export function storePage(
 export const csrfField = (csrf: string): Html =>
   html`<input type="hidden" name="_csrf" value="${csrf}" />`
 
-const TITLES: Record<number, string> = {
-  400: 'This request could not be handled',
-  401: 'Please sign in',
-  403: 'Not allowed',
-  404: 'Page not found',
-  409: 'Conflict',
-  413: 'Too much data',
-  429: 'Too many attempts',
-  500: 'Something went wrong',
-  503: 'Temporarily unavailable',
-}
+const ERROR_STATUSES = [400, 401, 403, 404, 409, 413, 500, 503] as const
+type ErrorStatus = (typeof ERROR_STATUSES)[number]
+const isErrorStatus = (status: number): status is ErrorStatus =>
+  (ERROR_STATUSES as readonly number[]).includes(status)
 
-export function errorPage(status: number, message: string, tenantName?: string): Html {
-  const title = TITLES[status] ?? 'Something went wrong'
-  return storePage({ tenantName }, { title, body: html`<p class="message">${message}</p>` })
+/**
+ * The error page people see, in their language (the page locale on a store's host, their
+ * Accept-Language elsewhere). `detail` is the domain's public message of a client error (what
+ * to do about it): English only, so it replaces the plain text for English readers and follows
+ * it, marked as English, for the others.
+ */
+export function errorPage(
+  status: number,
+  c: { locale: Locale; tenantName?: string | undefined; detail?: string | undefined },
+): Html {
+  const known: ErrorStatus = isErrorStatus(status) ? status : status < 500 ? 400 : 500
+  const title = t(c.locale, `error${known}`)
+  // Off any store's host, a 404 means the address names no store.
+  const plain = t(c.locale, known === 404 && !c.tenantName ? 'errorNoStore' : `error${known}Text`)
+  const detail = known === 404 || known >= 500 ? undefined : c.detail
+  const text =
+    detail && c.locale === 'en'
+      ? html`<p class="message">${detail}</p>`
+      : html`<p class="message">${plain}</p>
+          ${detail ? html`<p class="hint" lang="en">${detail}</p>` : ''}`
+  const home = c.tenantName ? html`<p><a href="/">${t(c.locale, 'errorHome')}</a></p>` : ''
+  return storePage(c, { title, body: html`${text} ${home}` })
 }

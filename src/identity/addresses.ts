@@ -10,6 +10,11 @@ export const EMAIL_PROBLEMS = {
   missing_at: 'An email address needs an @.',
   unsupported_local_part:
     'We can only send mail to addresses with plain Latin letters, digits and punctuation before the @.',
+  // A row pasted from a spreadsheet (`First, Last, email`, or tab-separated cells).
+  no_address_cell:
+    'No cell of this row holds an email address (expected: first name, last name, email).',
+  extra_name_cell: 'This cell is before the email address but after first and last name.',
+  name_too_long: 'This name is longer than 100 characters.',
 } as const
 export type EmailProblem = keyof typeof EMAIL_PROBLEMS
 
@@ -18,7 +23,8 @@ export type EmailResult = NormalizedEmail | { ok: false; reason: EmailProblem }
 
 export type EmailList = {
   emails: { email: string; key: string; line: number; firstName?: string; lastName?: string }[]
-  invalid: { input: string; line: number; reason: EmailProblem }[]
+  /** `column` (1-based): the cell of a spreadsheet row that is wrong. */
+  invalid: { input: string; line: number; column?: number; reason: EmailProblem }[]
   duplicates: { input: string; line: number }[]
   truncated: boolean
 }
@@ -99,6 +105,11 @@ export function parseEmailList(text: string, max = 10_000): EmailList {
 
   for (const [index, content] of lines.entries()) {
     const line = index + 1
+    const row = spreadsheetRow(content)
+    if (row) {
+      if (!addRow(list, seen, max, row, line)) return list
+      continue
+    }
     // Outlook copies "Doe, John <john@example.com>": pieces without an @ right before a
     // `Name <address>` item are part of its display name, not addresses.
     let nameParts: string[] = []
@@ -198,3 +209,73 @@ function add<K extends 'emails' | 'invalid' | 'duplicates'>(
 
 const shown = (input: string) =>
   input.length > SHOWN_INPUT ? `${input.slice(0, SHOWN_INPUT)}…` : input
+
+const NAME_MAX = 100
+// `ada.example.com` in a name cell is an address that lost its @, not a name.
+const LOOKS_LIKE_DOMAIN = /^[^\s@]+\.[a-z]{2,}$/i
+
+function nameProblem(cell: string, index: number): EmailProblem | undefined {
+  if (cell === '') return undefined
+  if (cell.length > NAME_MAX) return 'name_too_long'
+  if (LOOKS_LIKE_DOMAIN.test(cell)) return 'missing_at'
+  return index >= 2 ? 'extra_name_cell' : undefined
+}
+const HEADER = /^e-?mail(\s*address)?$/i
+
+/**
+ * A row copied from a spreadsheet: tab-separated cells, or `First, Last, email` with one cell
+ * holding an @ and some without. Lists of addresses and Outlook's `Doe, John <a@b.c>` are not.
+ */
+function spreadsheetRow(content: string): string[] | undefined {
+  if (content.includes('<')) return undefined
+  const cells = content.split(content.includes('\t') ? '\t' : /[,;]/).map((c) => c.trim())
+  const withAt = cells.filter((c) => c.includes('@')).length
+  const plain = cells.filter((c) => c !== '' && !c.includes('@')).length
+  if (cells.length < 2 || plain === 0 || withAt > 1) return undefined
+  return cells
+}
+
+/** Each wrong cell is its own invalid entry, with its column and why. */
+function addRow(list: EmailList, seen: Set<string>, max: number, cells: string[], line: number) {
+  const at = cells.findIndex((c) => c.includes('@'))
+  if (at === -1) {
+    if (cells.some((c) => HEADER.test(c))) return true // the header row: First name, Last name, Email
+    return add(list, 'invalid', max, {
+      input: shown(cells.join(', ')),
+      line,
+      reason: 'no_address_cell',
+    })
+  }
+  const names = cells.slice(0, at)
+  for (const [i, cell] of names.entries()) {
+    const reason = nameProblem(cell, i)
+    if (reason && !add(list, 'invalid', max, { input: shown(cell), line, column: i + 1, reason }))
+      return false
+  }
+  // Cells after the address: a list that lost an @ (`a@b.c, nope`), said cell by cell.
+  for (const [i, rest] of cells.entries())
+    if (
+      i > at &&
+      rest !== '' &&
+      !add(list, 'invalid', max, { input: shown(rest), line, column: i + 1, reason: 'missing_at' })
+    )
+      return false
+  const cell = cells[at] ?? ''
+  const parsed = cell.length > MAX_ITEM ? undefined : normalizeEmail(cell)
+  if (!parsed || !parsed.ok) {
+    const reason = parsed?.reason ?? 'too_long'
+    return add(list, 'invalid', max, { input: shown(cell), line, column: at + 1, reason })
+  }
+  if (seen.has(parsed.key)) return add(list, 'duplicates', max, { input: cell, line })
+  seen.add(parsed.key)
+  const name = (i: number) => (names[i] && names[i].length <= NAME_MAX ? names[i] : undefined)
+  const firstName = name(0)
+  const lastName = name(1)
+  return add(list, 'emails', max, {
+    email: parsed.email,
+    key: parsed.key,
+    line,
+    ...(firstName ? { firstName } : {}),
+    ...(lastName ? { lastName } : {}),
+  })
+}

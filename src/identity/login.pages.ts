@@ -110,6 +110,8 @@ export type PasswordFormInput = {
   /** A voluntary change asks for the current password: a stolen session alone cannot change it. */
   askCurrent?: boolean
   wrongCurrent?: boolean
+  /** More fields before the password (the activation page's profile fields). */
+  extraFields?: Html
 }
 
 /**
@@ -127,6 +129,7 @@ export function passwordForm(f: PasswordFormInput): Html {
       data-password-policy="${JSON.stringify({ minLength, maxLength, requiredClasses })}">
       ${csrfField(f.csrf)}
       ${f.email ? readOnlyEmail(f.locale, f.email) : ''}
+      ${f.extraFields ?? ''}
       ${
         f.askCurrent
           ? html`${f.wrongCurrent ? html`<p class="error" role="alert">${t(f.locale, 'wrongCurrent')}</p>` : ''}

@@ -13,7 +13,7 @@ import { addressKey } from './addresses.js'
 import { t } from '../lib/i18n.js'
 import { parse } from '../lib/validate.js'
 import { consumeOrThrow, createLimiter } from '../security/limits.js'
-import { messagePage } from './home.pages.js'
+import { logoutConfirmPage, messagePage } from './home.pages.js'
 import { changePassword } from './login.js'
 import {
   forgotPasswordPage,
@@ -98,6 +98,15 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
     }
     const remembered = continueTo(req, res)
     res.redirect(303, returnTo === '/' ? remembered : returnTo)
+  })
+
+  // A GET never signs out (a prefetch or an <img> would): it asks, and the form posts.
+  router.get('/logout', noStore, (req, res) => {
+    const c = formContext(req, res, secretKey)
+    if (res.locals.session) return sendPage(res, logoutConfirmPage(c))
+    const link = { href: '/login', label: t(c.locale, 'signIn') }
+    const message = t(c.locale, 'signedOut')
+    sendPage(res, messagePage({ ...c, title: t(c.locale, 'signOut'), message, link }))
   })
 
   router.post('/logout', csrf, async (req, res) => {

@@ -5,6 +5,12 @@ import { type Html, html } from '../lib/html.js'
 import { t } from '../lib/i18n.js'
 import type { Locale } from '../lib/locales.js'
 import type { PasswordPolicy } from '../tenants/settings.js'
+import {
+  maxLengthOf,
+  type ProfileField,
+  type ProfileFieldsSetting,
+  type ProfileProblem,
+} from './profile-fields.js'
 
 type InvitePage = PageContext & {
   csrf: string
@@ -20,15 +26,62 @@ const actionOf = (token: string) => `/invite/${encodeURIComponent(token)}`
 const welcome = (locale: Locale, firstName: string | null) =>
   firstName ? html`<p class="message">${t(locale, 'welcome', { name: firstName })}</p>` : ''
 
-/** A new account: the password is chosen here, under the store's policy. */
+type ProfileForm = {
+  fields: ProfileFieldsSetting
+  values: Record<string, unknown>
+  problems: Partial<Record<ProfileField, ProfileProblem>>
+}
+
+/** A new account: the profile fields the store asks for, and the password under its policy. */
 export function activationPage(
-  c: InvitePage & { policy: PasswordPolicy; problems?: PasswordProblem[]; mismatch?: boolean },
+  c: InvitePage & {
+    policy: PasswordPolicy
+    problems?: PasswordProblem[]
+    mismatch?: boolean
+    profile?: ProfileForm
+  },
 ): Html {
+  const extraFields = c.profile ? profileFields(c.locale, c.profile) : undefined
+  const submit = t(c.locale, 'activateTitle')
   return storePage(c, {
     title: t(c.locale, 'activateTitle'),
     body: html`${welcome(c.locale, c.firstName)}
-      ${passwordForm({ ...c, action: actionOf(c.token), submit: t(c.locale, 'activateTitle') })}`,
+      ${passwordForm({ ...c, action: actionOf(c.token), submit, ...(extraFields && { extraFields }) })}`,
   })
+}
+
+const LABELS = {
+  firstName: 'profileFirstName',
+  lastName: 'profileLastName',
+  phone: 'profilePhone',
+  jobTitle: 'profileJobTitle',
+} as const
+const AUTOCOMPLETE = {
+  firstName: 'given-name',
+  lastName: 'family-name',
+  phone: 'tel',
+  jobTitle: 'organization-title',
+}
+const PROBLEMS = {
+  required: 'profileRequired',
+  too_long: 'profileTooLong',
+  phone_invalid: 'profilePhoneInvalid',
+} as const
+
+// Seed 004: "a sign up page with additional information and a password"; prefilled from the
+// invitation, each error next to its field (WCAG 3.3.1).
+function profileFields(locale: Locale, form: ProfileForm): Html {
+  return html`${form.fields.map(({ field, required }) => {
+    const id = `profile-${field}`
+    const problem = form.problems[field]
+    const value = form.values[field]
+    const label = t(locale, LABELS[field])
+    return html`<label for="${id}">${label}${required ? '' : html` <span class="hint">${t(locale, 'profileOptional')}</span>`}</label>
+      ${problem ? html`<p class="error" id="${id}-error">${t(locale, PROBLEMS[problem])}</p>` : ''}
+      <input id="${id}" name="${field}" type="${field === 'phone' ? 'tel' : 'text'}"
+        autocomplete="${AUTOCOMPLETE[field]}" maxlength="${maxLengthOf(field)}"
+        value="${typeof value === 'string' ? value : ''}"${required ? html` required` : ''}${problem ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''} />`
+  })}`
 }
 
 /** The directory already knows this person (another store of the same company): prove it. */

@@ -14,6 +14,7 @@ import { parse } from '../lib/validate.js'
 import { createLimiter } from '../security/limits.js'
 import { ssoStartPath } from '../http/sso-start.js'
 import { acceptInvitation, openInvitation } from './activation.js'
+import { type ProfileField, type ProfileProblem, profileOf } from './profile-fields.js'
 import {
   activationPage,
   existingAccountPage,
@@ -26,9 +27,21 @@ const ActivateBody = z.object({
   password: z.string().max(1024).default(''),
   // Absent on the "log in with your password" form of someone the directory already knows.
   password_confirm: z.string().max(1024).optional(),
+  // The profile fields the tenant asks for (profile-fields.ts checks them).
+  firstName: z.string().max(1000).optional(),
+  lastName: z.string().max(1000).optional(),
+  phone: z.string().max(1000).optional(),
+  jobTitle: z.string().max(1000).optional(),
 })
 
-type Outcome = { problems?: PasswordProblem[]; mismatch?: boolean; wrongPassword?: boolean }
+type Outcome = {
+  problems?: PasswordProblem[]
+  mismatch?: boolean
+  wrongPassword?: boolean
+  /** What the person typed in the profile fields, shown again with what is wrong. */
+  profile?: Record<string, unknown>
+  profileProblems?: Partial<Record<ProfileField, ProfileProblem>>
+}
 
 const platformOf = (userAgent = ''): Platform =>
   /iPhone|iPad|iPod/i.test(userAgent) ? 'ios' : /Android/i.test(userAgent) ? 'android' : 'unknown'
@@ -74,7 +87,12 @@ export function activationRoutes({ config, db, hasher }: Deps): Router {
       return sendPage(res, existingAccountPage({ ...c, error }), outcome ? 401 : 200)
     }
     const policy = tenant.settings.passwordPolicy
-    sendPage(res, activationPage({ ...c, policy, ...outcome }), outcome ? 422 : 200)
+    const profile = {
+      fields: tenant.settings.profileFields,
+      values: outcome?.profile ?? profileOf(invitation),
+      problems: outcome?.profileProblems ?? {},
+    }
+    sendPage(res, activationPage({ ...c, policy, ...outcome, profile }), outcome ? 422 : 200)
   }
 
   const companySignIn = (req: Request, res: Response, directoryId: string, invitationId: string) =>
@@ -86,11 +104,11 @@ export function activationRoutes({ config, db, hasher }: Deps): Router {
 
   router.post('/invite/:token', noStore, csrf, perIp, async (req, res) => {
     const token = String(req.params.token)
-    const { password, password_confirm } = parse(ActivateBody, req.body)
+    const { password, password_confirm, ...profile } = parse(ActivateBody, req.body)
     // Checked before the claim: a typo must not spend the link.
     if (password_confirm !== undefined && password !== password_confirm)
-      return showInvitation(req, res, token, { mismatch: true })
-    const input = { token, password }
+      return showInvitation(req, res, token, { mismatch: true, profile })
+    const input = { token, password, profile }
     const result = await db
       .transaction()
       .execute((tx) => acceptInvitation(tx, res.locals.tenant, input, hasher))
@@ -99,7 +117,9 @@ export function activationRoutes({ config, db, hasher }: Deps): Router {
       if (result.reason === 'company_sign_in')
         return companySignIn(req, res, result.directoryId, result.invitationId)
       const outcome =
-        result.reason === 'wrong_password' ? { wrongPassword: true } : { problems: result.problems }
+        result.reason === 'wrong_password'
+          ? { wrongPassword: true }
+          : { problems: result.problems, profileProblems: result.profileProblems, profile }
       return showInvitation(req, res, token, outcome)
     }
     await beginSession(req, res, db, result.session)

@@ -13,6 +13,12 @@ import { checkPassword, type PasswordProblem } from '../identity/password-policy
 import { hashToken, TOKEN_PATTERN } from '../lib/tokens.js'
 import type { Tenant } from '../tenants/tenants.js'
 import * as queries from './invitations.queries.js'
+import {
+  type ProfileField,
+  type ProfileProblem,
+  profileColumns,
+  readProfile,
+} from './profile-fields.js'
 
 const INVALID = 'This link is no longer valid. Ask your administrator for a new invitation.'
 
@@ -33,7 +39,13 @@ export type AcceptResult =
   /** Unknown, used, revoked or expired (or spent by a concurrent acceptance). */
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'wrong_password' }
-  | { ok: false; reason: 'rejected'; problems: PasswordProblem[] }
+  /** A refused password, or profile fields the tenant asks for missing or invalid (or both). */
+  | {
+      ok: false
+      reason: 'rejected'
+      problems: PasswordProblem[]
+      profileProblems: Partial<Record<ProfileField, ProfileProblem>>
+    }
   /** An invitation into a company directory: only that directory's sign-in accepts it. */
   | { ok: false; reason: 'company_sign_in'; directoryId: string; invitationId: string }
 
@@ -47,7 +59,7 @@ export type AcceptResult =
 export async function acceptInvitation(
   tx: Tx,
   tenant: Tenant,
-  input: { token: string; password: string },
+  input: { token: string; password: string; profile?: Record<string, unknown> },
   hasher: Hasher,
   now = new Date(),
 ): Promise<AcceptResult> {
@@ -58,7 +70,10 @@ export async function acceptInvitation(
     const directoryId = invitation.invitation_directory_id
     return { ok: false, reason: 'company_sign_in', directoryId, invitationId: invitation.id }
   }
-  const person = { ...invitation, id: invitation.user_id }
+  const asked = existing ? [] : tenant.settings.profileFields
+  const { profile, problems: profileProblems } = readProfile(asked, input.profile ?? {})
+  const columns = profileColumns(profile)
+  const person = { ...invitation, ...columns, id: invitation.user_id }
   if (existing) {
     const proven = await verifyPassword(
       tx,
@@ -74,11 +89,13 @@ export async function acceptInvitation(
   } else {
     const policy = tenant.settings.passwordPolicy
     const problems = checkPassword(policy, input.password, passwordContext(tenant, person))
-    if (problems.length > 0) return { ok: false, reason: 'rejected', problems }
+    if (problems.length > 0 || Object.keys(profileProblems).length > 0)
+      return { ok: false, reason: 'rejected', problems, profileProblems }
   }
   const claimed = await queries.claimInvitation(tx, tenant.id, hashToken(input.token), now)
   if (!claimed) return { ok: false, reason: 'invalid' }
   if (!existing) await setTenantPassword(tx, tenant, person, input.password, hasher, now)
+  await queries.saveActivationProfile(tx, invitation.directory_id, invitation.user_id, columns, now)
   const membershipId = claimed.membership_id
   const membership = await activateMembership(tx, { tenantId: tenant.id, membershipId }, now)
   const user = await findUser(tx, invitation.directory_id, invitation.user_id)

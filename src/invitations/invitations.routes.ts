@@ -2,10 +2,13 @@ import { Router } from 'express'
 import type { Deps } from '../app.js'
 import { recordAdminChange } from '../http/admin-change.js'
 import { tenantInPath } from '../http/auth.js'
+import { once } from './idempotency.js'
 import { inviteEach } from './invite-batch.js'
 import { planInvitations } from './invitations.js'
 import { reinvite, requireInvitation, resendInvitation, revokeInvitation } from './lifecycle.js'
 import { invitationView, listInvitations } from './list.js'
+
+const RESULT_STATUSES = ['invited', 'reinvited', 'already_invited', 'already_member', 'invalid']
 
 /** /admin/api/v1/tenants/:slug/invitations: bearer-authenticated JSON. */
 export function invitationAdminRoutes({ config, db, log }: Deps): Router {
@@ -16,28 +19,29 @@ export function invitationAdminRoutes({ config, db, log }: Deps): Router {
 
   router.post('/tenants/:slug/invitations', async (req, res) => {
     const tenant = await tenantOf(res, req.params.slug)
-    const plan = await planInvitations(db, tenant, req.body)
-    const ctx = { ...mail, invitedBy: res.locals.principal?.name }
-    const results = await inviteEach(db, tenant, plan, ctx)
-    for (const r of results)
-      if (r.status === 'invited' || r.status === 'reinvited')
-        await recordAdminChange(db, res, {
-          tenant,
-          action: `invitation.${r.status}`,
-          subject: { kind: 'invitation', id: r.invitationId, label: r.email },
-        })
-    if (!config.smtpUrl)
-      log.info(
-        { tenant: tenant.slug, mailbox: `${tenant.publicUrl}/dev/mailbox` },
-        'no SMTP_URL: invitation mail kept in the outbox',
+    const key = req.get('idempotency-key')
+    const answer = await once(db, { tenantId: tenant.id, key, request: req.body }, async () => {
+      const plan = await planInvitations(db, tenant, req.body)
+      const ctx = { ...mail, invitedBy: res.locals.principal?.name }
+      const results = await inviteEach(db, tenant, plan, ctx)
+      for (const r of results)
+        if (r.status === 'invited' || r.status === 'reinvited')
+          await recordAdminChange(db, res, {
+            tenant,
+            action: `invitation.${r.status}`,
+            subject: { kind: 'invitation', id: r.invitationId, label: r.email },
+          })
+      if (!config.smtpUrl)
+        log.info(
+          { tenant: tenant.slug, mailbox: `${tenant.publicUrl}/dev/mailbox` },
+          'no SMTP_URL: invitation mail kept in the outbox',
+        )
+      const counts = Object.fromEntries(
+        RESULT_STATUSES.map((s) => [s, results.filter((r) => r.status === s).length]),
       )
-    const counts = Object.fromEntries(
-      ['invited', 'reinvited', 'already_member', 'invalid'].map((s) => [
-        s,
-        results.filter((r) => r.status === s).length,
-      ]),
-    )
-    res.status(200).json({ results, counts })
+      return { status: 200, body: { results, counts } }
+    })
+    res.status(answer.status).json(answer.body)
   })
 
   router.get('/tenants/:slug/invitations', async (req, res) => {

@@ -38,6 +38,12 @@ export const InviteInput = z
     products: z.array(Label).max(100).default([]),
     organization: Text(200),
     kind: z.enum(MEMBERSHIP_KINDS).default('member'),
+    reinvite: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Send a new link (new expiry, earlier links dead) to people whose invitation is still pending. Absent: they are answered already_invited and get no mail (the resend cooldown holds).',
+      ),
     locale: Locale.optional(),
     directory: z
       .uuid()
@@ -54,7 +60,8 @@ export type InviteInput = z.input<typeof InviteInput>
 export type InviteResult =
   | { email: string; status: 'invited' | 'reinvited'; invitationId: string; expiresAt: string }
   | { email: string; status: 'already_member' }
-  | { email: string; status: 'invalid'; reason: string; line?: number }
+  | { email: string; status: 'already_invited'; invitationId: string; expiresAt: string }
+  | { email: string; status: 'invalid'; reason: string; line?: number; column?: number }
 
 export type MailContext = { secretKey: string; now?: Date }
 type Person = z.infer<typeof Invitee> & { key: string }
@@ -137,6 +144,7 @@ function sortOut(grant: z.infer<typeof InviteInput>): {
         status: 'invalid',
         reason: EMAIL_PROBLEMS[bad.reason],
         line: bad.line,
+        ...(bad.column ? { column: bad.column } : {}),
       })
     }
     for (const dup of parsed.duplicates)
@@ -177,6 +185,19 @@ export async function inviteOne(
 ): Promise<InviteResult> {
   const { directoryId, person, grant } = invitee
   const now = ctx.now ?? new Date()
+  // Posting the same list again neither re-sends nor changes the grant of someone still
+  // pending: that is what resend (under its cooldown) and reinvite are for.
+  if (!grant.reinvite) {
+    const key = { tenantId: tenant.id, directoryId, emailKey: person.key }
+    const pending = await queries.findPendingForAddress(tx, key, now)
+    if (pending)
+      return {
+        email: pending.email,
+        status: 'already_invited',
+        invitationId: pending.id,
+        expiresAt: pending.expires_at.toISOString(),
+      }
+  }
   const member = await inviteMember(
     tx,
     {

@@ -66,6 +66,30 @@ export async function resendInvitation(tx: Tx, tenant: Tenant, id: string, ctx: 
   return resent
 }
 
+/**
+ * The link a reminder carries: the current one while it lives; once it has expired, a new token
+ * and a new expiry (one rule: a pending person is reminded with a link that works, until the
+ * purge). Quiet about it: the reminder is its mail, and the resend cooldown is left alone.
+ */
+export async function reminderLink(
+  tx: Tx,
+  tenant: Tenant,
+  invitation: queries.Invitation & { token_sealed: Uint8Array },
+  ctx: MailContext & { now: Date },
+): Promise<{ invitation: queries.Invitation; token: string }> {
+  if (invitation.expires_at > ctx.now)
+    return { invitation, token: open(ctx.secretKey, 'invitation', invitation.token_sealed) }
+  const token = newToken()
+  const renewed = await queries.refreshExpiredLink(tx, tenant.id, invitation.id, {
+    hash: hashToken(token),
+    sealed: seal(ctx.secretKey, 'invitation', token),
+    expiresAt: new Date(ctx.now.getTime() + durationMs(tenant.settings.invitationTtl)),
+    now: ctx.now,
+  })
+  if (!renewed) throw new Error('a locked pending invitation could not be renewed')
+  return { invitation: renewed, token }
+}
+
 /** New token and new expiry; every earlier link of this invitation stops working at once. */
 export async function reinvite(tx: Tx, tenant: Tenant, id: string, ctx: MailContext) {
   const now = ctx.now ?? new Date()

@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js'
+import { deleteExpiredIdempotencyKeys } from '../invitations/idempotency.js'
 import { deleteSpentResets } from '../identity/password-reset.js'
 import { deleteExpiredSessions } from '../identity/sessions.js'
 import { deleteOldMail } from '../mail/outbox.js'
@@ -18,5 +19,6 @@ export async function cleanUp(db: Db, now = new Date()) {
     mail: await deleteOldMail(db, now),
     oidcArtefacts: await deleteExpiredArtefacts(db, now),
     sso: await deleteExpiredSso(db, now),
+    idempotencyKeys: await deleteExpiredIdempotencyKeys(db, now),
   }
 }

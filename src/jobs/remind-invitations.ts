@@ -3,15 +3,15 @@ import { SYSTEM_ACTOR } from '../audit/system.js'
 import type { Db } from '../db/database.js'
 import { mailInvitation } from '../invitations/invitation-mail.js'
 import { lockRemindable, markReminded } from '../invitations/invitations.queries.js'
+import { reminderLink } from '../invitations/lifecycle.js'
 import { durationMs } from '../lib/duration.js'
-import { open } from '../lib/seal.js'
 import { TenantSettings } from '../tenants/settings.js'
 import { getTenantById, type TenantUrls } from '../tenants/tenants.js'
 
 const MIN_QUIET_MS = 3_600_000 // no tenant is reminded more often than hourly
 
 /**
- * Sends the reminder of every pending invitation whose tenant's reminder interval has passed
+ * Sends the reminder of every pending invitation (expired ones with a fresh link) whose tenant's reminder interval has passed
  * since the last mail, in one transaction: the reminder is written and marked together.
  */
 export async function remindPendingInvitations(
@@ -32,10 +32,12 @@ export async function remindPendingInvitations(
       if (now.getTime() - last.getTime() < durationMs(settings.data.reminderInterval)) continue
       const tenant = await getTenantById(tx, row.tenant_id, deps.urls)
       if (!tenant) continue
+      const { token_sealed } = row
+      const link = await reminderLink(tx, tenant, { ...row, token_sealed }, { ...deps, now })
       await mailInvitation(tx, tenant, {
         person: row,
-        invitation: row,
-        token: open(deps.secretKey, 'invitation', row.token_sealed),
+        invitation: link.invitation,
+        token: link.token,
         template: 'reminder',
         directoryId: row.invitation_directory_id,
         secretKey: deps.secretKey,

@@ -95,6 +95,36 @@ const en = {
   listFailed: 'The list could not be loaded. Reload the page to try again.',
   listEmpty: 'Nothing here yet.',
   listNeedsScript: 'This list needs JavaScript.',
+  homeApps: 'Your apps',
+  homeNoApps: 'No app of this store is open to you yet. Your administrator can give you access.',
+  homeInstall: 'Install the app on your phone or tablet, then sign in there with this account.',
+  error400: 'This request could not be handled',
+  error400Text: 'Something in the request was missing or not valid. Go back and try again.',
+  error401: 'Please sign in',
+  error401Text: 'Sign in to open this page.',
+  error403: 'Not allowed',
+  error403Text: 'You cannot do this here. If you think you should, ask your administrator.',
+  error404: 'Page not found',
+  error404Text: 'There is nothing at this address.',
+  error409: 'This changed in the meantime',
+  error409Text: 'Reload the page and try again.',
+  error413: 'Too much data',
+  error413Text: 'What you sent is too large.',
+  error500: 'Something went wrong',
+  error500Text: 'Something went wrong on our side. Please try again in a moment.',
+  error503: 'Temporarily unavailable',
+  error503Text: 'The service is temporarily unavailable. Please try again in a moment.',
+  errorHome: 'Go to the store’s home',
+  errorNoStore: 'No store is served at this address.',
+  profileFirstName: 'First name',
+  profileLastName: 'Last name',
+  profilePhone: 'Phone number',
+  profileJobTitle: 'Job title',
+  profileOptional: '(optional)',
+  profileRequired: 'Fill in this field.',
+  profileTooLong: 'This is too long.',
+  profilePhoneInvalid:
+    'Enter a phone number: at least 6 digits, with + ( ) - . / or spaces if you like.',
 } as const
 
 export type MessageKey = keyof typeof en
@@ -195,6 +225,40 @@ const fr: Catalog = {
   listFailed: 'La liste n’a pas pu être chargée. Rechargez la page pour réessayer.',
   listEmpty: 'Rien pour l’instant.',
   listNeedsScript: 'Cette liste nécessite JavaScript.',
+  homeApps: 'Vos applications',
+  homeNoApps:
+    'Aucune application de ce store ne vous est encore ouverte. Votre administrateur peut vous donner accès.',
+  homeInstall:
+    'Installez l’application sur votre téléphone ou tablette, puis connectez-vous avec ce compte.',
+  error400: 'Cette demande n’a pas pu être traitée',
+  error400Text:
+    'Un élément de la demande manquait ou n’était pas valide. Revenez en arrière et réessayez.',
+  error401: 'Veuillez vous connecter',
+  error401Text: 'Connectez-vous pour ouvrir cette page.',
+  error403: 'Non autorisé',
+  error403Text:
+    'Vous ne pouvez pas faire cela ici. Si vous pensez le devoir, demandez à votre administrateur.',
+  error404: 'Page introuvable',
+  error404Text: 'Il n’y a rien à cette adresse.',
+  error409: 'Cela a changé entre-temps',
+  error409Text: 'Rechargez la page et réessayez.',
+  error413: 'Trop de données',
+  error413Text: 'Ce que vous avez envoyé est trop volumineux.',
+  error500: 'Une erreur s’est produite',
+  error500Text: 'Un problème est survenu de notre côté. Réessayez dans un instant.',
+  error503: 'Temporairement indisponible',
+  error503Text: 'Le service est temporairement indisponible. Réessayez dans un instant.',
+  errorHome: 'Aller à l’accueil du store',
+  errorNoStore: 'Aucun store n’est servi à cette adresse.',
+  profileFirstName: 'Prénom',
+  profileLastName: 'Nom',
+  profilePhone: 'Numéro de téléphone',
+  profileJobTitle: 'Fonction',
+  profileOptional: '(facultatif)',
+  profileRequired: 'Remplissez ce champ.',
+  profileTooLong: 'C’est trop long.',
+  profilePhoneInvalid:
+    'Saisissez un numéro de téléphone : au moins 6 chiffres, avec + ( ) - . / ou des espaces si vous voulez.',
 }
 
 const nl: Catalog = {
@@ -291,6 +355,39 @@ const nl: Catalog = {
   listFailed: 'De lijst kon niet worden geladen. Laad de pagina opnieuw.',
   listEmpty: 'Hier staat nog niets.',
   listNeedsScript: 'Deze lijst heeft JavaScript nodig.',
+  homeApps: 'Je apps',
+  homeNoApps:
+    'Er is nog geen app van deze store voor je beschikbaar. Je beheerder kan je toegang geven.',
+  homeInstall: 'Installeer de app op je telefoon of tablet en log daar in met dit account.',
+  error400: 'Dit verzoek kon niet worden verwerkt',
+  error400Text:
+    'Er ontbrak iets in het verzoek of het was ongeldig. Ga terug en probeer het opnieuw.',
+  error401: 'Log in',
+  error401Text: 'Log in om deze pagina te openen.',
+  error403: 'Niet toegestaan',
+  error403Text:
+    'Dit kun je hier niet doen. Denk je dat dit wel zou moeten, vraag het je beheerder.',
+  error404: 'Pagina niet gevonden',
+  error404Text: 'Er staat niets op dit adres.',
+  error409: 'Dit is intussen veranderd',
+  error409Text: 'Laad de pagina opnieuw en probeer het nog eens.',
+  error413: 'Te veel gegevens',
+  error413Text: 'Wat je verstuurde is te groot.',
+  error500: 'Er ging iets mis',
+  error500Text: 'Er ging bij ons iets mis. Probeer het zo meteen opnieuw.',
+  error503: 'Tijdelijk niet beschikbaar',
+  error503Text: 'De dienst is tijdelijk niet beschikbaar. Probeer het zo meteen opnieuw.',
+  errorHome: 'Naar de startpagina van de store',
+  errorNoStore: 'Op dit adres staat geen store.',
+  profileFirstName: 'Voornaam',
+  profileLastName: 'Achternaam',
+  profilePhone: 'Telefoonnummer',
+  profileJobTitle: 'Functie',
+  profileOptional: '(optioneel)',
+  profileRequired: 'Vul dit veld in.',
+  profileTooLong: 'Dit is te lang.',
+  profilePhoneInvalid:
+    'Vul een telefoonnummer in: minstens 6 cijfers, eventueel met + ( ) - . / of spaties.',
 }
 
 const de: Catalog = {
@@ -388,6 +485,41 @@ const de: Catalog = {
   listFailed: 'Die Liste konnte nicht geladen werden. Laden Sie die Seite neu.',
   listEmpty: 'Noch nichts vorhanden.',
   listNeedsScript: 'Diese Liste benötigt JavaScript.',
+  homeApps: 'Ihre Apps',
+  homeNoApps:
+    'Noch ist keine App dieses Stores für Sie freigegeben. Ihr Administrator kann Ihnen Zugriff geben.',
+  homeInstall:
+    'Installieren Sie die App auf Ihrem Telefon oder Tablet und melden Sie sich dort mit diesem Konto an.',
+  error400: 'Diese Anfrage konnte nicht bearbeitet werden',
+  error400Text:
+    'In der Anfrage fehlte etwas oder war ungültig. Gehen Sie zurück und versuchen Sie es erneut.',
+  error401: 'Bitte melden Sie sich an',
+  error401Text: 'Melden Sie sich an, um diese Seite zu öffnen.',
+  error403: 'Nicht erlaubt',
+  error403Text:
+    'Das ist hier nicht möglich. Wenn Sie meinen, es sollte gehen, fragen Sie Ihren Administrator.',
+  error404: 'Seite nicht gefunden',
+  error404Text: 'Unter dieser Adresse gibt es nichts.',
+  error409: 'Das hat sich inzwischen geändert',
+  error409Text: 'Laden Sie die Seite neu und versuchen Sie es erneut.',
+  error413: 'Zu viele Daten',
+  error413Text: 'Was Sie gesendet haben, ist zu groß.',
+  error500: 'Etwas ist schiefgelaufen',
+  error500Text: 'Bei uns ist etwas schiefgelaufen. Bitte versuchen Sie es gleich noch einmal.',
+  error503: 'Vorübergehend nicht verfügbar',
+  error503Text:
+    'Der Dienst ist vorübergehend nicht verfügbar. Bitte versuchen Sie es gleich noch einmal.',
+  errorHome: 'Zur Startseite des Stores',
+  errorNoStore: 'Unter dieser Adresse wird kein Store angeboten.',
+  profileFirstName: 'Vorname',
+  profileLastName: 'Nachname',
+  profilePhone: 'Telefonnummer',
+  profileJobTitle: 'Position',
+  profileOptional: '(optional)',
+  profileRequired: 'Füllen Sie dieses Feld aus.',
+  profileTooLong: 'Das ist zu lang.',
+  profilePhoneInvalid:
+    'Geben Sie eine Telefonnummer ein: mindestens 6 Ziffern, gern mit + ( ) - . / oder Leerzeichen.',
 }
 
 const CATALOG: Record<Locale, Catalog> = { en, fr, nl, de }

@@ -46,6 +46,17 @@ export const AuditRetention = DurationAtMost('3650d').refine(
 )
 export const DEFAULT_AUDIT_RETENTION = '365d'
 
+// Seed 004: the profile fields the activation page asks for (invitations/profile-fields.ts).
+export const PROFILE_FIELDS = ['firstName', 'lastName', 'phone', 'jobTitle'] as const
+export type ProfileField = (typeof PROFILE_FIELDS)[number]
+export const ProfileFieldsSetting = z
+  .array(z.strictObject({ field: z.enum(PROFILE_FIELDS), required: z.boolean() }))
+  .max(PROFILE_FIELDS.length)
+  .refine((list) => new Set(list.map((f) => f.field)).size === list.length, {
+    message: 'each profile field at most once',
+  })
+export type ProfileFieldsSetting = z.infer<typeof ProfileFieldsSetting>
+
 export const TenantSettingsShape = z.strictObject({
   // An invitation is a password-setting link in a mailbox: months at most.
   invitationTtl: DurationAtMost('90d'),
@@ -64,7 +75,22 @@ export const TenantSettingsShape = z.strictObject({
   tokens: TokenSettings.default(DEFAULT_TOKEN_SETTINGS),
   // Tenants created before the audit log existed get the default.
   auditRetention: AuditRetention.default(DEFAULT_AUDIT_RETENTION),
+  // Seed 004: the profile fields the activation page asks for (none before this setting).
+  profileFields: ProfileFieldsSetting.default([]),
 })
+
+// Threshold validation: a fresh invitation is never yellow on the day it is sent. The yellow
+// warning starts at least a day after the mail (half the lifetime, for links of under 2 days).
+const DAY_SECONDS = 86_400
+export const YELLOW_TOO_EARLY =
+  'the yellow warning must start at least a day after the invitation is sent: at most invitationTtl minus 1d (half of invitationTtl when it is under 2d)'
+export function freshSeconds(invitationTtl: string): number {
+  return Math.min(DAY_SECONDS, durationSeconds(invitationTtl) / 2)
+}
+function leavesFreshInvitations(s: { invitationTtl: string; warnings: { yellow: string } }) {
+  const ttl = durationSeconds(s.invitationTtl)
+  return ttl - durationSeconds(s.warnings.yellow) >= freshSeconds(s.invitationTtl)
+}
 
 export const TenantSettings = TenantSettingsShape.refine(
   (s) => durationSeconds(s.warnings.red) <= durationSeconds(s.warnings.yellow),
@@ -72,5 +98,8 @@ export const TenantSettings = TenantSettingsShape.refine(
     message: 'the red warning must not come before the yellow one',
     path: ['warnings', 'red'],
   },
-)
+).refine(leavesFreshInvitations, {
+  message: YELLOW_TOO_EARLY,
+  path: ['warnings', 'yellow'],
+})
 export type TenantSettings = z.infer<typeof TenantSettings>

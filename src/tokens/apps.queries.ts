@@ -10,6 +10,7 @@ const COLUMNS = [
   'redirect_uris',
   'post_logout_redirect_uris',
   'product',
+  'launch_url',
   'created_at',
   'updated_at',
 ] as const

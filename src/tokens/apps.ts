@@ -5,6 +5,7 @@ import type { AppType } from '../db/schema.js'
 import { AppError } from '../errors.js'
 import { hashToken, newToken } from '../lib/tokens.js'
 import { parse } from '../lib/validate.js'
+import { mayUseApp } from './accounts.js'
 import * as queries from './apps.queries.js'
 
 export const APP_TYPES = ['web', 'native', 'spa', 'machine'] as const satisfies AppType[]
@@ -21,6 +22,21 @@ const RedirectUri = z
     const url = new URL(value)
     return url.hash === '' && !url.username && !url.password
   }, 'an absolute URI without "*", fragment or credentials')
+
+// The store's home opens the app here: a web page (https, or http on loopback) or a native app's
+// private-use scheme. Never javascript:, data: or file: (the home page renders it as a link).
+const LaunchUrl = z
+  .string()
+  .max(2000)
+  .refine((value) => {
+    if (!URL.canParse(value)) return false
+    const url = new URL(value)
+    if (url.username || url.password) return false
+    if (url.protocol === 'https:') return true
+    if (url.protocol === 'http:') return isLoopback(url)
+    return /^[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:$/.test(url.protocol)
+  }, 'https (http on localhost) or a native app\'s private-use scheme ("com.example.app:/open")')
+  .describe('Where the store’s home page opens the app for the people who may use it.')
 
 const isLoopback = (url: URL) =>
   ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || url.hostname.endsWith('.localhost')
@@ -51,6 +67,7 @@ const Fields = {
   redirectUris: z.array(RedirectUri).max(20),
   postLogoutRedirectUris: z.array(RedirectUri).max(20),
   product: z.string().trim().min(1).max(100).nullable(),
+  launchUrl: LaunchUrl.nullable(),
 }
 
 export const CreateAppInput = z
@@ -60,9 +77,16 @@ export const CreateAppInput = z
     redirectUris: Fields.redirectUris.default([]),
     postLogoutRedirectUris: Fields.postLogoutRedirectUris.default([]),
     product: Fields.product.optional(),
+    launchUrl: Fields.launchUrl.optional(),
   })
   .superRefine((input, ctx) => {
     if (input.type === 'machine') {
+      if (input.launchUrl)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['launchUrl'],
+          message: 'a machine app has no page to open',
+        })
       if (input.redirectUris.length || input.postLogoutRedirectUris.length)
         ctx.addIssue({
           code: 'custom',
@@ -83,6 +107,7 @@ export const UpdateAppInput = z.strictObject({
   redirectUris: Fields.redirectUris.optional(),
   postLogoutRedirectUris: Fields.postLogoutRedirectUris.optional(),
   product: Fields.product.optional(),
+  launchUrl: Fields.launchUrl.optional(),
 })
 export type UpdateAppInput = z.input<typeof UpdateAppInput>
 
@@ -97,6 +122,7 @@ export function toApp(row: AppRow) {
     redirectUris: row.redirect_uris,
     postLogoutRedirectUris: row.post_logout_redirect_uris,
     product: row.product,
+    launchUrl: row.launch_url,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   }
@@ -117,6 +143,7 @@ export async function createApp(db: Db, tenantId: string, input: CreateAppInput)
     redirect_uris: JSON.stringify(app.redirectUris),
     post_logout_redirect_uris: JSON.stringify(app.postLogoutRedirectUris),
     product: app.product ?? null,
+    launch_url: app.launchUrl ?? null,
     secret_hash: secret ? hashToken(secret) : null,
   })
   return { ...toApp(row), ...(secret && { clientSecret: secret }) }
@@ -124,6 +151,19 @@ export async function createApp(db: Db, tenantId: string, input: CreateAppInput)
 
 export const listApps = async (db: Db, tenantId: string) =>
   (await queries.listApps(db, tenantId)).map(toApp)
+
+/** What the store's home offers a membership: apps with a launch URL it may use. */
+export async function launchableApps(
+  db: Db,
+  tenantId: string,
+  membership: { kind: 'member' | 'guest'; products: string[] },
+) {
+  return (await listApps(db, tenantId)).flatMap((app) =>
+    app.launchUrl && app.type !== 'machine' && mayUseApp(membership, app)
+      ? [{ name: app.name, launchUrl: app.launchUrl }]
+      : [],
+  )
+}
 
 export async function getApp(db: Db, tenantId: string, clientId: string): Promise<App> {
   const row = await queries.findApp(db, tenantId, clientId)
@@ -141,6 +181,7 @@ export async function updateApp(db: Db, tenantId: string, clientId: string, inpu
     redirectUris: changes.redirectUris ?? current.redirectUris,
     postLogoutRedirectUris: changes.postLogoutRedirectUris ?? current.postLogoutRedirectUris,
     product: changes.product === undefined ? current.product : changes.product,
+    launchUrl: changes.launchUrl === undefined ? current.launchUrl : changes.launchUrl,
   })
   const row = await queries.updateApp(db, tenantId, clientId, {
     ...(changes.name !== undefined && { name: changes.name }),
@@ -149,6 +190,7 @@ export async function updateApp(db: Db, tenantId: string, clientId: string, inpu
       post_logout_redirect_uris: JSON.stringify(changes.postLogoutRedirectUris),
     }),
     ...(changes.product !== undefined && { product: changes.product }),
+    ...(changes.launchUrl !== undefined && { launch_url: changes.launchUrl }),
   })
   if (!row) throw new AppError('not_found', 'There is no such app in this tenant.')
   return toApp(row)

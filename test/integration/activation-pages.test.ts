@@ -84,7 +84,7 @@ describe('activation pages', () => {
     await activate(browser(host), used.token)
     const revoked = await invite(tenant, 'revoked@example.com')
     await revokeInvitation(gw.db, tenant, revoked.id)
-    const expired = await invite(tenant, 'expired@example.com', {}, new Date(Date.now() - 8 * DAY))
+    const expired = await invite(tenant, 'expired@example.com', {}, new Date(Date.now() - 15 * DAY))
     const foreign = await invite(other.tenant, 'foreign@example.com')
 
     const tokens = [used.token, revoked.token, expired.token, 'abc', newToken(), foreign.token]

@@ -39,7 +39,7 @@ describe('gateway tenant …', () => {
     expect(json.directories).toEqual([
       expect.objectContaining({ kind: 'database', name: 'Acme Store users' }),
     ])
-    expect(json.settings.invitationTtl).toBe('7d')
+    expect(json.settings.invitationTtl).toBe('14d')
 
     const text = await run('tenant', 'show', slug)
     expect(text.out).toContain('Acme Store (' + slug + ')')

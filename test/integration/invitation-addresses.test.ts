@@ -87,3 +87,25 @@ describe('a batch answers per invitee', () => {
     expect(await mailedTo(tenant)).toEqual(['DAN@example.com', 'cy@example.com'])
   })
 })
+
+// Issue 11: a spreadsheet paste is answered cell by cell, and its names reach the invitation.
+describe('rows pasted from a spreadsheet through the admin API', () => {
+  it('invites First, Last, email rows with their names and names the wrong cell of the others', async () => {
+    const { invite } = await tenantWithKey()
+    const res = await invite({
+      emails:
+        'First name\tLast name\tEmail\nAda\tLovelace\tada@example.com\nGrace\tHopper\tgrace@example',
+    })
+    expect(res.status).toBe(200)
+    expect(res.body.results).toEqual([
+      {
+        email: 'grace@example',
+        status: 'invalid',
+        reason: EMAIL_PROBLEMS.invalid_domain,
+        line: 3,
+        column: 3,
+      },
+      expect.objectContaining({ email: 'ada@example.com', status: 'invited' }),
+    ])
+  })
+})

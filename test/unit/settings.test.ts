@@ -116,3 +116,36 @@ describe('Duration', () => {
     expect(Duration.safeParse(7).success).toBe(false)
   })
 })
+
+// Issue 11: a fresh invitation is never yellow on the day it is sent.
+describe('warning thresholds against the invitation lifetime', () => {
+  const withTimes = (invitationTtl: string, yellow: string, red = '1h') => ({
+    ...defaults,
+    invitationTtl,
+    warnings: { yellow, red },
+  })
+
+  it('refuses a yellow warning as long as the lifetime, with a message that says why', () => {
+    const result = TenantSettings.safeParse(withTimes('7d', '7d', '3d'))
+    expect(result.success).toBe(false)
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['warnings', 'yellow'],
+        message: expect.stringContaining('at least a day after the invitation is sent'),
+      }),
+    ])
+  })
+
+  it('asks for a full day before yellow, or half the lifetime for short links', () => {
+    expect(issuePaths(withTimes('7d', '6d', '3d'))).toEqual([])
+    expect(issuePaths(withTimes('7d', '145h', '3d'))).toEqual(['warnings.yellow'])
+    expect(issuePaths(withTimes('24h', '12h'))).toEqual([])
+    expect(issuePaths(withTimes('24h', '13h'))).toEqual(['warnings.yellow'])
+  })
+
+  it('ships defaults whose fresh invitations start without a colour', () => {
+    expect(
+      durationSeconds(defaults.invitationTtl) - durationSeconds(defaults.warnings.yellow),
+    ).toBeGreaterThanOrEqual(86_400)
+  })
+})

@@ -120,7 +120,7 @@ describe('parseEmailList', () => {
     const list = parseEmailList('ok@example.com, nope\nBroken <a@example.com\nx@y@z.com\n<>\n')
     expect(list.emails.map((e) => e.line)).toEqual([1])
     expect(list.invalid).toEqual([
-      { input: 'nope', line: 1, reason: 'missing_at' },
+      { input: 'nope', line: 1, column: 2, reason: 'missing_at' }, // a cell of a row (issue 11)
       { input: 'Broken <a@example.com', line: 2, reason: 'invalid_characters' },
       { input: 'x@y@z.com', line: 3, reason: 'invalid_local_part' },
       { input: '<>', line: 4, reason: 'empty' },
@@ -179,5 +179,64 @@ describe('names in a pasted list', () => {
       { email: 'ada@example.com', firstName: 'Ada', lastName: undefined },
       { email: 'bare@example.com', firstName: undefined, lastName: undefined },
     ])
+  })
+})
+
+// Issue 11: "lines pasted from a spreadsheet (First, Last, email) are reported invalid cell by cell".
+describe('rows pasted from a spreadsheet', () => {
+  it('reads First, Last, email rows (commas or tabs) as names and an address, skipping the header', () => {
+    const list = parseEmailList(
+      'First name\tLast name\tEmail\nAda\tLovelace\tada@example.com\nGrace, Hopper, grace@example.com',
+    )
+    expect(list.invalid).toEqual([])
+    expect(
+      list.emails.map(({ email, firstName, lastName, line }) => ({
+        email,
+        firstName,
+        lastName,
+        line,
+      })),
+    ).toEqual([
+      { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace', line: 2 },
+      { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper', line: 3 },
+    ])
+  })
+
+  it('reports each wrong cell with its line, column and reason', () => {
+    const list = parseEmailList(
+      [
+        'Ada\tLovelace\tada@example',
+        'Grace\tHopper\tgrace.example.com\tgrace@example.com',
+        `Alan\t${'T'.repeat(101)}\talan@example.com`,
+        'Edsger\tW\tDijkstra\tedsger@example.com',
+        'Barbara, Liskov',
+      ].join('\n'),
+    )
+    expect(list.invalid).toEqual([
+      { input: 'ada@example', line: 1, column: 3, reason: 'invalid_domain' },
+      { input: 'grace.example.com', line: 2, column: 3, reason: 'missing_at' },
+      { input: `${'T'.repeat(100)}…`, line: 3, column: 2, reason: 'name_too_long' },
+      { input: 'Dijkstra', line: 4, column: 3, reason: 'extra_name_cell' },
+      { input: 'Barbara, Liskov', line: 5, reason: 'no_address_cell' },
+    ])
+    // The address of a row with a bad name cell is still invited.
+    expect(list.emails.map((e) => e.email)).toEqual([
+      'grace@example.com',
+      'alan@example.com',
+      'edsger@example.com',
+    ])
+  })
+
+  it('keeps lists of addresses and Outlook names as they were', () => {
+    const list = parseEmailList(
+      'a@example.com, b@example.com\tc@example.com\nDoe, John <john@example.com>',
+    )
+    expect(list.emails.map((e) => e.email)).toEqual([
+      'a@example.com',
+      'b@example.com',
+      'c@example.com',
+      'john@example.com',
+    ])
+    expect(list.invalid).toEqual([])
   })
 })
