@@ -52,7 +52,7 @@ describe('what the admin API records', () => {
       expect(res.status, res.text).toBeLessThan(300)
       return res
     }
-    await expectOk(call('patch', '/settings').send({ invitationTtl: '5d' }))
+    await expectOk(call('patch', '/settings').send({ invitationTtl: '20d' }))
     const host = `h-${tenant.slug}.corp.example`
     await expectOk(call('post', '/hosts').send({ host }))
     await expectOk(call('delete', `/hosts/${host}`))
@@ -122,7 +122,7 @@ describe('what the admin API records', () => {
     }
     const byAction = (action: string) => events.find((e) => e.action === action)
     expect(byAction('settings.updated')?.details).toEqual({
-      changed: { invitationTtl: { from: '7d', to: '5d' } },
+      changed: { invitationTtl: { from: '14d', to: '20d' } },
     })
     expect(byAction('invitation.invited')?.subject?.label).toBe('ada@example.com')
     // Secrets never reach the log: the app's client secret, the directory's metadata.
@@ -224,7 +224,7 @@ describe("OWASP ASVS 5.0 8.4.1: a tenant key reads only its tenant's log", () =>
   it("answers 404 to tenant B's key for tenant A's log, and B's log holds nothing of A", async () => {
     const a = await admin()
     const b = await admin()
-    await a.call('patch', '/settings').send({ invitationTtl: '5d' })
+    await a.call('patch', '/settings').send({ invitationTtl: '20d' })
     const res = await supertest(gw.app)
       .get(`/admin/api/v1/tenants/${a.tenant.slug}/audit`)
       .set('Authorization', `Bearer ${b.key}`)
@@ -240,7 +240,7 @@ describe("OWASP ASVS 5.0 8.4.1: a tenant key reads only its tenant's log", () =>
 
   it('lets a platform key read every event, or only platform ones', async () => {
     const a = await admin()
-    await a.call('patch', '/settings').send({ invitationTtl: '5d' })
+    await a.call('patch', '/settings').send({ invitationTtl: '20d' })
     const { key } = await createApiKey(gw.db, { tenantId: null, name: 'platform' })
     const slug = `p-${a.tenant.slug}`
     const created = await supertest(gw.app)

@@ -95,9 +95,9 @@ describe('the auditRetention setting', () => {
     expect((await api('patch', '/settings').send({ auditRetention: '90d', tokens })).status).toBe(
       200,
     )
-    expect((await api('patch', '/settings').send({ invitationTtl: '3d' })).status).toBe(200)
+    expect((await api('patch', '/settings').send({ invitationTtl: '21d' })).status).toBe(200)
     const settings = (await getTenant(gw.db, tenant.slug, gw.config)).settings
-    expect(settings).toMatchObject({ auditRetention: '90d', tokens, invitationTtl: '3d' })
+    expect(settings).toMatchObject({ auditRetention: '90d', tokens, invitationTtl: '21d' })
   })
 
   it('lets a tenant stored before the setting existed parse, with the default', async () => {
