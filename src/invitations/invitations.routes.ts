@@ -56,29 +56,23 @@ export function invitationAdminRoutes({ config, db, log }: Deps): Router {
     )
   })
 
-  router.post('/tenants/:slug/invitations/:id/resend', async (req, res) => {
-    const tenant = await tenantOf(res, req.params.slug)
-    await db.transaction().execute((tx) => resendInvitation(tx, tenant, req.params.id, mail))
-    const invitation = await requireInvitation(db, tenant.id, req.params.id)
-    await recordAdminChange(db, res, {
-      tenant,
-      action: 'invitation.resent',
-      subject: { kind: 'invitation', id: invitation.id, label: invitation.email },
+  // Resend (the same link again) and reinvite (a new link): the invitation as it now is, recorded.
+  for (const [verb, act] of [
+    ['resend', resendInvitation],
+    ['reinvite', reinvite],
+  ] as const) {
+    router.post(`/tenants/:slug/invitations/:id/${verb}`, async (req, res) => {
+      const tenant = await tenantOf(res, req.params.slug)
+      await db.transaction().execute((tx) => act(tx, tenant, req.params.id, mail))
+      const invitation = await requireInvitation(db, tenant.id, req.params.id)
+      await recordAdminChange(db, res, {
+        tenant,
+        action: verb === 'resend' ? 'invitation.resent' : 'invitation.reinvited',
+        subject: { kind: 'invitation', id: invitation.id, label: invitation.email },
+      })
+      res.json(invitationView(invitation, tenant, new Date()))
     })
-    res.json(invitationView(invitation, tenant, new Date()))
-  })
-
-  router.post('/tenants/:slug/invitations/:id/reinvite', async (req, res) => {
-    const tenant = await tenantOf(res, req.params.slug)
-    await db.transaction().execute((tx) => reinvite(tx, tenant, req.params.id, mail))
-    const invitation = await requireInvitation(db, tenant.id, req.params.id)
-    await recordAdminChange(db, res, {
-      tenant,
-      action: 'invitation.reinvited',
-      subject: { kind: 'invitation', id: invitation.id, label: invitation.email },
-    })
-    res.json(invitationView(invitation, tenant, new Date()))
-  })
+  }
 
   router.delete('/tenants/:slug/invitations/:id', async (req, res) => {
     const tenant = await tenantOf(res, req.params.slug)
