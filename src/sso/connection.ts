@@ -201,6 +201,8 @@ export type SsoStart = {
   returnTo: string
   /** An invitation into this directory that this sign-in is meant to accept. */
   invitationId?: string
+  /** The IdP must authenticate the person afresh (SAML ForceAuthn, OIDC prompt=login). */
+  fresh?: boolean
 }
 
 /** What the customer's IT copies into their IdP for a SAML directory. */

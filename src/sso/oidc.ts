@@ -87,6 +87,7 @@ export async function beginOidcSignIn(
     nonce,
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
+    ...(start.fresh && { prompt: 'login' }),
   }).href
 }
 

@@ -62,7 +62,7 @@ class ServiceProvider extends SAML {
 function serviceProvider(
   ctx: Pick<SsoContext, 'clockSkewSeconds'>,
   input: { config: SamlConfig; entityId: string; acsUrl: string },
-  keys: { signing?: SpKey; decryption?: string | undefined; requestId?: string },
+  keys: { signing?: SpKey; decryption?: string | undefined; requestId?: string; forceAuthn?: true },
 ) {
   const { idp } = input.config
   return new ServiceProvider({
@@ -86,6 +86,8 @@ function serviceProvider(
     disableRequestedAuthnContext: true, // any way the IdP signs people in (MFA, Kerberos...)
     authnRequestBinding: 'HTTP-Redirect',
     ...(keys.requestId && { generateUniqueId: () => keys.requestId! }),
+    // SAML core 2.0 §3.4.1: the app asked for a fresh sign-in; the IdP's session will not do.
+    ...(keys.forceAuthn && { forceAuthn: true }),
   })
 }
 
@@ -122,7 +124,11 @@ export async function beginSamlSignIn(
     data,
     expiresAt: new Date(now.getTime() + REQUEST_TTL_MS),
   })
-  const sp = serviceProvider(ctx, { config: directory.config, ...urls }, { signing, requestId })
+  const sp = serviceProvider(
+    ctx,
+    { config: directory.config, ...urls },
+    { signing, requestId, ...(start.fresh && { forceAuthn: true }) },
+  )
   return sp.getAuthorizeUrlAsync('', undefined, {})
 }
 

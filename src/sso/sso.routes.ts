@@ -4,6 +4,7 @@ import type { Deps } from '../app.js'
 import { AppError } from '../errors.js'
 import { safeReturnTo } from '../http/return-to.js'
 import { bindSsoBrowser } from '../http/sso-browser.js'
+import { freshSignInAsked } from '../http/sso-start.js'
 import { refuseSsoSignIn } from '../http/sso-finish.js'
 import { usableDirectoryInvitation } from '../invitations/directory-invitations.js'
 import { parse } from '../lib/validate.js'
@@ -35,9 +36,11 @@ export function ssoStartRoutes(deps: Deps): Router {
         return refuseSsoSignIn(req, res, deps.db, { directory, refusal })
       }
     }
+    const returnTo = safeReturnTo(query.return_to)
     const start = {
-      returnTo: safeReturnTo(query.return_to),
+      returnTo,
       ...(query.invitation && { invitationId: query.invitation }),
+      ...(freshSignInAsked(returnTo) && { fresh: true }),
     }
     // The host the person is on: one of the tenant's hosts (resolveTenant matched it).
     const host = res.locals.host

@@ -18,8 +18,12 @@ export type OpenSignIn = {
 export type BrowserSession = { user_id: string; created_at: Date; amr: string[] }
 
 export type InteractionOutcome =
-  /** The login page first, then back here; `endSession`: the session is too old for the app. */
-  | { kind: 'login'; endSession: boolean }
+  /**
+   * The login page first, then back here; `endSession`: the session is too old for the app;
+   * `fresh`: the app asked for a fresh sign-in (prompt=login, max_age), so a company IdP must
+   * not answer from its own session either.
+   */
+  | { kind: 'login'; endSession: boolean; fresh: boolean }
   | { kind: 'deny'; description: string }
   | {
       kind: 'finish'
@@ -42,11 +46,11 @@ export async function decideInteraction(
   input: { tenant: Tenant; signIn: OpenSignIn; session: BrowserSession | undefined },
 ): Promise<InteractionOutcome> {
   const { tenant, signIn, session } = input
-  if (!session) return { kind: 'login', endSession: false }
-  const sessionStart = Math.floor(session.created_at.getTime() / 1000)
   const fresh = signIn.reasons.includes('login_prompt') || signIn.reasons.includes('max_age')
+  if (!session) return { kind: 'login', endSession: false, fresh }
+  const sessionStart = Math.floor(session.created_at.getTime() / 1000)
   if (fresh && session.created_at.getTime() / 1000 < (signIn.iat ?? 0))
-    return { kind: 'login', endSession: true }
+    return { kind: 'login', endSession: true, fresh }
   const app = await getApp(db, tenant.id, signIn.clientId)
   const account = await accountClaims(db, tenant, session.user_id)
   if (!account || !mayUseApp(account.membership, app))

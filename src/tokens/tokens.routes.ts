@@ -1,3 +1,4 @@
+import { FRESH_SIGN_IN } from '../http/sso-start.js'
 import { randomUUID } from 'node:crypto'
 import express, { type Request, type RequestHandler, type Response, Router } from 'express'
 import type { Deps } from '../app.js'
@@ -66,7 +67,10 @@ export function tokenRoutes({ config, db }: Deps): {
     })
     if (outcome.kind === 'login') {
       if (outcome.endSession) await finishSession(req, res, db)
-      return res.redirect(303, `/login?return_to=${encodeURIComponent(req.originalUrl)}`)
+      // The way back names the demand for a fresh sign-in, so a company sign-in started on the
+      // way asks its IdP for one too (http/sso-start.ts freshSignInAsked).
+      const back = `${req.path}${outcome.fresh ? `?${FRESH_SIGN_IN}=1` : ''}`
+      return res.redirect(303, `/login?return_to=${encodeURIComponent(back)}`)
     }
     if (outcome.kind === 'deny') {
       const denied = { error: 'access_denied', error_description: outcome.description }

@@ -36,7 +36,14 @@ describe('decideInteraction', () => {
   it('sends a browser without a session to the login page', async () => {
     const { tenant, signIn } = await setUp('a@example.com')
     const outcome = await decideInteraction(gw.db, { tenant, signIn: signIn(), session: undefined })
-    expect(outcome).toEqual({ kind: 'login', endSession: false })
+    expect(outcome).toEqual({ kind: 'login', endSession: false, fresh: false })
+    // prompt=login without a session: nothing to end, but the sign-in must still be fresh.
+    const asked = signIn({ reasons: ['login_prompt'] })
+    expect(await decideInteraction(gw.db, { tenant, signIn: asked, session: undefined })).toEqual({
+      kind: 'login',
+      endSession: false,
+      fresh: true,
+    })
   })
 
   it('ends a session older than prompt=login or max_age asks (OIDC Core 3.1.2.1)', async () => {
@@ -48,7 +55,7 @@ describe('decideInteraction', () => {
         signIn: signIn({ reasons: [reason] }),
         session,
       })
-      expect(outcome, reason).toEqual({ kind: 'login', endSession: true })
+      expect(outcome, reason).toEqual({ kind: 'login', endSession: true, fresh: true })
     }
   })
 

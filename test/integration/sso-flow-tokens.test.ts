@@ -1,3 +1,4 @@
+import { inflateRawSync } from 'node:zlib'
 import * as client from 'openid-client'
 import { describe, expect, it } from 'vitest'
 import type { EnterpriseDirectory } from '../../src/sso/connection.js'
@@ -136,7 +137,10 @@ describe("the provider's login prompt with company sign-in", () => {
     await ageSessions(tenant)
     const fresh = await authorizationRequest(config, { prompt: 'login' })
     const again = await followTo(browser, fresh.url, `/sso/${directory.id}/start`)
-    expect(again.searchParams.get('return_to')).toMatch(/^\/interaction\//)
+    expect(again.searchParams.get('return_to')).toMatch(/^\/interaction\/[^?]+\?fresh=1$/)
+    // ...and the IdP is asked to authenticate afresh (SAML core 2.0 §3.4.1), not from its session.
+    expect(await authnRequestAt(browser, again)).toMatch(/ForceAuthn="true"/)
+    expect(await authnRequestAt(browser, start)).not.toMatch(/ForceAuthn/)
   })
 })
 
@@ -175,6 +179,14 @@ describe('a dedicated host beside the primary one', () => {
     await expect(verifyAccessToken(tenant.publicUrl, tokens.access_token)).rejects.toThrow()
   })
 })
+
+/** The AuthnRequest (XML) the start step sends the browser to the IdP with. */
+async function authnRequestAt(browser: ReturnType<typeof httpBrowser>, start: URL) {
+  const res = await browser.request(start)
+  const idp = new URL(res.headers.get('location')!)
+  const deflated = Buffer.from(idp.searchParams.get('SAMLRequest')!, 'base64')
+  return inflateRawSync(deflated).toString('utf8')
+}
 
 /**
  * Follows redirects up to the sign-in's start, not into it: where the IdP round trip begins is

@@ -153,6 +153,20 @@ describe('OIDC sign-in through the company IdP (oidc-provider)', () => {
     expect((await membershipOf(tenant, created!.id)).groups).toEqual(['Everybody', 'Sellers'])
   })
 
+  it("passes an app's demand for a fresh sign-in on to the IdP as prompt=login (OIDC Core 3.1.2.1)", async () => {
+    const { tenant } = await store()
+    const { directoryId } = await connectOidc(gw, tenant, idp)
+    const authorizeUrlOf = async (returnTo: string) => {
+      const res = await ssoBrowser().request(startUrl(tenant, directoryId, returnTo))
+      expect(res.res.status).toBe(303)
+      return new URL(res.res.headers.get('location')!)
+    }
+    expect((await authorizeUrlOf('/interaction/abc?fresh=1')).searchParams.get('prompt')).toBe(
+      'login',
+    )
+    expect((await authorizeUrlOf('/interaction/abc')).searchParams.has('prompt')).toBe(false)
+  })
+
   it('authenticates to the token endpoint with client_secret_post when the connection says so', async () => {
     const { tenant } = await store()
     idp.users.set('carol', { ...ALICE, password: 'carol-at-corp', email: 'carol@corp.example' })

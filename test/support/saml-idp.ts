@@ -57,7 +57,14 @@ const at = (now: Date, seconds: number) => new Date(now.getTime() + seconds * 10
 const base64 = (pem: string) => pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '')
 
 /** What our SP asked for, read from the HTTP-Redirect URL. */
-export type AuthnRequest = { id: string; acsUrl: string; issuer: string; destination: string }
+export type AuthnRequest = {
+  id: string
+  acsUrl: string
+  issuer: string
+  destination: string
+  /** SAML core 2.0 §3.4.1: the SP asks for a fresh authentication. */
+  forceAuthn: boolean
+}
 
 export type AssertionOptions = {
   /** null: IdP-initiated (no InResponseTo anywhere). */
@@ -155,6 +162,7 @@ export function createIdp(input: { entityId?: string; ssoUrl?: string } = {}) {
         acsUrl: request.getAttribute('AssertionConsumerServiceURL') ?? '',
         destination: request.getAttribute('Destination') ?? '',
         issuer: request.getElementsByTagNameNS(NS.assertion, 'Issuer')[0]?.textContent ?? '',
+        forceAuthn: request.getAttribute('ForceAuthn') === 'true',
       }
     },
 
