@@ -38,6 +38,12 @@ export const DEFAULT_TOKEN_SETTINGS: TokenSettings = {
   signingAlg: 'RS256',
 }
 
+export const MemberRules = z.strictObject({
+  requireGroup: z.boolean(),
+  organizationRequiredFor: z.array(z.string().trim().min(1).max(50)).max(50),
+})
+export type MemberRules = z.infer<typeof MemberRules>
+
 export const TenantSettingsShape = z.strictObject({
   // An invitation is a password-setting link in a mailbox: months at most.
   invitationTtl: DurationAtMost('90d'),
@@ -54,6 +60,9 @@ export const TenantSettingsShape = z.strictObject({
   defaultGroups: z.array(z.string().trim().min(1).max(100)).max(20),
   // Tenants created before the OpenID Provider existed get the defaults.
   tokens: TokenSettings.default(DEFAULT_TOKEN_SETTINGS),
+  // Seed 003: "you must add at least one user group" (besides Everybody), and "managers need a
+  // store" (an organization). Checked by src/members/rules.ts on invitations and member edits.
+  memberRules: MemberRules.default({ requireGroup: false, organizationRequiredFor: [] }),
 })
 
 export const TenantSettings = TenantSettingsShape.refine(
