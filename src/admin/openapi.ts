@@ -7,6 +7,7 @@ import { TemplateBody } from '../mail/templates.routes.js'
 import { CreateTenantInput, SettingsPatch } from '../tenants/tenants.js'
 import { CreateAppInput, UpdateAppInput } from '../tokens/apps.js'
 import { directoryPaths } from './openapi-directories.js'
+import { memberPaths, memberSchemas } from './openapi-members.js'
 
 // Request bodies come from the same zod schemas the routes parse with, so the document cannot
 // drift from what the API accepts.
@@ -58,6 +59,7 @@ export function openApiDocument() {
             details: {},
           },
         },
+        ...memberSchemas,
       },
       responses: {
         Error: ok('An error: {error, message, details}', { $ref: '#/components/schemas/Error' }),
@@ -225,6 +227,7 @@ export function openApiDocument() {
         },
       },
       ...directoryPaths,
+      ...memberPaths(),
     },
   }
 }

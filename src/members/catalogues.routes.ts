@@ -4,7 +4,7 @@ import type { Tx } from '../db/database.js'
 import { tenantInPath } from '../http/auth.js'
 import { recordAudit } from './audit-hook.js'
 import * as catalogues from './catalogues.js'
-import { actorOf } from './members.routes.js'
+import { actorOf } from './actor.js'
 
 type Kind = 'group' | 'role' | 'organization'
 

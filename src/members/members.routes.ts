@@ -1,33 +1,20 @@
 import { type Request, type Response, Router } from 'express'
 import type { Deps } from '../app.js'
 import { tenantInPath } from '../http/auth.js'
+import { actorOf } from './actor.js'
 import type { Tenant } from '../tenants/tenants.js'
-import { type AuditEvent, recordAudit } from './audit-hook.js'
+import { recordAudit } from './audit-hook.js'
 import { guestGrid, setAppGrant } from './guests.js'
 import {
   convertGuest,
   disableMember,
   enableMember,
   getMember,
-  type MemberActor,
   removeMember,
   updateMember,
 } from './members.js'
 import { searchMembers } from './search.js'
 import { directoryNames, memberJson } from './view.js'
-
-/** The actor of an admin API request: an API key (no membership of its own), for now. */
-export function actorOf(res: Response): MemberActor & { audit: AuditEvent['actor'] } {
-  const principal = res.locals.principal
-  const withMembership = principal as { membershipId?: string } | undefined
-  return {
-    isPlatform: principal?.tenantId === null,
-    ...(withMembership?.membershipId && { membershipId: withMembership.membershipId }),
-    audit: principal
-      ? { kind: 'api_key', id: principal.keyId, name: principal.name }
-      : { kind: 'anonymous' },
-  }
-}
 
 /** /admin/api/v1/tenants/:slug/members and /guests: people after they joined. */
 export function memberAdminRoutes({ config, db }: Deps): Router {
