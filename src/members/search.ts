@@ -93,8 +93,13 @@ export async function searchMembers(db: Db, tenantId: string, input: unknown) {
     rows.length > query.limit && last
       ? encode(query.sort, { key: last.sort_key, id: last.sort_id })
       : null
-  const exact = await q.countMembersUpTo(db, tenantId, filters, EXACT_COUNT_UP_TO)
-  const total =
-    exact ?? Math.max(EXACT_COUNT_UP_TO + 1, await q.estimateMembers(db, tenantId, filters))
+  // The planner's estimate first (no rows read): counting 10,000 matches of a million-member
+  // tenant would cost more than the page. Only an estimate that small is checked by counting.
+  const estimate = await q.estimateMembers(db, tenantId, filters)
+  const exact =
+    estimate <= EXACT_COUNT_UP_TO
+      ? await q.countMembersUpTo(db, tenantId, filters, EXACT_COUNT_UP_TO)
+      : undefined
+  const total = exact ?? Math.max(EXACT_COUNT_UP_TO + 1, estimate)
   return { rows: page, nextCursor, total, totalIsEstimate: exact === undefined }
 }
