@@ -96,7 +96,12 @@ export function listMemberPage(
   },
 ) {
   const { sort, descending, after } = input
-  const key = sortKey[sort]
+  // With a search, the matches are few next to the tenant: find them through the field indexes
+  // (BitmapOr) and sort them, rather than walk the sort index hoping to meet 50 matches soon (a
+  // rare prefix walked all 1,000,000 names: 2.4 s). `|| ''` keeps the sort index out of it.
+  const searching = input.filters.prefix !== undefined || input.filters.contains !== undefined
+  const key =
+    searching && sort !== 'created' ? sql<string>`(${sortKey[sort]} || '')` : sortKey[sort]
   // Name and email come from the user; within a tenant a user has one membership, so the
   // user's id breaks ties as well as the membership's would, and the user index holds it.
   const tie = sort === 'created' ? sql<string>`m.id` : sql<string>`u.id`
