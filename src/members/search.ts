@@ -80,11 +80,17 @@ export async function searchMembers(db: Db, tenantId: string, input: unknown) {
   const descending = query.sort.startsWith('-')
   const sort = query.sort.replace('-', '') as q.SortField
   const after = query.cursor ? decode(query.cursor, query.sort) : undefined
+  // The planner's estimate first (no rows read): counting 10,000 matches of a million-member
+  // tenant would cost more than the page, so only an estimate that small is checked by
+  // counting; and it tells the page query whether to walk the sort index or sort the matches.
+  const estimate = await q.estimateMembers(db, tenantId, filters)
+  const searching = filters.prefix !== undefined || filters.contains !== undefined
   const rows = await q.listMemberPage(db, tenantId, {
     filters,
     sort,
     descending,
     limit: query.limit + 1,
+    sortAfterMatching: searching || estimate <= EXACT_COUNT_UP_TO,
     ...(after && { after }),
   })
   const page = rows.slice(0, query.limit)
@@ -93,9 +99,6 @@ export async function searchMembers(db: Db, tenantId: string, input: unknown) {
     rows.length > query.limit && last
       ? encode(query.sort, { key: last.sort_key, id: last.sort_id })
       : null
-  // The planner's estimate first (no rows read): counting 10,000 matches of a million-member
-  // tenant would cost more than the page. Only an estimate that small is checked by counting.
-  const estimate = await q.estimateMembers(db, tenantId, filters)
   const exact =
     estimate <= EXACT_COUNT_UP_TO
       ? await q.countMembersUpTo(db, tenantId, filters, EXACT_COUNT_UP_TO)
