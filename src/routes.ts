@@ -27,6 +27,8 @@ import { invitationAdminRoutes } from './invitations/invitations.routes.js'
 import { loginRoutes } from './identity/login.routes.js'
 import { termsPageRoutes } from './identity/terms-page.routes.js'
 import { activationRoutes } from './invitations/activation.routes.js'
+import { catalogueAdminRoutes } from './members/catalogues.routes.js'
+import { memberAdminRoutes } from './members/members.routes.js'
 import { mailboxRoutes } from './mail/mailbox.routes.js'
 import { templateAdminRoutes } from './mail/templates.routes.js'
 import { tenantAdminRoutes } from './tenants/tenants.routes.js'
@@ -142,6 +144,8 @@ export function adminApi(deps: Deps): Router {
     directoryAdminRoutes(deps),
     auditAdminRoutes(deps),
     consoleTenantRoutes(deps),
+    memberAdminRoutes(deps),
+    catalogueAdminRoutes(deps),
   )
   return router
 }

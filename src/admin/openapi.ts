@@ -9,6 +9,7 @@ import { CreateAppInput, UpdateAppInput } from '../tokens/apps.js'
 import { auditPaths } from './openapi-audit.js'
 import { consoleSecurityScheme, listTenantsOperation } from './openapi-console.js'
 import { directoryPaths } from './openapi-directories.js'
+import { memberPaths, memberSchemas } from './openapi-members.js'
 
 // Request bodies come from the same zod schemas the routes parse with, so the document cannot
 // drift from what the API accepts.
@@ -69,6 +70,7 @@ export function openApiDocument() {
             details: {},
           },
         },
+        ...memberSchemas,
       },
       responses: {
         Error: ok('An error: {error, message, details}', { $ref: '#/components/schemas/Error' }),
@@ -242,6 +244,7 @@ export function openApiDocument() {
       },
       ...directoryPaths,
       ...auditPaths,
+      ...memberPaths(),
     },
   }
 }

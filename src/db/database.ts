@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm'
 import { Kysely, PostgresDialect, type Transaction } from 'kysely'
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import pg from 'pg'
@@ -11,6 +12,12 @@ import type { Database } from './schema.js'
 export type Db = Kysely<Database>
 /** Ask for a Tx when a function's statements must commit or fail together. */
 export type Tx = Transaction<Database>
+
+/**
+ * The extensions every embedded database is opened with: a data directory migrated with one
+ * (pg_trgm's indexes for member search) cannot be used without it.
+ */
+export const PGLITE_EXTENSIONS = { pg_trgm }
 
 export type DbTarget = { url: string } | { pglite: PGlite }
 
@@ -28,7 +35,7 @@ export function createDb(databaseUrl: string | undefined, dataDir: string): Open
   const dir = join(dataDir, 'pglite')
   mkdirSync(dir, { recursive: true })
   const release = lockDataDir(dataDir)
-  const db = dbOn({ pglite: new PGlite(dir) })
+  const db = dbOn({ pglite: new PGlite(dir, { extensions: PGLITE_EXTENSIONS }) })
   return {
     db,
     close: () => db.destroy().finally(release),

@@ -232,6 +232,9 @@ export interface Database {
   audit_events: AuditEventsTable
   platform_tenant: PlatformTenantTable
   idempotency_keys: IdempotencyKeysTable
+  member_groups: MemberGroupsTable
+  member_roles: MemberRolesTable
+  organizations: OrganizationsTable
 }
 
 export interface SsoRequestsTable {
@@ -359,4 +362,41 @@ export interface IdempotencyKeysTable {
   response: ColumnType<{ status: number; body: unknown } | null, string | null, string | null>
   created_at: CreatedAt
   expires_at: Date
+}
+
+/** A tenant's groups; memberships name them in `groups` (renaming one renames it there). */
+export interface MemberGroupsTable {
+  id: Generated<string>
+  tenant_id: string
+  name: string
+  description: string | null
+  /** Everybody: every member is in it; neither renamed nor deleted. */
+  builtin: ColumnType<boolean, boolean | undefined, never>
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+/** A tenant's roles; `admin` and `user` are built in. */
+export interface MemberRolesTable {
+  id: Generated<string>
+  tenant_id: string
+  name: string
+  description: string | null
+  builtin: ColumnType<boolean, boolean | undefined, never>
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+export const ORGANIZATION_KINDS = ['seller', 'customer'] as const
+export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number]
+
+/** A tenant's organizations (seed 001: sellers and customers); memberships name one. */
+export interface OrganizationsTable {
+  id: Generated<string>
+  tenant_id: string
+  name: string
+  kind: OrganizationKind
+  external_id: string | null
+  created_at: CreatedAt
+  updated_at: UpdatedAt
 }

@@ -12,6 +12,7 @@ import { databaseDirectoryOf, listDirectories, type Tenant } from '../tenants/te
 import { EMAIL_PROBLEMS, normalizeEmail, parseEmailList } from '../identity/addresses.js'
 import { mailInvitation } from './invitation-mail.js'
 import { RoleName } from '../identity/roles.js'
+import { checkGrant } from '../members/rules.js'
 import * as queries from './invitations.queries.js'
 
 export const MAX_INVITEES = 1_000
@@ -101,6 +102,21 @@ export async function planInvitations(
       },
     )
   }
+  // Catalogue check (issue 11): an unknown role, group, organization or product makes every row
+  // of the request invalid, with the reason; the spellings become the catalogue's.
+  const checked = await checkGrant(db, tenant, {
+    ...grant,
+    organization: grant.organization || null,
+  })
+  if (!checked.ok) {
+    const refused = people.map((p) => ({
+      email: p.email,
+      status: 'invalid' as const,
+      reason: checked.reason,
+    }))
+    return { invitees: [], refused: [...results, ...refused] }
+  }
+  Object.assign(grant, { ...checked.grant, organization: checked.grant.organization ?? undefined })
   const directory = grant.directory
     ? await enterpriseDirectoryOf(db, tenant.id, grant.directory)
     : await databaseDirectoryOf(db, tenant.id)

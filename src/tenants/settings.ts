@@ -57,6 +57,12 @@ export const ProfileFieldsSetting = z
   })
 export type ProfileFieldsSetting = z.infer<typeof ProfileFieldsSetting>
 
+export const MemberRules = z.strictObject({
+  requireGroup: z.boolean(),
+  organizationRequiredFor: z.array(z.string().trim().min(1).max(50)).max(50),
+})
+export type MemberRules = z.infer<typeof MemberRules>
+
 export const TenantSettingsShape = z.strictObject({
   // An invitation is a password-setting link in a mailbox: months at most.
   invitationTtl: DurationAtMost('90d'),
@@ -77,6 +83,9 @@ export const TenantSettingsShape = z.strictObject({
   auditRetention: AuditRetention.default(DEFAULT_AUDIT_RETENTION),
   // Seed 004: the profile fields the activation page asks for (none before this setting).
   profileFields: ProfileFieldsSetting.default([]),
+  // Seed 003: "you must add at least one user group" (besides Everybody), and "managers need a
+  // store" (an organization). Checked by src/members/rules.ts on invitations and member edits.
+  memberRules: MemberRules.default({ requireGroup: false, organizationRequiredFor: [] }),
 })
 
 // Threshold validation: a fresh invitation is never yellow on the day it is sent. The yellow

@@ -78,13 +78,17 @@ async function kindOf(
   return (await listDirectories(db, tenant.id)).find((d) => d.id === directoryId)?.kind
 }
 
-/** Members use every app of their tenant; a guest only the apps whose product it was granted. */
+/**
+ * Members use every app of their tenant; a guest only the apps whose product it was granted.
+ * An app that declares no product is a product of its own: its client id (issue 11's grid).
+ */
 export function mayUseApp(
   membership: Pick<Membership, 'kind' | 'products'>,
-  app: { product: string | null },
+  app: { product: string | null; clientId?: string },
 ): boolean {
   if (membership.kind === 'member') return true
-  return app.product !== null && membership.products.includes(app.product)
+  const product = app.product ?? app.clientId
+  return product !== undefined && membership.products.includes(product)
 }
 
 // Which claims each scope releases in ID tokens and userinfo.

@@ -70,6 +70,9 @@ describe('invitations through the admin API', () => {
     const { api } = await tenantWithKey()
     const first = await api('post', '/invitations').send({ emails: 'grace@example.com' })
     expect(first.body.counts.invited).toBe(1)
+    // Invitations pick from the tenant's catalogues (issue 11).
+    await api('post', '/groups').send({ name: 'Sales' }).expect(201)
+    await api('post', '/roles').send({ name: 'manager' }).expect(201)
     const res = await api('post', '/invitations').send({
       emails:
         'GRACE@example.com; new@example.com\nnot-an-email, new@EXAMPLE.com\nbad\r\nBcc: x@y.test',

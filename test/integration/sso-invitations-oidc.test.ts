@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Tenant } from '../../src/tenants/tenants.js'
+import { declareCatalogue } from '../support/catalogues.js'
 import { connectOidc, ssoBrowser, useCompanyIdp } from '../support/oidc-idp.js'
 import { inviteMembers } from '../support/invite.js'
 import {
@@ -31,6 +32,10 @@ idp.users.set('carol', {
 
 async function partnerStore(emailDomains: string[] = []) {
   const { tenant } = await store()
+  await declareCatalogue(gw.db, tenant.id, {
+    roles: ['seller'],
+    organizations: [{ name: 'Partner Inc', kind: 'seller' }],
+  })
   const { directoryId } = await connectOidc(gw, tenant, idp, { emailDomains })
   return { tenant, directoryId }
 }

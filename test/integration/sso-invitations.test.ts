@@ -3,6 +3,7 @@ import { revokeInvitation } from '../../src/invitations/lifecycle.js'
 import type { EnterpriseDirectory } from '../../src/sso/connection.js'
 import { type Tenant, updateSettings } from '../../src/tenants/tenants.js'
 import { tenantWithKey } from '../support/admin-api.js'
+import { declareCatalogue } from '../support/catalogues.js'
 import { onPostgres } from '../support/database.js'
 import { addDirectory, companySignIn, peopleOf } from '../support/enterprise.js'
 import { useGateway } from '../support/harness.js'
@@ -36,6 +37,12 @@ const BOB = { subject: 'entra-oid-bob', email: 'bob@partner.example', firstName:
 
 async function partnerStore() {
   const { tenant: created, api } = await tenantWithKey(gw)
+  await declareCatalogue(gw.db, created.id, {
+    roles: ['seller'],
+    groups: ['Partners'],
+    organizations: [{ name: 'Partner Inc', kind: 'seller' }],
+    products: ['crm'],
+  })
   const { tenant, directory } = await addDirectory(gw, created, { kind: 'oidc' })
   return { tenant, directory, api, host: `${tenant.slug}.localhost` }
 }

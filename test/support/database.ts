@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { afterAll, beforeAll, inject } from 'vitest'
-import { createDb, type Db, dbOn } from '../../src/db/database.js'
+import { createDb, type Db, dbOn, PGLITE_EXTENSIONS } from '../../src/db/database.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
 import { admin, withDatabase } from './global-setup.js'
 
@@ -26,7 +26,7 @@ const onPostgres = () => inject('databaseUrl') !== undefined
 let dump: Promise<Blob> | undefined
 async function freshPglite(dataDir?: string): Promise<PGlite> {
   dump ??= readFile(inject('pgliteDump')).then((bytes) => new Blob([bytes]))
-  const options = { loadDataDir: await dump }
+  const options = { loadDataDir: await dump, extensions: PGLITE_EXTENSIONS }
   return dataDir ? PGlite.create(dataDir, options) : PGlite.create(options)
 }
 

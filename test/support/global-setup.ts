@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import type { TestProject } from 'vitest/node'
-import { dbOn } from '../../src/db/database.js'
+import { dbOn, PGLITE_EXTENSIONS } from '../../src/db/database.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
 
 // Per run, so two people testing on one server at once do not drop each other's databases.
@@ -56,7 +56,7 @@ async function dumpMigratedPglite(project: TestProject) {
   const cache = join(tmpdir(), 'gateway-test-cache')
   const file = join(cache, `pglite-${migrationsHash()}.tar`)
   if (!existsSync(file)) {
-    const pglite = await PGlite.create()
+    const pglite = await PGlite.create({ extensions: PGLITE_EXTENSIONS })
     const db = dbOn({ pglite })
     await migrateToLatest(db)
     const dump = Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer())

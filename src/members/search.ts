@@ -1,0 +1,108 @@
+import * as z from 'zod'
+import type { Db } from '../db/database.js'
+import { MEMBERSHIP_KINDS, MEMBERSHIP_STATUSES } from '../db/schema.js'
+import { AppError } from '../errors.js'
+import { parse } from '../lib/validate.js'
+import * as q from './members.queries.js'
+
+// The members list: search, filters, sort, a total that is exact while small, and an opaque
+// keyset cursor (stable while rows are added or removed, unlike an offset).
+
+/** Below this many matches the total is counted exactly; above, it is the planner's estimate. */
+export const EXACT_COUNT_UP_TO = 10_000
+/** Substring search needs three characters: trigrams are what make it fast. */
+const MIN_CONTAINS = 3
+
+export const MemberListQuery = z.strictObject({
+  q: z.string().trim().max(200).optional().describe('Search in name, email, phone and external id'),
+  match: z
+    .enum(['prefix', 'contains'])
+    .default('prefix')
+    .describe(
+      'prefix: starts with (any field, or the full name); contains: anywhere (3+ characters)',
+    ),
+  kind: z.enum(MEMBERSHIP_KINDS).optional(),
+  status: z.enum(MEMBERSHIP_STATUSES).optional(),
+  group: z.string().trim().min(1).max(100).optional(),
+  role: z.string().trim().min(1).max(50).optional(),
+  organization: z.string().trim().min(1).max(200).optional(),
+  directory: z.uuid().optional(),
+  sort: z
+    .enum(['name', '-name', 'email', '-email', 'created', '-created'])
+    .default('name')
+    .describe('A leading "-" sorts descending'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(1000).optional().describe('nextCursor of the previous page'),
+})
+export type MemberListQuery = z.input<typeof MemberListQuery>
+
+const Cursor = z.strictObject({ s: z.string(), k: z.string().max(600), i: z.uuid() })
+
+const encode = (sort: string, key: q.Keyset) =>
+  Buffer.from(JSON.stringify({ s: sort, k: key.key, i: key.id })).toString('base64url')
+
+function decode(cursor: string, sort: string): q.Keyset {
+  let parsed: z.infer<typeof Cursor> | undefined
+  try {
+    parsed = Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')))
+  } catch {
+    parsed = undefined
+  }
+  if (!parsed || parsed.s !== sort)
+    throw new AppError('invalid_request', 'This cursor is not one of this list (same sort).', {
+      details: { fields: { cursor: ['invalid or from another sort'] }, form: [] },
+    })
+  return { key: parsed.k, id: parsed.i }
+}
+
+// LIKE's own metacharacters are escaped (backslash is PostgreSQL's default escape), so a
+// search for "50%_off\" finds exactly that text; the value is always a bound parameter.
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
+
+export function filtersOf(query: z.output<typeof MemberListQuery>): q.MemberFilters {
+  const text = query.q ? escapeLike(query.q.toLowerCase()) : undefined
+  const contains = query.match === 'contains' && query.q && query.q.length >= MIN_CONTAINS
+  return {
+    ...(text !== undefined && (contains ? { contains: text } : { prefix: text })),
+    ...(query.kind && { kind: query.kind }),
+    ...(query.status && { status: query.status }),
+    ...(query.group && { group: query.group }),
+    ...(query.role && { role: query.role }),
+    ...(query.organization && { organization: query.organization }),
+    ...(query.directory && { directoryId: query.directory }),
+  }
+}
+
+/** A page of members' rows, the next cursor, and the total (exact when small). */
+export async function searchMembers(db: Db, tenantId: string, input: unknown) {
+  const query = parse(MemberListQuery, input)
+  const filters = filtersOf(query)
+  const descending = query.sort.startsWith('-')
+  const sort = query.sort.replace('-', '') as q.SortField
+  const after = query.cursor ? decode(query.cursor, query.sort) : undefined
+  // The planner's estimate first (no rows read): counting 10,000 matches of a million-member
+  // tenant would cost more than the page, so only an estimate that small is checked by
+  // counting; and it tells the page query whether to walk the sort index or sort the matches.
+  const estimate = await q.estimateMembers(db, tenantId, filters)
+  const searching = filters.prefix !== undefined || filters.contains !== undefined
+  const rows = await q.listMemberPage(db, tenantId, {
+    filters,
+    sort,
+    descending,
+    limit: query.limit + 1,
+    sortAfterMatching: searching || estimate <= EXACT_COUNT_UP_TO,
+    ...(after && { after }),
+  })
+  const page = rows.slice(0, query.limit)
+  const last = page.at(-1)
+  const nextCursor =
+    rows.length > query.limit && last
+      ? encode(query.sort, { key: last.sort_key, id: last.sort_id })
+      : null
+  const exact =
+    estimate <= EXACT_COUNT_UP_TO
+      ? await q.countMembersUpTo(db, tenantId, filters, EXACT_COUNT_UP_TO)
+      : undefined
+  const total = exact ?? Math.max(EXACT_COUNT_UP_TO + 1, estimate)
+  return { rows: page, nextCursor, total, totalIsEstimate: exact === undefined }
+}
