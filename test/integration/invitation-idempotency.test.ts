@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
 import { cleanUp } from '../../src/jobs/cleanup.js'
 import { tenantWithKey } from '../support/admin-api.js'
+import { declareCatalogue } from '../support/catalogues.js'
 import { type Gateway, useGateway } from '../support/harness.js'
 
 // Issue 11: "posting the same list again re-invites everyone pending and bypasses the resend
@@ -19,6 +20,7 @@ describe('posting a list again, and double-submitted requests', () => {
 
   it('answers already_invited for people pending, sends nothing, and changes nothing', async () => {
     const { tenant, api } = await tenantWithKey(gw)
+    await declareCatalogue(gw.db, tenant.id, { roles: ['manager'] })
     const first = await api('post', '/invitations').send({ emails: 'ada@example.com' })
     const id = first.body.results[0].invitationId
     const again = await api('post', '/invitations').send({

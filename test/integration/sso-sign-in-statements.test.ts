@@ -4,7 +4,7 @@ import { Kysely, PostgresDialect } from 'kysely'
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import type { Db } from '../../src/db/database.js'
+import { type Db, PGLITE_EXTENSIONS } from '../../src/db/database.js'
 import type { Database } from '../../src/db/schema.js'
 import { separateApp, useGateway } from '../support/harness.js'
 import { createIdp } from '../support/saml-idp.js'
@@ -36,7 +36,12 @@ beforeAll(async () => {
   const dump = inject('pgliteDump')
   const dialect = gw.url
     ? new PostgresDialect({ pool: new pg.Pool({ connectionString: gw.url, max: 4 }) })
-    : new PGliteDialect(await PGlite.create({ loadDataDir: new Blob([await readFile(dump)]) }))
+    : new PGliteDialect(
+        await PGlite.create({
+          loadDataDir: new Blob([await readFile(dump)]),
+          extensions: PGLITE_EXTENSIONS,
+        }),
+      )
   counted = new Kysely<Database>({ dialect, log })
   Object.assign(gw, { db: counted, app: separateApp(gw, { db: counted }) })
 })
