@@ -9,6 +9,7 @@ import { CreateAppInput, UpdateAppInput } from '../tokens/apps.js'
 import { auditPaths } from './openapi-audit.js'
 import { consoleSecurityScheme, listTenantsOperation } from './openapi-console.js'
 import { directoryPaths } from './openapi-directories.js'
+import { pagesPaths } from './openapi-pages.js'
 
 // Request bodies come from the same zod schemas the routes parse with, so the document cannot
 // drift from what the API accepts.
@@ -230,6 +231,7 @@ export function openApiDocument() {
       },
       ...directoryPaths,
       ...auditPaths,
+      ...pagesPaths,
     },
   }
 }

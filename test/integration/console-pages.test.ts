@@ -50,7 +50,7 @@ describe('the console pages', () => {
       expect(page.text).toContain(`>${label}</a>`)
     expect(page.text).toContain('<a href="/admin/users" aria-current="page">Users</a>')
     expect(page.text).toContain(
-      `data-source="/admin/api/v1/tenants/${tenant.slug}/invitations?limit=200"`,
+      `data-page="invitations" data-api="/admin/api/v1/tenants/${tenant.slug}"`,
     )
     expect(page.text).toContain('boss@example.com')
     // A store's admin is no platform admin: no tenant list.
