@@ -10,6 +10,7 @@ import { auditPaths } from './openapi-audit.js'
 import { consoleSecurityScheme, listTenantsOperation } from './openapi-console.js'
 import { directoryPaths } from './openapi-directories.js'
 import { memberPaths, memberSchemas } from './openapi-members.js'
+import { pagesPaths } from './openapi-pages.js'
 
 // Request bodies come from the same zod schemas the routes parse with, so the document cannot
 // drift from what the API accepts.
@@ -245,6 +246,7 @@ export function openApiDocument() {
       ...directoryPaths,
       ...auditPaths,
       ...memberPaths(),
+      ...pagesPaths,
     },
   }
 }

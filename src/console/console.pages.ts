@@ -2,6 +2,16 @@ import { csrfField, storePage } from '../http/layout.js'
 import { type Html, html } from '../lib/html.js'
 import { type MessageKey, t } from '../lib/i18n.js'
 import type { Locale } from '../lib/locales.js'
+import {
+  appsSection,
+  auditSection,
+  invitationsSection,
+  scriptMessages,
+  settingsSection,
+  sharedParts,
+  templatesSection,
+  termsSection,
+} from './console-sections.js'
 
 // The console's frame: server-rendered like the sign-in pages, no inline script or style (the
 // CSP forbids both). Each page's data comes from the public admin API, fetched by
@@ -34,15 +44,10 @@ const LABELS: Record<Section, MessageKey> = {
   tenants: 'navTenants',
 }
 
-// Where the admin API answers what a page not built yet will show.
+// Where the admin API will answer what a page not built yet will show.
 const API_PATHS: Partial<Record<Section, string>> = {
   guests: '/members?kind=guest',
   groups: '/groups',
-  apps: '/apps',
-  templates: '/templates',
-  terms: '/terms',
-  settings: '',
-  audit: '/audit',
 }
 
 export type ConsoleContext = {
@@ -74,8 +79,9 @@ export function consolePage(c: ConsoleContext, section: Section): Html {
 <link rel="stylesheet" href="/assets/gateway.css">
 <link rel="stylesheet" href="/assets/console.css">
 <script src="/assets/console.js" defer></script>
+${scriptMessages(c.locale)}
 </head>
-<body class="console">
+<body class="console" data-section="${section}">
 <a class="skip" href="#content">${t(c.locale, 'skipToContent')}</a>
 <header class="console-bar">
   <p class="console-brand"><span class="tenant">${c.tenantName}</span> ${t(c.locale, 'consoleTitle')}</p>
@@ -96,6 +102,7 @@ export function consolePage(c: ConsoleContext, section: Section): Html {
 <main id="content" class="console-main" tabindex="-1">
 <h1>${title}</h1>
 ${sectionBody(c, section, api)}
+${sharedParts({ locale: c.locale, api })}
 </main>
 </body>
 </html>
@@ -103,18 +110,15 @@ ${sectionBody(c, section, api)}
 }
 
 function sectionBody(c: ConsoleContext, section: Section, api: string): Html {
-  if (section === 'users' || section === 'invitations')
-    return listTable(c, {
-      source: `${api}/invitations?limit=200`,
-      list: 'invitations',
-      heading: section === 'users' ? t(c.locale, 'navInvitations') : undefined,
-      columns: [
-        t(c.locale, 'email'),
-        t(c.locale, 'colName'),
-        t(c.locale, 'colStatus'),
-        t(c.locale, 'colExpires'),
-      ],
-    })
+  const s = { locale: c.locale, api }
+  // Users shows the invitations until the members API lands (issue 11, members helper).
+  if (section === 'users') return invitationsSection(s, t(c.locale, 'navInvitations'))
+  if (section === 'invitations') return invitationsSection(s, undefined)
+  if (section === 'apps') return appsSection(s)
+  if (section === 'templates') return templatesSection(s)
+  if (section === 'terms') return termsSection(s)
+  if (section === 'settings') return settingsSection(s)
+  if (section === 'audit') return auditSection(s)
   if (section === 'tenants')
     return listTable(c, {
       source: '/admin/api/v1/tenants',

@@ -66,3 +66,18 @@ export async function insertAcceptance(
 export async function lockTermsOf(db: Db, tenantId: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtext(${`terms:${tenantId}`}))`.execute(db)
 }
+
+/** Every published version, newest first, with how many members accepted each. */
+export function listTermsVersionsWithAcceptances(db: Db, tenantId: string) {
+  return db
+    .selectFrom('terms_versions as v')
+    .leftJoin('terms_acceptances as a', (join) =>
+      join.onRef('a.tenant_id', '=', 'v.tenant_id').onRef('a.version', '=', 'v.version'),
+    )
+    .select(['v.version', 'v.title', 'v.document_url', 'v.published_at'])
+    .select((eb) => eb.fn.count<string>('a.membership_id').as('acceptances'))
+    .where('v.tenant_id', '=', tenantId)
+    .groupBy(['v.version', 'v.title', 'v.document_url', 'v.published_at'])
+    .orderBy('v.version', 'desc')
+    .execute()
+}

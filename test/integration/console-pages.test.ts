@@ -50,7 +50,7 @@ describe('the console pages', () => {
       expect(page.text).toContain(`>${label}</a>`)
     expect(page.text).toContain('<a href="/admin/users" aria-current="page">Users</a>')
     expect(page.text).toContain(
-      `data-source="/admin/api/v1/tenants/${tenant.slug}/invitations?limit=200"`,
+      `data-page="invitations" data-api="/admin/api/v1/tenants/${tenant.slug}"`,
     )
     expect(page.text).toContain('boss@example.com')
     // A store's admin is no platform admin: no tenant list.
@@ -66,6 +66,49 @@ describe('the console pages', () => {
     expect(page.text).toContain('<html lang="fr">')
     expect(page.text).toContain('Console d’administration')
     expect(page.text).toContain('>Invités</a>')
+  })
+
+  it("renders every built page in the four languages, the script's words in a JSON data block", async () => {
+    const { tenant, host } = await h.store()
+    const b = await h.signedIn(tenant, host, 'polyglot@example.com')
+    const expected = {
+      users: ['Invite people', 'Inviter des personnes', 'Mensen uitnodigen', 'Personen einladen'],
+      apps: [
+        'Register an app',
+        'Enregistrer une application',
+        'Een app registreren',
+        'Eine App registrieren',
+      ],
+      templates: ['HTML version', 'Version HTML', 'HTML-versie', 'HTML-Version'],
+      terms: [
+        'Publish a new version',
+        'Publier une nouvelle version',
+        'Een nieuwe versie publiceren',
+        'Neue Version veröffentlichen',
+      ],
+      settings: [
+        'Invitation lifetime',
+        'Durée de validité d’une invitation',
+        'Geldigheid van een uitnodiging',
+        'Gültigkeit einer Einladung',
+      ],
+      audit: ['Subject id', 'Identifiant de l’objet', 'ID van het onderwerp', 'ID des Objekts'],
+    }
+    for (const [section, words] of Object.entries(expected))
+      for (const [i, lang] of ['en', 'fr', 'nl', 'de'].entries()) {
+        const page = await b.get(`/admin/${section}?lang=${lang}`)
+        expect(page.status).toBe(200)
+        expect(page.text).toContain(words[i])
+        expect(page.text).toContain(`data-api="/admin/api/v1/tenants/${tenant.slug}"`)
+        const json =
+          /<script type="application\/json" id="console-messages">([^<]*)<\/script>/.exec(
+            page.text,
+          )?.[1]
+        const messages = JSON.parse(json ?? 'null') as Record<string, string>
+        // Slots stay for the script to fill.
+        expect(messages.cpConfirmRevoke).toContain('{email}')
+        if (lang === 'fr') expect(messages.cpRevoke).toBe('Révoquer')
+      }
   })
 
   it('answers a signed-in member who is not an admin with a friendly 403 page', async () => {
