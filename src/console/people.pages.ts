@@ -124,7 +124,7 @@ const state = (l: L) =>
 
 const select = (id: string, label: string, options: [string, string][]) =>
   html`<div class="people-field"><label for="${id}">${label}</label>
-<select id="${id}" name="${id.replace('f-', '')}">${options.map(([v, text]) => html`<option value="${v}">${text}</option>`)}</select></div>`
+<select id="${id}" name="${id.replace(/^\w+-/, '')}">${options.map(([v, text]) => html`<option value="${v}">${text}</option>`)}</select></div>`
 
 const BODIES: Record<PeoplePage, (l: L) => Html> = {
   members: (l) => html`<form class="people-filters" role="search" data-filters>
