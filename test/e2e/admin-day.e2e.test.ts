@@ -214,6 +214,11 @@ describe.skipIf(!hasBrowser)("the admin's day in the console", () => {
     expect(await page.textContent('h1')).toBe('Ana Alves')
     expect(await page.textContent('[data-fact="email"]')).toBe('ana@example.com')
     expect(await page.textContent('[data-fact="status"]')).toBe('Active')
+    // A member already: nothing to convert. Products are named by their apps.
+    expect(await page.isVisible('[data-action="convert"]')).toBe(false)
+    expect(await page.textContent('[data-choices="products"]')).toContain(
+      `Shop (${shop.app.clientId})`,
+    )
     await page.fill('#m-phone', '+'.padEnd(60, '1'))
     await page.check('[data-choices="groups"] input[value="Sales"]')
     await page.click('[data-edit] button[type="submit"]')

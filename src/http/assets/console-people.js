@@ -196,6 +196,7 @@
     const convert = actions.querySelector('[data-action="convert"]')
     const remove = actions.querySelector('[data-action="remove"]')
     let current = null
+    const productNames = new Map()
 
     function choices(kind, names, chosen) {
       const set = form.querySelector(`[data-choices="${kind}"]`)
@@ -208,7 +209,9 @@
           value: name,
           checked: chosen.includes(name),
         })
-        const label = el('label', { class: 'people-choice' }, box, ` ${name}`)
+        const apps = kind === 'products' ? productNames.get(name) : undefined
+        const text = apps ? (apps.includes(name) ? name : `${apps.join(', ')} (${name})`) : name
+        const label = el('label', { class: 'people-choice' }, box, ` ${text}`)
         set.insertBefore(label, slot)
       }
     }
@@ -247,13 +250,19 @@
     async function start() {
       say(L('loading'))
       try {
-        const [m, groups, roles, orgs, products] = await Promise.all([
+        const [m, groups, roles, orgs, products, apps] = await Promise.all([
           api('GET', `/members/${encodeURIComponent(id)}`),
           api('GET', '/groups'),
           api('GET', '/roles'),
           api('GET', '/organizations'),
           api('GET', '/products'),
+          api('GET', '/apps').catch(() => ({ apps: [] })),
         ])
+        // A product is what an app declares, or the app's client id: named by its apps.
+        for (const app of apps.apps) {
+          const product = app.product ?? app.clientId
+          productNames.set(product, [...(productNames.get(product) ?? []), app.name])
+        }
         for (const r of roles.roles)
           form.elements.role.append(el('option', { value: r.name, text: r.name }))
         if (!roles.roles.some((r) => r.name === m.role))
