@@ -45,6 +45,7 @@ const SCRIPT_LABELS = {
   statusActive: 'peopleStatusActive',
   statusDisabled: 'peopleStatusDisabled',
   total: 'peopleTotal',
+  totalOne: 'peopleTotalOne',
   totalEstimate: 'peopleTotalEstimate',
   loading: 'listLoading',
   failed: 'listFailed',

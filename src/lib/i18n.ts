@@ -135,6 +135,7 @@ const en = {
   peopleStatusActive: 'Active',
   peopleStatusDisabled: 'Disabled',
   peopleTotal: '%n people',
+  peopleTotalOne: '1 person',
   peopleTotalEstimate: 'About %n people',
   peopleSaved: 'Saved.',
   peopleConfirmRemove:
@@ -332,6 +333,7 @@ const fr: Catalog = {
   peopleStatusActive: 'Actif',
   peopleStatusDisabled: 'Désactivé',
   peopleTotal: '%n personnes',
+  peopleTotalOne: '1 personne',
   peopleTotalEstimate: 'Environ %n personnes',
   peopleSaved: 'Enregistré.',
   peopleConfirmRemove:
@@ -524,6 +526,7 @@ const nl: Catalog = {
   peopleStatusActive: 'Actief',
   peopleStatusDisabled: 'Uitgeschakeld',
   peopleTotal: '%n personen',
+  peopleTotalOne: '1 persoon',
   peopleTotalEstimate: 'Ongeveer %n personen',
   peopleSaved: 'Opgeslagen.',
   peopleConfirmRemove:
@@ -719,6 +722,7 @@ const de: Catalog = {
   peopleStatusActive: 'Aktiv',
   peopleStatusDisabled: 'Deaktiviert',
   peopleTotal: '%n Personen',
+  peopleTotalOne: '1 Person',
   peopleTotalEstimate: 'Etwa %n Personen',
   peopleSaved: 'Gespeichert.',
   peopleConfirmRemove:

@@ -270,7 +270,7 @@ describe.skipIf(!hasBrowser)("the admin's day in the console", () => {
 
     await page.goto(`${origin}/admin/guests`)
     await page.waitForSelector('table[data-guests][data-loaded="1"]')
-    expect(await page.textContent('[data-total]')).toBe('1 people')
+    expect(await page.textContent('[data-total]')).toBe('1 person')
     expect(
       await page.$$eval('table[data-guests] thead th', (ths) => ths.map((t) => t.textContent)),
     ).toEqual(['Guest', 'Reports', 'Shop'])

@@ -65,6 +65,8 @@
       timer = setTimeout(() => fn(...args), ms)
     }
   }
+  const countLabel = (p) =>
+    p.totalIsEstimate ? 'totalEstimate' : p.total === 1 ? 'totalOne' : 'total'
   const message = (err) => err?.message || L('failed')
 
   /** {error, message, details: {fields, form}} next to each field, and the rest on top. */
@@ -145,7 +147,7 @@
             )
           }),
         )
-        total.textContent = fill(L(page.totalIsEstimate ? 'totalEstimate' : 'total'), {
+        total.textContent = fill(L(countLabel(page)), {
           n: page.total.toLocaleString(lang),
         })
         nextCursor = page.nextCursor
@@ -443,7 +445,7 @@
             )
           }),
         )
-        total.textContent = fill(L(grid.totalIsEstimate ? 'totalEstimate' : 'total'), {
+        total.textContent = fill(L(countLabel(grid)), {
           n: grid.total.toLocaleString(lang),
         })
         say(grid.guests.length === 0 ? L('empty') : '')
