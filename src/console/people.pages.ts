@@ -156,7 +156,7 @@ ${select('f-sort', l('peopleSort'), [
 ${state(l)}
 <div class="table-wrap" tabindex="0" role="region" aria-label="${l('peopleMembersTitle')}">
 <table class="console-table" data-members>
-<thead><tr><th scope="col">${l('colName')}</th><th scope="col">${l('email')}</th><th scope="col">${l('peopleKind')}</th><th scope="col">${l('peopleRole')}</th><th scope="col">${l('peopleGroups')}</th><th scope="col">${l('colStatus')}</th></tr></thead>
+<thead><tr><th scope="col">${l('colName')}</th><th scope="col">${l('colStatus')}</th><th scope="col">${l('email')}</th><th scope="col">${l('peopleKind')}</th><th scope="col">${l('peopleRole')}</th><th scope="col">${l('peopleGroups')}</th></tr></thead>
 <tbody></tbody>
 </table>
 </div>

@@ -139,11 +139,11 @@
               'tr',
               { 'data-id': m.id },
               el('td', {}, link),
+              el('td', {}, badge(m.status)),
               el('td', { text: m.email }),
               el('td', { text: kindLabel(m.kind) }),
               el('td', { text: m.role }),
               el('td', { text: m.groups.join(', ') }),
-              el('td', {}, badge(m.status)),
             )
           }),
         )
