@@ -304,6 +304,27 @@ describe.skipIf(!hasBrowser)("the admin's day in the console", () => {
     expect(claims['products']).toEqual(['reports'])
     expect((await authorize(shop.config, gus)).tokens).toBeUndefined()
 
+    // Gus becomes a member (seed 002: "converted to a user"); Ana is enabled again.
+    await page.click('table[data-guests] tbody th a')
+    await page.waitForSelector('.people[data-loaded]')
+    expect(await page.textContent('[data-fact="kind"]')).toBe('Guest')
+    await page.click('[data-action="convert"]')
+    await textIs(page, '[data-fact="kind"]', 'Member')
+    expect(await page.isVisible('[data-action="convert"]')).toBe(false)
+    await page.goto(`${origin}/admin/members/${anaId}`)
+    await page.waitForSelector('.people[data-loaded]')
+    expect(await page.textContent('[data-fact="status"]')).toBe('Disabled')
+    await page.click('[data-action="toggle"]')
+    await textIs(page, '[data-fact="status"]', 'Active')
+    // The admin cannot disable herself: the API's refusal is shown on the page.
+    const olga = await pageApi(page, 'GET', `${api}/members?q=olga`)
+    await page.goto(`${origin}/admin/members/${olga.body.items[0].id}`)
+    await page.waitForSelector('.people[data-loaded]')
+    await page.click('[data-action="toggle"]')
+    await page.waitForSelector('[data-action-error]:not(:empty)')
+    expect(await page.textContent('[data-action-error]')).toMatch(/yourself/)
+    expect(await page.textContent('[data-fact="status"]')).toBe('Active')
+
     // The audit log: each of these actions, by this admin.
     const audit = await pageApi(page, 'GET', `${api}/audit?limit=200`)
     expect(audit.status).toBe(200)
@@ -324,6 +345,8 @@ describe.skipIf(!hasBrowser)("the admin's day in the console", () => {
       'member.removed',
       'member.app_granted',
       'member.app_revoked',
+      'member.converted',
+      'member.enabled',
     ])
       expect([action, actions.includes(action)]).toEqual([action, true])
     expect(actions.filter((a) => a === 'invitation.invited')).toHaveLength(3)
