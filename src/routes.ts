@@ -20,6 +20,7 @@ import { samlRoutes } from './sso/saml.routes.js'
 import { ssoStartRoutes } from './sso/sso.routes.js'
 import { ssoContextOf } from './sso/connection.js'
 import { consoleRoutes } from './console/console.routes.js'
+import { peopleRoutes } from './console/people.routes.js'
 import { homeRoute } from './identity/home.routes.js'
 import { launchableApps } from './tokens/apps.js'
 import { termsAdminRoutes } from './identity/terms.routes.js'
@@ -81,6 +82,11 @@ export function mountRoutes(app: Express, deps: Deps): void {
   app.all('/invite/:token', noStore, activationRoutes(deps))
   app.all(['/terms', '/terms/document'], noStore, termsPageRoutes(deps))
   // The admin console: the store's admins, signed in with the store's own sign-in.
+  app.get(
+    ['/admin/members', '/admin/members/:id', '/admin/guests', '/admin/groups'],
+    noStore,
+    peopleRoutes(deps),
+  )
   app.get(['/admin', '/admin/:section'], noStore, consoleRoutes(deps))
   // Sign-in with a company's directory (SAML 2.0 or OpenID Connect): off to its IdP, and back.
   app.get('/sso/:directoryId/start', noStore, ssoStartRoutes(deps))

@@ -63,6 +63,9 @@ export type ConsoleContext = {
   formCsrf: string
 }
 
+/** Where a nav entry leads: Users is the members list (console/people.pages.ts). */
+export const sectionHref = (s: Section) => (s === 'users' ? '/admin/members' : `/admin/${s}`)
+
 export const sectionsOf = (c: { platform: boolean }): Section[] =>
   c.platform ? ['tenants', ...SECTIONS] : [...SECTIONS]
 
@@ -95,7 +98,7 @@ ${scriptMessages(c.locale)}
   <ul>
     ${sectionsOf(c).map(
       (s) =>
-        html`<li><a href="/admin/${s}"${s === section ? html` aria-current="page"` : ''}>${t(c.locale, LABELS[s])}</a></li>`,
+        html`<li><a href="${sectionHref(s)}"${s === section ? html` aria-current="page"` : ''}>${t(c.locale, LABELS[s])}</a></li>`,
     )}
   </ul>
 </nav>

@@ -48,7 +48,7 @@ describe('the console pages', () => {
       'Audit log',
     ])
       expect(page.text).toContain(`>${label}</a>`)
-    expect(page.text).toContain('<a href="/admin/users" aria-current="page">Users</a>')
+    expect(page.text).toContain('<a href="/admin/members" aria-current="page">Users</a>')
     expect(page.text).toContain(
       `data-page="invitations" data-api="/admin/api/v1/tenants/${tenant.slug}"`,
     )
