@@ -16,6 +16,7 @@ export {
   refreshUserNames,
   updateMembershipAccess,
   updateMembershipGrant,
+  updateUserFields,
   updateUserProfile,
   type Membership,
   type User,

@@ -312,3 +312,20 @@ export async function refreshUserNames(
     .where('id', '=', userId)
     .execute()
 }
+
+/** A person's own profile fields (an admin's edit, the activation page); nothing when empty. */
+export async function updateUserFields(
+  db: Db,
+  directoryId: string,
+  userId: string,
+  patch: { [K in 'first_name' | 'last_name' | 'phone' | 'job_title' | 'locale']?: string | null },
+  now: Date,
+): Promise<void> {
+  if (Object.keys(patch).length === 0) return
+  await db
+    .updateTable('users')
+    .set({ ...patch, updated_at: now })
+    .where('directory_id', '=', directoryId)
+    .where('id', '=', userId)
+    .execute()
+}

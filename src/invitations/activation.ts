@@ -8,7 +8,7 @@ import {
 } from '../identity/credentials.js'
 import type { Hasher } from '../identity/hashing.js'
 import { openSession } from '../identity/login.js'
-import { activateMembership, findUser } from '../identity/memberships.js'
+import { activateMembership, findUser, updateUserFields } from '../identity/memberships.js'
 import { checkPassword, type PasswordProblem } from '../identity/password-policy.js'
 import { hashToken, TOKEN_PATTERN } from '../lib/tokens.js'
 import type { Tenant } from '../tenants/tenants.js'
@@ -95,7 +95,7 @@ export async function acceptInvitation(
   const claimed = await queries.claimInvitation(tx, tenant.id, hashToken(input.token), now)
   if (!claimed) return { ok: false, reason: 'invalid' }
   if (!existing) await setTenantPassword(tx, tenant, person, input.password, hasher, now)
-  await queries.saveActivationProfile(tx, invitation.directory_id, invitation.user_id, columns, now)
+  await updateUserFields(tx, invitation.directory_id, invitation.user_id, columns, now)
   const membershipId = claimed.membership_id
   const membership = await activateMembership(tx, { tenantId: tenant.id, membershipId }, now)
   const user = await findUser(tx, invitation.directory_id, invitation.user_id)

@@ -145,26 +145,6 @@ export function refreshExpiredLink(
     .executeTakeFirst()
 }
 
-/**
- * The profile fields a person filled in on the activation page. TODO(#11): move behind
- * identity/memberships.ts (the one door into users), owned by another helper in this issue.
- */
-export async function saveActivationProfile(
-  db: Db,
-  directoryId: string,
-  userId: string,
-  columns: Partial<Record<'first_name' | 'last_name' | 'phone' | 'job_title', string>>,
-  now: Date,
-): Promise<void> {
-  if (Object.keys(columns).length === 0) return
-  await db
-    .updateTable('users')
-    .set({ ...columns, updated_at: now })
-    .where('directory_id', '=', directoryId)
-    .where('id', '=', userId)
-    .execute()
-}
-
 /** Guarded in SQL on the cooldown, so two resends racing past it send once. */
 export function markResent(db: Db, tenantId: string, id: string, sentBefore: Date, now: Date) {
   return db

@@ -217,21 +217,6 @@ export async function updateMembershipRow(
     .execute()
 }
 
-export async function updateUserFields(
-  db: Db,
-  directoryId: string,
-  userId: string,
-  patch: { [K in 'first_name' | 'last_name' | 'phone' | 'job_title' | 'locale']?: string | null },
-  now: Date,
-): Promise<void> {
-  await db
-    .updateTable('users')
-    .set({ ...patch, updated_at: now })
-    .where('directory_id', '=', directoryId)
-    .where('id', '=', userId)
-    .execute()
-}
-
 export async function countTenantsOfDirectory(db: Db, directoryId: string): Promise<number> {
   const row = await db
     .selectFrom('tenant_directories')

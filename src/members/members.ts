@@ -2,6 +2,7 @@ import * as z from 'zod'
 import type { Db, Tx } from '../db/database.js'
 import { AppError } from '../errors.js'
 import { RoleName } from '../identity/roles.js'
+import { updateUserFields } from '../identity/memberships.js'
 import { Locale } from '../lib/locales.js'
 import { parse } from '../lib/validate.js'
 import type { Tenant } from '../tenants/tenants.js'
@@ -111,7 +112,7 @@ export async function updateMember(
         'forbidden',
         'This person’s account is shared with other stores: only a platform admin changes their profile.',
       )
-    await q.updateUserFields(tx, membership.directory_id, membership.user_id, profile, now)
+    await updateUserFields(tx, membership.directory_id, membership.user_id, profile, now)
   }
   return requireMember(tx, tenant.id, membership.id)
 }
