@@ -69,47 +69,65 @@ export const sectionHref = (s: Section) => (s === 'users' ? '/admin/members' : `
 export const sectionsOf = (c: { platform: boolean }): Section[] =>
   c.platform ? ['tenants', ...SECTIONS] : [...SECTIONS]
 
-export function consolePage(c: ConsoleContext, section: Section): Html {
-  const title = t(c.locale, LABELS[section])
-  const api = `/admin/api/v1/tenants/${encodeURIComponent(c.tenantSlug)}`
+/**
+ * The frame of every console page: head (its own `head` parts: scripts, styles, data), the bar
+ * with sign-out, the nav with `current` marked, and `main` around `body`.
+ */
+export function consoleFrame(
+  c: ConsoleContext,
+  input: { title: string; current: Section; head: Html; body: Html; bodyAttributes?: Html },
+): Html {
+  const l = (key: MessageKey) => t(c.locale, key)
   return html`<!doctype html>
 <html lang="${c.locale}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="csrf-token" content="${c.apiCsrf}">
-<title>${title} · ${t(c.locale, 'consoleTitle')} · ${c.tenantName}</title>
+<title>${input.title} · ${l('consoleTitle')} · ${c.tenantName}</title>
 <link rel="stylesheet" href="/assets/gateway.css">
 <link rel="stylesheet" href="/assets/console.css">
-<script src="/assets/console.js" defer></script>
-${scriptMessages(c.locale)}
+${input.head}
 </head>
-<body class="console" data-section="${section}">
-<a class="skip" href="#content">${t(c.locale, 'skipToContent')}</a>
+<body class="console"${input.bodyAttributes ?? ''}>
+<a class="skip" href="#content">${l('skipToContent')}</a>
 <header class="console-bar">
-  <p class="console-brand"><span class="tenant">${c.tenantName}</span> ${t(c.locale, 'consoleTitle')}</p>
+  <p class="console-brand"><span class="tenant">${c.tenantName}</span> ${l('consoleTitle')}</p>
   <form method="post" action="/logout" class="console-signout">
     ${csrfField(c.formCsrf)}
     <span class="console-user">${c.email}</span>
-    <button type="submit">${t(c.locale, 'signOut')}</button>
+    <button type="submit">${l('signOut')}</button>
   </form>
 </header>
-<nav class="console-nav" aria-label="${t(c.locale, 'consoleNav')}">
+<nav class="console-nav" aria-label="${l('consoleNav')}">
   <ul>
     ${sectionsOf(c).map(
       (s) =>
-        html`<li><a href="${sectionHref(s)}"${s === section ? html` aria-current="page"` : ''}>${t(c.locale, LABELS[s])}</a></li>`,
+        html`<li><a href="${sectionHref(s)}"${s === input.current ? html` aria-current="page"` : ''}>${l(LABELS[s])}</a></li>`,
     )}
   </ul>
 </nav>
 <main id="content" class="console-main" tabindex="-1">
-<h1>${title}</h1>
-${sectionBody(c, section, api)}
-${sharedParts({ locale: c.locale, api })}
+${input.body}
 </main>
 </body>
 </html>
 `
+}
+
+export function consolePage(c: ConsoleContext, section: Section): Html {
+  const title = t(c.locale, LABELS[section])
+  const api = `/admin/api/v1/tenants/${encodeURIComponent(c.tenantSlug)}`
+  return consoleFrame(c, {
+    title,
+    current: section,
+    head: html`<script src="/assets/console.js" defer></script>
+${scriptMessages(c.locale)}`,
+    bodyAttributes: html` data-section="${section}"`,
+    body: html`<h1>${title}</h1>
+${sectionBody(c, section, api)}
+${sharedParts({ locale: c.locale, api })}`,
+  })
 }
 
 function sectionBody(c: ConsoleContext, section: Section, api: string): Html {

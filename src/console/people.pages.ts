@@ -1,29 +1,13 @@
-import { csrfField } from '../http/layout.js'
 import { type Html, html } from '../lib/html.js'
 import { type MessageKey, t } from '../lib/i18n.js'
 import { LOCALES } from '../lib/locales.js'
-import { type ConsoleContext, type Section, sectionHref, sectionsOf } from './console.pages.js'
+import { type ConsoleContext, consoleFrame, type Section } from './console.pages.js'
 
 // The people pages of the console: members (list and one member's edit page), the guests x apps
 // grid (seed 002) and groups. Server-rendered frames; /assets/console-people.js fills them from
 // the public admin API with the session's CSRF token, as /assets/console.js does for the shell.
-// The frame repeats console.pages.ts's (which exports no frame of its own yet) with the same
-// nav, so a merger may swap it for a shared one.
-
 export type PeoplePage = 'members' | 'member' | 'guests' | 'groups'
 
-const NAV: Record<Section, MessageKey> = {
-  users: 'navUsers',
-  invitations: 'navInvitations',
-  guests: 'navGuests',
-  groups: 'navGroups',
-  apps: 'navApps',
-  templates: 'navTemplates',
-  terms: 'navTerms',
-  settings: 'navSettings',
-  audit: 'navAudit',
-  tenants: 'navTenants',
-}
 const CURRENT: Record<PeoplePage, Section> = {
   members: 'users',
   member: 'users',
@@ -75,47 +59,17 @@ export function peoplePage(c: ConsoleContext, page: PeoplePage, memberId?: strin
     ([name, key]) =>
       html` data-l-${name.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}="${l(key)}"`,
   )
-  const current = CURRENT[page]
-  return html`<!doctype html>
-<html lang="${c.locale}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="csrf-token" content="${c.apiCsrf}">
-<title>${title} · ${l('consoleTitle')} · ${c.tenantName}</title>
-<link rel="stylesheet" href="/assets/gateway.css">
-<link rel="stylesheet" href="/assets/console.css">
-<link rel="stylesheet" href="/assets/console-people.css">
-<script src="/assets/console-people.js" defer></script>
-</head>
-<body class="console">
-<a class="skip" href="#content">${l('skipToContent')}</a>
-<header class="console-bar">
-  <p class="console-brand"><span class="tenant">${c.tenantName}</span> ${l('consoleTitle')}</p>
-  <form method="post" action="/logout" class="console-signout">
-    ${csrfField(c.formCsrf)}
-    <span class="console-user">${c.email}</span>
-    <button type="submit">${l('signOut')}</button>
-  </form>
-</header>
-<nav class="console-nav" aria-label="${l('consoleNav')}">
-  <ul>
-    ${sectionsOf(c).map(
-      (s) =>
-        html`<li><a href="${sectionHref(s)}"${s === current ? html` aria-current="page"` : ''}>${l(NAV[s])}</a></li>`,
-    )}
-  </ul>
-</nav>
-<main id="content" class="console-main" tabindex="-1">
-<div class="people" data-page="${page}" data-api="${api}"${memberId ? html` data-member="${memberId}"` : ''}${labels}>
+  return consoleFrame(c, {
+    title,
+    current: CURRENT[page],
+    head: html`<link rel="stylesheet" href="/assets/console-people.css">
+<script src="/assets/console-people.js" defer></script>`,
+    body: html`<div class="people" data-page="${page}" data-api="${api}"${memberId ? html` data-member="${memberId}"` : ''}${labels}>
 ${page === 'member' ? html`<p class="people-back"><a href="/admin/members">${l('peopleBackToMembers')}</a></p>` : ''}
 <h1>${title}</h1>
 ${BODIES[page](l)}
-</div>
-</main>
-</body>
-</html>
-`
+</div>`,
+  })
 }
 
 type L = (key: MessageKey, params?: Record<string, string>) => string
