@@ -53,7 +53,7 @@ describe('a machine app with a client-credentials token calls the admin API', ()
     ])
   })
 
-  it("gets 404 for another tenant, on its own tenant alone", async () => {
+  it("gets 404 for another tenant and 403 for the platform's tenant creation", async () => {
     const { tenant } = await store()
     const { tenant: other } = await store()
     const { config } = await adminApp(tenant)
@@ -63,6 +63,11 @@ describe('a machine app with a client-credentials token calls the admin API', ()
     expect(foreign.status).toBe(404)
     expect(foreign.body.error).toBe('not_found')
     expect((await call(access_token, `/tenants/${other.slug}/apps`)).status).toBe(404)
+    const creation = await supertest(gw.app)
+      .post('/admin/api/v1/tenants')
+      .set('Authorization', `Bearer ${access_token}`)
+      .send({ slug: 'by-a-machine', name: 'By a machine' })
+    expect(creation.status).toBe(403)
   })
 
   it('is refused without the scope, and an app not registered for it cannot get the scope', async () => {
