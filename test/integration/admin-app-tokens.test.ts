@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { mayCallAdminApi } from '../../src/admin/app-tokens.js'
 import type { Tenant } from '../../src/tenants/tenants.js'
 import { updateApp } from '../../src/tokens/apps.js'
-import { authorize, relyingParty, useOidcGateway } from '../support/oidc.js'
+import { runCli } from '../support/cli.js'
+import { authorize, relyingParty, tenantFetch, useOidcGateway } from '../support/oidc.js'
 import { PASSWORD, pageHelpers } from '../support/pages.js'
 
 // Issue 11: "API keys and client-credentials tokens keep working for machines". A machine app
@@ -148,5 +149,36 @@ describe('a machine app with a client-credentials token calls the admin API', ()
     expect(
       (await call(forged({ iss: 'http://nowhere.localhost:1' }), `/tenants/${tenant.slug}`)).status,
     ).toBe(401)
+  })
+
+  it('registers a machine app for the admin API with `gateway app create --admin-api`, a web app never', async () => {
+    const { tenant } = await store()
+    const run = (...argv: string[]) => runCli(gw, 'app', 'create', '--tenant', tenant.slug, ...argv)
+    const made = await run('--name', 'Ops bot', '--type', 'machine', '--admin-api')
+    expect(made.code).toBe(0)
+    expect(made.out).toContain('gateway:admin')
+    const clientId = /client_id\s+(\S+)/.exec(made.out)?.[1]
+    const secret = /client_secret\s+(\S+)/.exec(made.out)?.[1]
+    const config = await client.discovery(
+      new URL(tenant.publicUrl),
+      clientId!,
+      { client_secret: secret! },
+      undefined,
+      { execute: [client.allowInsecureRequests], [client.customFetch]: tenantFetch },
+    )
+    const { access_token } = await client.clientCredentialsGrant(config, { scope: 'gateway:admin' })
+    expect((await call(access_token, `/tenants/${tenant.slug}`)).status).toBe(200)
+
+    const web = await run(
+      '--name',
+      'Shop',
+      '--type',
+      'web',
+      '--redirect-uri',
+      'https://shop.example/cb',
+      '--admin-api',
+    )
+    expect(web.code).toBe(2)
+    expect(web.err).toContain('adminApi')
   })
 })
