@@ -1,4 +1,5 @@
-// The admin API the console's pages added (issue 11): the Terms versions with their acceptances.
+// The admin API the console's pages added (issue 11): the Terms versions with their acceptances,
+// and who accepted each.
 
 const errors = { $ref: '#/components/responses/Error' }
 const std = { 400: errors, 401: errors, 404: errors }
@@ -14,6 +15,17 @@ const termsVersion = {
     documentUrl: { type: ['string', 'null'], format: 'uri' },
     publishedAt: { ...str, format: 'date-time' },
     acceptances: { type: 'integer', minimum: 0, description: 'Members who accepted this version' },
+  },
+}
+
+const acceptance = {
+  type: 'object',
+  required: ['memberId', 'email', 'name', 'acceptedAt'],
+  properties: {
+    memberId: { ...str, format: 'uuid', description: "The membership's id (members API)" },
+    email: { ...str, format: 'email' },
+    name: { type: ['string', 'null'], description: 'First and last name, when known' },
+    acceptedAt: { ...str, format: 'date-time' },
   },
 }
 
@@ -33,6 +45,46 @@ export const pagesPaths = {
                 type: 'object',
                 required: ['versions'],
                 properties: { versions: { type: 'array', items: termsVersion } },
+              },
+            },
+          },
+        },
+        ...std,
+      },
+    },
+  },
+  '/tenants/{slug}/terms/versions/{version}/acceptances': {
+    get: {
+      operationId: 'listTermsAcceptances',
+      tags: ['terms'],
+      summary: 'Who accepted a Terms version, newest acceptance first (keyset paging)',
+      parameters: [
+        slug,
+        { name: 'version', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } },
+        {
+          name: 'limit',
+          in: 'query',
+          schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+        },
+        {
+          name: 'cursor',
+          in: 'query',
+          schema: str,
+          description: 'The `nextCursor` of the previous page',
+        },
+      ],
+      responses: {
+        200: {
+          description: 'The acceptances; a version the tenant never published: 404',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['items', 'nextCursor'],
+                properties: {
+                  items: { type: 'array', items: acceptance },
+                  nextCursor: { type: ['string', 'null'], description: 'null on the last page' },
+                },
               },
             },
           },

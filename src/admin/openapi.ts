@@ -51,13 +51,27 @@ export function openApiDocument() {
     openapi: '3.1.0',
     info: { title: 'Auth gateway admin API', version: '1' },
     servers: [{ url: '/admin/api/v1' }],
-    security: [{ apiKey: [] }, { consoleSession: [] }],
+    security: [{ apiKey: [] }, { appToken: ['gateway:admin'] }, { consoleSession: [] }],
     components: {
       securitySchemes: {
         apiKey: {
           type: 'http',
           scheme: 'bearer',
           description: 'gwk_… keys from `gateway api-key create`',
+        },
+        appToken: {
+          type: 'oauth2',
+          description:
+            "A tenant's machine app registered with `adminApi: true` gets an access token from its " +
+            "tenant's OpenID Provider by the client-credentials grant with the scope `gateway:admin`, " +
+            'and sends it as a bearer token. It acts on that tenant alone (another tenant: 404); a ' +
+            "person's token (authorization code) is refused whatever its scope.",
+          flows: {
+            clientCredentials: {
+              tokenUrl: 'https://{tenant host}/token',
+              scopes: { 'gateway:admin': "The admin API, on the app's own tenant" },
+            },
+          },
         },
         consoleSession: consoleSecurityScheme,
       },

@@ -51,7 +51,8 @@ export function auditActorOf(res: Response): AuditActor {
   const name = text(p.name) ?? text(p.email)
   const adminId = text(p.membershipId) ?? text(p.userId)
   if (adminId) return { kind: 'admin', id: adminId, ...(name ? { name } : {}) }
-  const keyId = text(p.keyId)
+  // A machine app's client-credentials token: recorded as a key-like actor, by its client id.
+  const keyId = text(p.keyId) ?? text(p.clientId)
   return { kind: 'api_key', ...(keyId ? { id: keyId } : {}), ...(name ? { name } : {}) }
 }
 

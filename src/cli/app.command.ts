@@ -24,6 +24,7 @@ async function create(args: string[], ctx: CommandContext): Promise<number> {
     'redirect-uri': { type: 'string', multiple: true },
     'post-logout-redirect-uri': { type: 'string', multiple: true },
     product: { type: 'string' },
+    'admin-api': { type: 'boolean' },
   })
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
   if (!values.tenant || !values.name || !values.type)
@@ -37,6 +38,7 @@ async function create(args: string[], ctx: CommandContext): Promise<number> {
     redirectUris: values['redirect-uri'] ?? [],
     postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
     ...(values.product && { product: values.product }),
+    ...(values['admin-api'] && { adminApi: true }),
   })
   await recordCliChange(db, logOf(ctx), {
     tenant,
@@ -46,6 +48,7 @@ async function create(args: string[], ctx: CommandContext): Promise<number> {
   io.out(`client_id     ${app.clientId}`)
   if (app.clientSecret) io.out(`client_secret ${app.clientSecret}`)
   io.out(`issuer        ${tenant.publicUrl}`)
+  if (app.adminApi) io.out('scope         gateway:admin (client credentials: the admin API)')
   io.err(
     app.clientSecret
       ? `created ${app.type} app "${app.name}"; the secret is shown once: store it now`

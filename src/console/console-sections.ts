@@ -59,6 +59,7 @@ const SCRIPT_KEYS = [
   'cpConfirmPublish',
   'cpTermsPublished',
   'cpPeople',
+  'cpWhoAccepted',
   'cpActorFilter',
   'statusPending',
   'statusExpired',

@@ -288,6 +288,8 @@ export interface AppsTable {
   /** Where the store's home page opens the app; null: not listed there. */
   launch_url: ColumnType<string | null, string | null | undefined, string | null>
   secret_hash: Uint8Array | null
+  /** A machine app that may ask for the `gateway:admin` scope and call the admin API. */
+  admin_api: Generated<boolean>
   created_at: CreatedAt
   updated_at: UpdatedAt
 }

@@ -1,6 +1,11 @@
 import type { Request, RequestHandler, Response } from 'express'
 import { authenticateApiKey } from '../admin/api-keys.js'
-import type { ApiKeyPrincipal, SessionPrincipal } from '../admin/console-principal.js'
+import { appTokenPrincipal } from '../admin/app-tokens.js'
+import type {
+  ApiKeyPrincipal,
+  ClientPrincipal,
+  SessionPrincipal,
+} from '../admin/console-principal.js'
 import type { Deps } from '../app.js'
 import { isAdminSession } from '../console/admins.js'
 import { CSRF_HEADER, isConsoleCsrfToken, isSameOrigin } from '../console/csrf.js'
@@ -13,7 +18,9 @@ import { findTenantForHost, getTenant, type Tenant, type TenantUrls } from '../t
 import { sessionTokenOf } from './session-cookie.js'
 
 /**
- * /admin/api/v1's callers: a bearer API key (machines, as before), or, without an Authorization
+ * /admin/api/v1's callers: a bearer API key (machines, as before), a bearer access token a
+ * tenant's provider issued to a machine app by client credentials with `gateway:admin` (that
+ * tenant alone: admin/app-tokens.ts), or, without an Authorization
  * header, the console's session on the request's host (an admin's browser). The session's
  * cookie is host-only, so the console on host X calls the API on host X and acts on X's tenant
  * alone (the platform tenant's admins: on every tenant). A session must bring the CSRF header
@@ -24,17 +31,26 @@ export function adminAuth({ db, config }: Pick<Deps, 'db' | 'config'>): RequestH
     const authorization = req.get('authorization')
     const principal =
       authorization !== undefined
-        ? await keyPrincipal(db, authorization)
+        ? await bearerPrincipal(authorization)
         : await sessionPrincipal(req)
     if (!principal) {
       res.set('WWW-Authenticate', 'Bearer realm="gateway admin"')
       throw new AppError(
         'unauthorized',
-        "A valid API key is required (Authorization: Bearer gwk_…), or an admin's console session.",
+        "A valid API key (Authorization: Bearer gwk_…), an app's client-credentials access token with the gateway:admin scope, or an admin's console session is required.",
       )
     }
     res.locals.principal = principal
     next()
+  }
+  async function bearerPrincipal(
+    authorization: string,
+  ): Promise<ApiKeyPrincipal | ClientPrincipal | undefined> {
+    const [scheme, credential] = authorization.split(' ')
+    if (scheme?.toLowerCase() !== 'bearer' || !credential) return undefined
+    // A JWT has three dot-separated parts; an API key (gwk_…) has none.
+    if (credential.split('.').length === 3) return appTokenPrincipal(db, config, credential)
+    return keyPrincipal(db, authorization)
   }
   async function sessionPrincipal(req: Request): Promise<SessionPrincipal | undefined> {
     const host = normalizeHost(req.get('host'))

@@ -81,3 +81,52 @@ export function listTermsVersionsWithAcceptances(db: Db, tenantId: string) {
     .orderBy('v.version', 'desc')
     .execute()
 }
+
+/** Whether the tenant published this version (another tenant's versions are not its own). */
+export function findTermsVersion(db: Db, tenantId: string, version: number) {
+  return db
+    .selectFrom('terms_versions')
+    .select(['version', 'title'])
+    .where('tenant_id', '=', tenantId)
+    .where('version', '=', version)
+    .executeTakeFirst()
+}
+
+/**
+ * Who accepted a version of the tenant's Terms, newest acceptance first, keyset-paged by
+ * (accepted_at, membership_id): `before` is the last row of the previous page.
+ */
+export function listTermsAcceptances(
+  db: Db,
+  tenantId: string,
+  input: { version: number; before?: { atKey: string; id: string }; limit: number },
+) {
+  let q = db
+    .selectFrom('terms_acceptances as a')
+    .innerJoin('memberships as m', (join) =>
+      join.onRef('m.id', '=', 'a.membership_id').onRef('m.tenant_id', '=', 'a.tenant_id'),
+    )
+    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .select([
+      'a.membership_id',
+      'a.accepted_at',
+      // The cursor keeps accepted_at to the microsecond (a JS Date would round it).
+      sql<string>`a.accepted_at::text`.as('at_key'),
+      'u.email',
+      'u.first_name',
+      'u.last_name',
+    ])
+    .where('a.tenant_id', '=', tenantId)
+    .where('a.version', '=', input.version)
+  if (input.before) {
+    const { atKey, id } = input.before
+    q = q.where(
+      sql<boolean>`(a.accepted_at, a.membership_id) < (${atKey}::timestamptz, ${id}::uuid)`,
+    )
+  }
+  return q
+    .orderBy('a.accepted_at', 'desc')
+    .orderBy('a.membership_id', 'desc')
+    .limit(input.limit)
+    .execute()
+}

@@ -1,8 +1,15 @@
 import { Router } from 'express'
+import * as z from 'zod'
 import type { Deps } from '../app.js'
 import { recordAdminChange } from '../http/admin-change.js'
 import { tenantInPath } from '../http/auth.js'
-import { listTermsVersionsWithAcceptances } from './terms.queries.js'
+import { AppError } from '../errors.js'
+import { parse } from '../lib/validate.js'
+import {
+  findTermsVersion,
+  listTermsAcceptances,
+  listTermsVersionsWithAcceptances,
+} from './terms.queries.js'
 import { currentTerms, publishTerms, type TermsVersion } from './terms.js'
 
 /** /admin/api/v1/tenants/:slug/terms: publishing a version makes members accept it at next login. */
@@ -40,7 +47,57 @@ export function termsAdminRoutes({ config, db }: Deps): Router {
       })),
     })
   })
+  // Who accepted a version (the console's "Who accepted"), newest first, keyset-paged.
+  router.get('/tenants/:slug/terms/versions/:version/acceptances', async (req, res) => {
+    const tenant = await tenantInPath(db, res, req.params.slug, config)
+    const q = parse(AcceptancesQuery, { ...req.query, version: req.params.version })
+    if (!(await findTermsVersion(db, tenant.id, q.version)))
+      throw new AppError('not_found', `There is no Terms version ${q.version}.`)
+    const rows = await listTermsAcceptances(db, tenant.id, {
+      version: q.version,
+      before: q.cursor ? decodeCursor(q.cursor) : undefined,
+      limit: q.limit + 1,
+    })
+    const page = rows.slice(0, q.limit)
+    const last = page.at(-1)
+    res.json({
+      items: page.map((r) => ({
+        memberId: r.membership_id,
+        email: r.email,
+        name: [r.first_name, r.last_name].filter(Boolean).join(' ') || null,
+        acceptedAt: r.accepted_at.toISOString(),
+      })),
+      nextCursor:
+        rows.length > q.limit && last ? encodeCursor(last.at_key, last.membership_id) : null,
+    })
+  })
   return router
+}
+
+const AcceptancesQuery = z.object({
+  version: z.coerce.number().int().min(1).max(2_147_483_647),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+})
+
+// A timestamptz as Postgres prints it, and the membership's uuid.
+const Cursor = z.tuple([
+  z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d){0,2}$/),
+  z.uuid(),
+])
+
+const encodeCursor = (atKey: string, id: string) =>
+  Buffer.from(JSON.stringify([atKey, id])).toString('base64url')
+
+function decodeCursor(cursor: string) {
+  try {
+    const [atKey, id] = Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')))
+    return { atKey, id }
+  } catch {
+    throw new AppError('invalid_request', 'The cursor is not one this API returned.', {
+      details: { fields: { cursor: ['invalid cursor'] } },
+    })
+  }
 }
 
 const termsJson = (t: TermsVersion) => ({

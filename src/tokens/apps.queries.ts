@@ -11,6 +11,7 @@ const COLUMNS = [
   'post_logout_redirect_uris',
   'product',
   'launch_url',
+  'admin_api',
   'created_at',
   'updated_at',
 ] as const

@@ -6,6 +6,7 @@ import { AppError } from '../errors.js'
 import { hashToken, newToken } from '../lib/tokens.js'
 import { parse } from '../lib/validate.js'
 import { mayUseApp } from './accounts.js'
+import { ADMIN_SCOPE } from './provider/access-tokens.js'
 import * as queries from './apps.queries.js'
 
 export const APP_TYPES = ['web', 'native', 'spa', 'machine'] as const satisfies AppType[]
@@ -68,6 +69,8 @@ const Fields = {
   postLogoutRedirectUris: z.array(RedirectUri).max(20),
   product: z.string().trim().min(1).max(100).nullable(),
   launchUrl: LaunchUrl.nullable(),
+  /** A machine app that may ask for the `gateway:admin` scope and call the admin API. */
+  adminApi: z.boolean(),
 }
 
 export const CreateAppInput = z
@@ -78,8 +81,15 @@ export const CreateAppInput = z
     postLogoutRedirectUris: Fields.postLogoutRedirectUris.default([]),
     product: Fields.product.optional(),
     launchUrl: Fields.launchUrl.optional(),
+    adminApi: Fields.adminApi.default(false),
   })
   .superRefine((input, ctx) => {
+    if (input.adminApi && input.type !== 'machine')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['adminApi'],
+        message: 'only a machine app may call the admin API (a person signs in to the console)',
+      })
     if (input.type === 'machine') {
       if (input.launchUrl)
         ctx.addIssue({
@@ -108,6 +118,7 @@ export const UpdateAppInput = z.strictObject({
   postLogoutRedirectUris: Fields.postLogoutRedirectUris.optional(),
   product: Fields.product.optional(),
   launchUrl: Fields.launchUrl.optional(),
+  adminApi: Fields.adminApi.optional(),
 })
 export type UpdateAppInput = z.input<typeof UpdateAppInput>
 
@@ -123,6 +134,7 @@ export function toApp(row: AppRow) {
     postLogoutRedirectUris: row.post_logout_redirect_uris,
     product: row.product,
     launchUrl: row.launch_url,
+    adminApi: row.admin_api,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   }
@@ -144,6 +156,7 @@ export async function createApp(db: Db, tenantId: string, input: CreateAppInput)
     post_logout_redirect_uris: JSON.stringify(app.postLogoutRedirectUris),
     product: app.product ?? null,
     launch_url: app.launchUrl ?? null,
+    admin_api: app.adminApi,
     secret_hash: secret ? hashToken(secret) : null,
   })
   return { ...toApp(row), ...(secret && { clientSecret: secret }) }
@@ -182,6 +195,7 @@ export async function updateApp(db: Db, tenantId: string, clientId: string, inpu
     postLogoutRedirectUris: changes.postLogoutRedirectUris ?? current.postLogoutRedirectUris,
     product: changes.product === undefined ? current.product : changes.product,
     launchUrl: changes.launchUrl === undefined ? current.launchUrl : changes.launchUrl,
+    adminApi: changes.adminApi ?? current.adminApi,
   })
   const row = await queries.updateApp(db, tenantId, clientId, {
     ...(changes.name !== undefined && { name: changes.name }),
@@ -191,6 +205,7 @@ export async function updateApp(db: Db, tenantId: string, clientId: string, inpu
     }),
     ...(changes.product !== undefined && { product: changes.product }),
     ...(changes.launchUrl !== undefined && { launch_url: changes.launchUrl }),
+    ...(changes.adminApi !== undefined && { admin_api: changes.adminApi }),
   })
   if (!row) throw new AppError('not_found', 'There is no such app in this tenant.')
   return toApp(row)
@@ -217,6 +232,8 @@ export async function rotateAppSecret(db: Db, tenantId: string, clientId: string
 }
 
 /** The client metadata oidc-provider expects for an app (RFC 7591 names). */
+const APP_SCOPES = ['openid', 'profile', 'email']
+
 export function clientMetadata(row: NonNullable<Awaited<ReturnType<typeof queries.findClient>>>) {
   const common = {
     client_id: row.client_id,
@@ -227,6 +244,8 @@ export function clientMetadata(row: NonNullable<Awaited<ReturnType<typeof querie
   if (row.type === 'machine') {
     return {
       ...common,
+      // The scopes it may ask for: `gateway:admin` only when registered for the admin API.
+      scope: [...APP_SCOPES, ...(row.admin_api ? [ADMIN_SCOPE] : [])].join(' '),
       grant_types: ['client_credentials'],
       response_types: [],
       redirect_uris: [],
@@ -235,6 +254,8 @@ export function clientMetadata(row: NonNullable<Awaited<ReturnType<typeof querie
   }
   return {
     ...common,
+    // Never `gateway:admin`: a person's token does not call the admin API (the console does).
+    scope: [...APP_SCOPES, 'offline_access'].join(' '),
     application_type: row.type === 'native' ? 'native' : 'web',
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],

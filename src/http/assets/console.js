@@ -726,14 +726,64 @@
         if (v.documentUrl)
           title.append(el('a', { href: v.documentUrl, text: v.title, rel: 'noreferrer noopener' }))
         else title.textContent = v.title
-        return [
-          cell(String(v.version)),
-          title,
-          cell(when(v.publishedAt)),
-          cell(msg('cpPeople', { count: String(v.acceptances) })),
-        ]
+        return [cell(String(v.version)), title, cell(when(v.publishedAt)), acceptancesCell(v)]
       },
     )
+
+    // The count, and for a version someone accepted a "Who accepted" disclosure whose list is
+    // loaded when first opened (GET …/terms/versions/{version}/acceptances), a page at a time.
+    function acceptancesCell(v) {
+      const td = cell(msg('cpPeople', { count: String(v.acceptances) }))
+      if (!v.acceptances) return td
+      const list = el('ul', { className: 'who-accepted-list' })
+      const status = el('p', { className: 'console-state', role: 'status' })
+      const more = el('button', { type: 'button', text: msg('cpLoadMore'), hidden: true })
+      const details = el(
+        'details',
+        { className: 'who-accepted', dataset: { acceptancesOf: String(v.version) } },
+        el('summary', { text: msg('cpWhoAccepted') }),
+        status,
+        list,
+        more,
+      )
+      let cursor = null
+      let started = false
+      async function page() {
+        status.textContent = msg('listLoading')
+        more.disabled = true
+        const q = new URLSearchParams({ limit: '50' })
+        if (cursor) q.set('cursor', cursor)
+        const res = await call('GET', `${api}/terms/versions/${v.version}/acceptances?${q}`)
+        more.disabled = false
+        if (!res.ok) {
+          status.textContent = msg('listFailed')
+          return
+        }
+        list.append(
+          ...res.data.items.map((a) =>
+            el(
+              'li',
+              {},
+              el('span', { text: a.name ? `${a.name} <${a.email}>` : a.email }),
+              ' ',
+              el('time', { datetime: a.acceptedAt, text: when(a.acceptedAt) }),
+            ),
+          ),
+        )
+        cursor = res.data.nextCursor
+        more.hidden = !cursor
+        status.textContent = ''
+        details.dataset.loaded = String(list.children.length)
+      }
+      details.addEventListener('toggle', () => {
+        if (!details.open || started) return
+        started = true
+        void page()
+      })
+      more.addEventListener('click', () => void page())
+      td.append(' ', details)
+      return td
+    }
     const form = document.getElementById('terms-form')
     form.addEventListener('submit', async (event) => {
       event.preventDefault()

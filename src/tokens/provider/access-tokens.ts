@@ -12,6 +12,12 @@ export const TOKEN_ALGORITHMS = ['RS256', 'ES256']
 /** The resource every access token of a tenant is issued for: its `aud`. */
 export const apiAudience = (tenant: Pick<Tenant, 'publicUrl'>) => `${tenant.publicUrl}/api`
 
+/**
+ * The scope that lets a machine app's client-credentials token call the admin API on its own
+ * tenant; only a machine app registered for it (`adminApi`) may ask for it.
+ */
+export const ADMIN_SCOPE = 'gateway:admin'
+
 export type ArtefactAdapter = ReturnType<typeof artefactAdapter>
 
 export type LiveAccessToken = JWTPayload & {

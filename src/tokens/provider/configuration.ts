@@ -5,7 +5,12 @@ import { durationSeconds } from '../../lib/duration.js'
 import type { Tenant } from '../../tenants/tenants.js'
 import { SCOPE_CLAIMS } from '../accounts.js'
 import type { SigningKey } from '../keys.js'
-import { apiAudience, type ArtefactAdapter, TOKEN_ALGORITHMS } from './access-tokens.js'
+import {
+  ADMIN_SCOPE,
+  apiAudience,
+  type ArtefactAdapter,
+  TOKEN_ALGORITHMS,
+} from './access-tokens.js'
 import { providerPages } from './provider.pages.js'
 
 const AUTHORIZATION_CODE_TTL_S = 60
@@ -54,7 +59,7 @@ export function providerConfiguration(input: {
     jwks: { keys: keys.map((k) => k.privateJwk) as never },
     cookies: { keys: [Buffer.from(cookieKey).toString('base64url')] },
     claims: SCOPE_CLAIMS as unknown as Configuration['claims'],
-    scopes: ['openid', 'profile', 'email', 'offline_access'],
+    scopes: ['openid', 'profile', 'email', 'offline_access', ADMIN_SCOPE],
     responseTypes: ['code'],
     pkce: { required: () => true },
     // Off: every authorization request names its redirect_uri, matched exactly (RFC 9700 2.1).
@@ -117,7 +122,7 @@ export function providerConfiguration(input: {
         getResourceServerInfo(_ctx, indicator) {
           if (indicator !== audience) throw callbacks.invalidTarget()
           return {
-            scope: 'openid profile email',
+            scope: `openid profile email ${ADMIN_SCOPE}`,
             audience,
             accessTokenTTL: accessTtl,
             accessTokenFormat: 'jwt',
