@@ -235,6 +235,7 @@ export interface Database {
   member_groups: MemberGroupsTable
   member_roles: MemberRolesTable
   organizations: OrganizationsTable
+  member_search_prefixes: MemberSearchPrefixesTable
 }
 
 export interface SsoRequestsTable {
@@ -401,4 +402,12 @@ export interface OrganizationsTable {
   external_id: string | null
   created_at: CreatedAt
   updated_at: UpdatedAt
+}
+
+/** Prefix search: one row per distinct 1-3 character prefix of a member's terms (triggers keep it). */
+export interface MemberSearchPrefixesTable {
+  tenant_id: string
+  user_id: string
+  prefix: string
+  name_key: string
 }

@@ -48,6 +48,12 @@ const MEMBER_COLUMNS = [
   'u.locale',
 ] as const
 
+/** Any term starts with the (LIKE-escaped) text. */
+const prefixMatch = (prefix: string) => {
+  const p = `${prefix}%`
+  return sql<boolean>`(${EMAIL_KEY} like ${p} or ${NAME_KEY} like ${p} or ${LAST_NAME_KEY} like ${p} or ${PHONE_KEY} like ${p} or ${EXTERNAL_ID_KEY} like ${p})`
+}
+
 function base(db: Db, tenantId: string, f: MemberFilters) {
   let query = db
     .selectFrom('memberships as m')
@@ -55,18 +61,7 @@ function base(db: Db, tenantId: string, f: MemberFilters) {
       j.onRef('u.id', '=', 'm.user_id').onRef('u.directory_id', '=', 'm.directory_id'),
     )
     .where('m.tenant_id', '=', tenantId)
-  if (f.prefix !== undefined) {
-    const p = `${f.prefix}%`
-    query = query.where((eb) =>
-      eb.or([
-        eb(EMAIL_KEY, 'like', p),
-        eb(NAME_KEY, 'like', p),
-        eb(LAST_NAME_KEY, 'like', p),
-        eb(PHONE_KEY, 'like', p),
-        eb(EXTERNAL_ID_KEY, 'like', p),
-      ]),
-    )
-  }
+  if (f.prefix !== undefined) query = query.where(prefixMatch(f.prefix))
   if (f.contains !== undefined) query = query.where(SEARCH_TEXT, 'like', `%${f.contains}%`)
   if (f.kind) query = query.where('m.kind', '=', f.kind)
   if (f.status) query = query.where('m.status', '=', f.status)
@@ -124,6 +119,52 @@ export function listMemberPage(
   return query.orderBy(key, direction).orderBy(tie, direction).limit(input.limit).execute()
 }
 export type MemberRow = Awaited<ReturnType<typeof listMemberPage>>[number]
+
+/** Prefixes of up to this many characters are stored (migrations/20261201_1200). */
+export const STORED_PREFIX = 3
+
+/**
+ * A prefix search sorted by name through member_search_prefixes: the index of the text's first
+ * three characters (or fewer) is read in name order and the walk stops after `limit` rows, so a
+ * prefix matching 300,000 people costs what one matching 50 does. A longer text is checked on
+ * the user's fields as the walk goes (worth it when its matches are many; the caller decides).
+ * Same sort key, tie-breaker and cursor as listMemberPage's sort by name.
+ */
+export function listPrefixPage(
+  db: Db,
+  tenantId: string,
+  input: { text: string; escaped: string; descending: boolean; after?: Keyset; limit: number },
+) {
+  const chars = Array.from(input.text)
+  let query = db
+    .selectFrom('member_search_prefixes as p')
+    .innerJoin('memberships as m', (j) =>
+      j.onRef('m.tenant_id', '=', 'p.tenant_id').onRef('m.user_id', '=', 'p.user_id'),
+    )
+    .innerJoin('users as u', (j) =>
+      j.onRef('u.id', '=', 'm.user_id').onRef('u.directory_id', '=', 'm.directory_id'),
+    )
+    .where('p.tenant_id', '=', tenantId)
+    .where(sql`p.prefix`, '=', sql`${chars.slice(0, STORED_PREFIX).join('')} collate "C"`)
+    .select([
+      ...MEMBER_COLUMNS,
+      sql<string>`p.name_key::text`.as('sort_key'),
+      sql<string>`p.user_id::text`.as('sort_id'),
+    ])
+  if (chars.length > STORED_PREFIX) query = query.where(prefixMatch(input.escaped))
+  if (input.after) {
+    const op = sql.raw(input.descending ? '<' : '>')
+    query = query.where(
+      sql<boolean>`(p.name_key, p.user_id) ${op} (${input.after.key} collate "C", ${input.after.id}::uuid)`,
+    )
+  }
+  const direction = input.descending ? 'desc' : 'asc'
+  return query
+    .orderBy('p.name_key', direction)
+    .orderBy('p.user_id', direction)
+    .limit(input.limit)
+    .execute()
+}
 
 /** The number of matches when at most `cap`; otherwise undefined (count no further). */
 export async function countMembersUpTo(

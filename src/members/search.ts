@@ -84,15 +84,31 @@ export async function searchMembers(db: Db, tenantId: string, input: unknown) {
   // tenant would cost more than the page, so only an estimate that small is checked by
   // counting; and it tells the page query whether to walk the sort index or sort the matches.
   const estimate = await q.estimateMembers(db, tenantId, filters)
-  const searching = filters.prefix !== undefined || filters.contains !== undefined
-  const rows = await q.listMemberPage(db, tenantId, {
-    filters,
-    sort,
-    descending,
-    limit: query.limit + 1,
-    sortAfterMatching: searching || estimate <= EXACT_COUNT_UP_TO,
-    ...(after && { after }),
-  })
+  // A prefix search alone, sorted by name: through the stored prefixes (members.queries.ts),
+  // unless the text is longer than them and its matches few (then the field indexes find them
+  // and they are sorted).
+  const onlyPrefix = filters.prefix !== undefined && Object.keys(filters).length === 1
+  const text = query.q?.toLowerCase() ?? ''
+  const rows =
+    onlyPrefix &&
+    sort === 'name' &&
+    (Array.from(text).length <= q.STORED_PREFIX || estimate > EXACT_COUNT_UP_TO)
+      ? await q.listPrefixPage(db, tenantId, {
+          text,
+          escaped: filters.prefix!,
+          descending,
+          limit: query.limit + 1,
+          ...(after && { after }),
+        })
+      : await q.listMemberPage(db, tenantId, {
+          filters,
+          sort,
+          descending,
+          limit: query.limit + 1,
+          // Broad substring matches are dense: walking the sort index meets a page of them soon.
+          sortAfterMatching: filters.prefix !== undefined || estimate <= EXACT_COUNT_UP_TO,
+          ...(after && { after }),
+        })
   const page = rows.slice(0, query.limit)
   const last = page.at(-1)
   const nextCursor =

@@ -29,6 +29,35 @@ describe('members: search', () => {
     expect(await search('example.com', 'contains')).toHaveLength(3)
   })
 
+  it('follows edits: a rename, an email change (as an SSO refresh writes it), a removal', async () => {
+    const { tenant, api } = await tenantWithKey(gw)
+    const [id] = await addPeople(gw.db, tenant, [
+      { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' },
+      { email: 'alan@example.com', firstName: 'Alan', lastName: 'Turing' },
+    ])
+    const search = async (q: string) =>
+      emails((await api('get', '/members').query({ q }).expect(200)).body)
+    expect(await search('lov')).toEqual(['ada@example.com'])
+    await api('patch', `/members/${id}`)
+      .send({ firstName: 'Augusta', lastName: 'King' })
+      .expect(200)
+    // Short texts read the stored prefixes, longer ones the fields: both follow the rename.
+    for (const gone of ['lov', 'lovelace', 'ada l', 'l']) expect(await search(gone)).toEqual([])
+    for (const found of ['k', 'kin', 'king', 'au', 'augusta k', 'ada@'])
+      expect(await search(found)).toEqual(['ada@example.com'])
+    await gw.db
+      .updateTable('users')
+      .set({ email: 'countess@example.org', email_key: 'countess@example.org' })
+      .where('email_key', '=', 'ada@example.com')
+      .execute()
+    expect(await search('ada')).toEqual([])
+    expect(await search('cou')).toEqual(['countess@example.org'])
+    expect(await search('a')).toEqual(['alan@example.com', 'countess@example.org'])
+    await api('delete', `/members/${id}`).expect(204)
+    expect(await search('cou')).toEqual([])
+    expect(await search('a')).toEqual(['alan@example.com'])
+  })
+
   it.each([
     ['%', 'a LIKE wildcard'],
     ['_', 'a one-character LIKE wildcard'],
