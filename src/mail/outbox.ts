@@ -67,6 +67,9 @@ export async function enqueueMail(
     to_name: input.to.name ?? null,
     data: JSON.stringify(data),
     secret: input.secret ? seal(secretKey, SEAL_PURPOSE, JSON.stringify(input.secret)) : null,
+    // Due on the gateway's clock, which the sender compares with (the database's now() runs in
+    // microseconds: a mail queued within the sender's millisecond would wait for the next tick).
+    next_attempt_at: new Date(),
   })
 }
 
