@@ -1,7 +1,7 @@
 import * as z from 'zod'
 import type { Db } from '../db/database.js'
 import { AUDIT_ACTOR_KINDS } from '../db/schema.js'
-import { AppError } from '../errors.js'
+import { PG_TIMESTAMPTZ_TEXT, pageCursor } from '../lib/cursor.js'
 import { parse } from '../lib/validate.js'
 import { listAuditEvents } from './audit.queries.js'
 
@@ -54,14 +54,14 @@ async function page(db: Db, scope: string | null, q: z.output<typeof AuditQuery>
     action: q.action,
     since: q.since ? new Date(q.since) : undefined,
     until: q.until ? new Date(q.until) : undefined,
-    before: q.cursor ? decodeCursor(q.cursor) : undefined,
+    before: q.cursor ? keysetOf(cursor.decode(q.cursor)) : undefined,
     limit: q.limit + 1,
   })
   const page = rows.slice(0, q.limit)
   const last = page.at(-1)
   return {
     events: page.map(({ at_key: _, ...row }) => auditEventView(row)),
-    nextCursor: rows.length > q.limit && last ? encodeCursor(last.at_key, last.id) : null,
+    nextCursor: rows.length > q.limit && last ? cursor.encode([last.at_key, last.id]) : null,
   }
 }
 
@@ -85,21 +85,8 @@ export function auditEventView(row: Row) {
 }
 
 // A timestamptz as Postgres prints it, and the bigint id.
-const Cursor = z.tuple([
-  z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d){0,2}$/),
-  z.string().regex(/^\d{1,19}$/),
-])
+const cursor = pageCursor(
+  z.tuple([z.string().regex(PG_TIMESTAMPTZ_TEXT), z.string().regex(/^\d{1,19}$/)]),
+)
 
-const encodeCursor = (atKey: string, id: string) =>
-  Buffer.from(JSON.stringify([atKey, id])).toString('base64url')
-
-function decodeCursor(cursor: string) {
-  try {
-    const [atKey, id] = Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')))
-    return { atKey, id }
-  } catch {
-    throw new AppError('invalid_request', 'The cursor is not one this API returned.', {
-      details: { fields: { cursor: ['invalid cursor'] } },
-    })
-  }
-}
+const keysetOf = ([atKey, id]: [string, string]) => ({ atKey, id })

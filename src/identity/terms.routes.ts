@@ -4,6 +4,7 @@ import type { Deps } from '../app.js'
 import { recordAdminChange } from '../http/admin-change.js'
 import { tenantInPath } from '../http/auth.js'
 import { AppError } from '../errors.js'
+import { PG_TIMESTAMPTZ_TEXT, pageCursor } from '../lib/cursor.js'
 import { parse } from '../lib/validate.js'
 import {
   findTermsVersion,
@@ -55,7 +56,7 @@ export function termsAdminRoutes({ config, db }: Deps): Router {
       throw new AppError('not_found', `There is no Terms version ${q.version}.`)
     const rows = await listTermsAcceptances(db, tenant.id, {
       version: q.version,
-      before: q.cursor ? decodeCursor(q.cursor) : undefined,
+      before: q.cursor ? keysetOf(cursor.decode(q.cursor)) : undefined,
       limit: q.limit + 1,
     })
     const page = rows.slice(0, q.limit)
@@ -68,7 +69,7 @@ export function termsAdminRoutes({ config, db }: Deps): Router {
         acceptedAt: r.accepted_at.toISOString(),
       })),
       nextCursor:
-        rows.length > q.limit && last ? encodeCursor(last.at_key, last.membership_id) : null,
+        rows.length > q.limit && last ? cursor.encode([last.at_key, last.membership_id]) : null,
     })
   })
   return router
@@ -81,24 +82,7 @@ const AcceptancesQuery = z.object({
 })
 
 // A timestamptz as Postgres prints it, and the membership's uuid.
-const Cursor = z.tuple([
-  z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d){0,2}$/),
-  z.uuid(),
-])
-
-const encodeCursor = (atKey: string, id: string) =>
-  Buffer.from(JSON.stringify([atKey, id])).toString('base64url')
-
-function decodeCursor(cursor: string) {
-  try {
-    const [atKey, id] = Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')))
-    return { atKey, id }
-  } catch {
-    throw new AppError('invalid_request', 'The cursor is not one this API returned.', {
-      details: { fields: { cursor: ['invalid cursor'] } },
-    })
-  }
-}
+const cursor = pageCursor(z.tuple([z.string().regex(PG_TIMESTAMPTZ_TEXT), z.uuid()]))
 
 const termsJson = (t: TermsVersion) => ({
   version: t.version,
@@ -107,3 +91,5 @@ const termsJson = (t: TermsVersion) => ({
   documentUrl: t.document_url,
   publishedAt: t.published_at.toISOString(),
 })
+
+const keysetOf = ([atKey, id]: [string, string]) => ({ atKey, id })

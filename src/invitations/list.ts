@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import type { Db } from '../db/database.js'
-import { AppError } from '../errors.js'
+import { pageCursor } from '../lib/cursor.js'
 import { parse } from '../lib/validate.js'
 import type { Tenant } from '../tenants/tenants.js'
 import { type InvitationWithPerson, listInvitations as query } from './invitations.queries.js'
@@ -22,7 +22,7 @@ export const ListQuery = z.strictObject({
   cursor: z.string().max(500).optional(),
 })
 
-const Cursor = z.tuple([z.string().max(320), z.uuid()])
+const cursor = pageCursor(z.tuple([z.string().max(320), z.uuid()]))
 
 export async function listInvitations(db: Db, tenant: Tenant, input: unknown, now = new Date()) {
   const q = parse(ListQuery, input)
@@ -32,34 +32,22 @@ export async function listInvitations(db: Db, tenant: Tenant, input: unknown, no
     status: q.status,
     search: q.search || undefined,
     sort: { column: COLUMNS[sortKey], descending },
-    after: q.cursor ? decodeCursor(q.cursor) : undefined,
+    after: q.cursor ? afterOf(cursor.decode(q.cursor)) : undefined,
     limit: q.limit,
     now,
   })
   const page = rows.slice(0, q.limit)
   const last = page.at(-1)
   const nextCursor =
-    rows.length > q.limit && last ? encodeCursor(sortValue(last, sortKey), last.id) : null
+    rows.length > q.limit && last ? cursor.encode([sortValue(last, sortKey), last.id]) : null
   return { items: page.map((row) => invitationView(row, tenant, now)), nextCursor }
 }
+
+const afterOf = ([value, id]: [string, string]) => ({ value, id })
 
 function sortValue(row: InvitationWithPerson, key: keyof typeof COLUMNS): string {
   if (key === 'email') return row.email_key
   return (key === 'createdAt' ? row.created_at : row.expires_at).toISOString()
-}
-
-const encodeCursor = (value: string, id: string) =>
-  Buffer.from(JSON.stringify([value, id])).toString('base64url')
-
-function decodeCursor(cursor: string) {
-  try {
-    const [value, id] = Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')))
-    return { value, id }
-  } catch {
-    throw new AppError('invalid_request', 'The cursor is not one this API returned.', {
-      details: { fields: { cursor: ['invalid cursor'] } },
-    })
-  }
 }
 
 /** The wire shape of an invitation: an explicit allowlist, so hashes and sealed links never leak. */

@@ -2,6 +2,7 @@ import * as z from 'zod'
 import type { Db } from '../db/database.js'
 import { MEMBERSHIP_KINDS, MEMBERSHIP_STATUSES } from '../db/schema.js'
 import { AppError } from '../errors.js'
+import { pageCursor } from '../lib/cursor.js'
 import { parse } from '../lib/validate.js'
 import * as q from './members.queries.js'
 
@@ -36,18 +37,12 @@ export const MemberListQuery = z.strictObject({
 })
 export type MemberListQuery = z.input<typeof MemberListQuery>
 
-const Cursor = z.strictObject({ s: z.string(), k: z.string().max(600), i: z.uuid() })
+const cursor = pageCursor(z.strictObject({ s: z.string(), k: z.string().max(600), i: z.uuid() }))
 
-const encode = (sort: string, key: q.Keyset) =>
-  Buffer.from(JSON.stringify({ s: sort, k: key.key, i: key.id })).toString('base64url')
+const encode = (sort: string, key: q.Keyset) => cursor.encode({ s: sort, k: key.key, i: key.id })
 
-function decode(cursor: string, sort: string): q.Keyset {
-  let parsed: z.infer<typeof Cursor> | undefined
-  try {
-    parsed = Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')))
-  } catch {
-    parsed = undefined
-  }
+function decode(text: string, sort: string): q.Keyset {
+  const parsed = cursor.read(text)
   if (!parsed || parsed.s !== sort)
     throw new AppError('invalid_request', 'This cursor is not one of this list (same sort).', {
       details: { fields: { cursor: ['invalid or from another sort'] }, form: [] },

@@ -1,0 +1,34 @@
+import type * as z from 'zod'
+import { AppError } from '../errors.js'
+
+// Keyset pages hand out an opaque cursor: the last row's sort key, as base64url JSON that the
+// next request gives back. What comes back is parsed with the list's own schema, never trusted.
+
+/** A timestamptz as PostgreSQL prints it (`at::text`): the cursor keeps its microseconds. */
+export const PG_TIMESTAMPTZ_TEXT =
+  /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d){0,2}$/
+
+export function pageCursor<S extends z.ZodType>(schema: S) {
+  /** The cursor's value, or undefined for anything this list did not hand out. */
+  const read = (cursor: string): z.output<S> | undefined => {
+    try {
+      const parsed = schema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')))
+      return parsed.success ? parsed.data : undefined
+    } catch {
+      return undefined
+    }
+  }
+  return {
+    encode: (value: z.input<S>) => Buffer.from(JSON.stringify(value)).toString('base64url'),
+    read,
+    /** The cursor's value; 400 naming the field for anything else. */
+    decode(cursor: string): z.output<S> {
+      const value = read(cursor)
+      if (value === undefined)
+        throw new AppError('invalid_request', 'The cursor is not one this API returned.', {
+          details: { fields: { cursor: ['invalid cursor'] } },
+        })
+      return value
+    },
+  }
+}
