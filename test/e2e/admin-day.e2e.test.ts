@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest'
 import { seriousViolations } from '../support/axe.js'
 import { hasBrowser, SCREENSHOTS, useBrowserWorld } from '../support/browser.js'
 import { useGateway } from '../support/harness.js'
-import { inviteMembers } from '../support/invite.js'
 import { authorize, relyingParty, verifyAccessToken } from '../support/oidc.js'
 import { PASSWORD } from '../support/pages.js'
 import { freePort } from '../support/process.js'
@@ -100,14 +99,7 @@ describe.skipIf(!hasBrowser)("the admin's day in the console", () => {
     })
 
     // The first admin (no console before her): invited, activated in the browser.
-    await inviteMembers(
-      gw.db,
-      tenant,
-      { invitees: [{ email: 'olga@example.com', firstName: 'Olga' }], role: 'admin' },
-      { secretKey: gw.config.secretKey },
-    )
-    await world.deliver()
-    const adminLink = extractLink(await world.smtp.waitFor('olga@example.com'), '/invite/')
+    const adminLink = await world.inviteLink(tenant, 'olga@example.com', 'Olga', { role: 'admin' })
     const admin = await world.browser.newContext()
     const page = await admin.newPage()
     await page.goto(`${origin}/admin/members`)

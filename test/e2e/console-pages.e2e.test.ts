@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest'
 import { seriousViolations } from '../support/axe.js'
 import { hasBrowser, SCREENSHOTS, useBrowserWorld } from '../support/browser.js'
 import { useGateway } from '../support/harness.js'
-import { inviteMembers } from '../support/invite.js'
 import { PASSWORD } from '../support/pages.js'
 import { freePort } from '../support/process.js'
 import { extractLink } from '../support/smtp.js'
@@ -39,14 +38,7 @@ describe.skipIf(!hasBrowser)('the console pages in a real browser', () => {
 
   it('walks every page: invite, resend, revoke, apps, templates, Terms, settings, audit', async () => {
     const tenant = await gw.createTenant({ name: 'Pages Store' })
-    await inviteMembers(
-      gw.db,
-      tenant,
-      { invitees: [{ email: 'boss@example.com', firstName: 'Bea' }], role: 'admin' },
-      { secretKey: gw.config.secretKey },
-    )
-    await world.deliver()
-    const link = extractLink(await world.smtp.waitFor('boss@example.com'), '/invite/')
+    const link = await world.inviteLink(tenant, 'boss@example.com', 'Bea', { role: 'admin' })
     const origin = `http://${tenant.slug}.localhost:${port}`
 
     const context = await world.browser.newContext({ viewport: DESKTOP })

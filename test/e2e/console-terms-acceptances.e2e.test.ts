@@ -6,7 +6,6 @@ import { useGateway } from '../support/harness.js'
 import { inviteMembers } from '../support/invite.js'
 import { PASSWORD } from '../support/pages.js'
 import { freePort } from '../support/process.js'
-import { extractLink } from '../support/smtp.js'
 
 // Issue 11, "Terms versions with acceptances", in a real browser: each version someone accepted
 // has a "Who accepted" disclosure (keyboard: Enter on its summary) whose list loads when first
@@ -19,14 +18,7 @@ describe.skipIf(!hasBrowser)('who accepted a Terms version, on the console Terms
 
   it('opens the list on demand, pages it, and leaves a version nobody accepted without one', async () => {
     const tenant = await gw.createTenant({ name: 'Terms Store' })
-    await inviteMembers(
-      gw.db,
-      tenant,
-      { invitees: [{ email: 'boss@example.com', firstName: 'Bea' }], role: 'admin' },
-      { secretKey: gw.config.secretKey },
-    )
-    await world.deliver()
-    const link = extractLink(await world.smtp.waitFor('boss@example.com'), '/invite/')
+    const link = await world.inviteLink(tenant, 'boss@example.com', 'Bea', { role: 'admin' })
     const people = Array.from({ length: 54 }, (_, i) => ({ email: `p${i}@example.com` }))
     await inviteMembers(gw.db, tenant, { invitees: people }, { secretKey: gw.config.secretKey })
     await gw.db

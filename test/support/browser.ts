@@ -56,8 +56,16 @@ export function useBrowserWorld(gw: Gateway, port: number) {
     browser: Browser
     smtp: TestSmtp
     deliver: () => Promise<unknown>
-    /** Invites `firstName <email>` to the tenant, sends the mail, and gives its activation link. */
-    inviteLink: (tenant: Tenant, email: string, firstName: string) => Promise<string>
+    /**
+     * Invites `firstName <email>` to the tenant (with `grant`: as an admin, say), sends the mail,
+     * and gives its activation link.
+     */
+    inviteLink: (
+      tenant: Tenant,
+      email: string,
+      firstName: string,
+      grant?: { role?: string },
+    ) => Promise<string>
   }
   let server: Awaited<ReturnType<typeof listen>> | undefined
   beforeAll(async () => {
@@ -71,9 +79,14 @@ export function useBrowserWorld(gw: Gateway, port: number) {
         templates: gw.config.mailTemplates,
         from: { address: 'no-reply@localhost' },
       })
-    const inviteLink = async (tenant: Tenant, email: string, firstName: string) => {
+    const inviteLink = async (
+      tenant: Tenant,
+      email: string,
+      firstName: string,
+      grant: { role?: string } = {},
+    ) => {
       const invitees = [{ email, firstName }]
-      await inviteMembers(gw.db, tenant, { invitees }, { secretKey: gw.config.secretKey })
+      await inviteMembers(gw.db, tenant, { invitees, ...grant }, { secretKey: gw.config.secretKey })
       await deliver()
       return extractLink(await smtp.waitFor(email), '/invite/')
     }
