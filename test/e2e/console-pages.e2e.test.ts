@@ -70,6 +70,8 @@ describe.skipIf(!hasBrowser)('the console pages in a real browser', () => {
     // --- The invite dialog: three people, one bad line; focus goes in and comes back.
     await page.click('#invite-open')
     await page.waitForSelector('#invite-dialog[open]')
+    // The dialog fills in the store's defaults once its three reads have answered.
+    await page.waitForSelector('#invite-form[data-ready="1"]', { state: 'attached' })
     expect(await page.$eval(':focus', (el) => el.id)).toBe('invite-emails')
     expect(await page.inputValue('#invite-groups')).toBe('Everybody')
     await page.fill(

@@ -401,6 +401,7 @@
       const select = form.elements.namedItem('directory')
       for (const d of directories.data?.directories ?? [])
         select.append(el('option', { value: d.id, text: `${d.name} (${d.kind.toUpperCase()})` }))
+      form.dataset.ready = '1'
     }
     opener?.addEventListener('click', async () => {
       openDialog(dialog, opener)
