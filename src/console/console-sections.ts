@@ -161,14 +161,17 @@ ${table(c, {
 <h2 id="invite-title">${l('cpInvite')}</h2>
 ${formAlert()}
 ${textarea(c, { id: 'invite-emails', name: 'emails', label: l('cpInviteEmails'), hint: l('cpInviteEmailsHint'), rows: 5, required: true })}
-${field(c, { id: 'invite-role', name: 'role', label: l('cpRole'), value: 'user', attrs: html` list="invite-roles" autocomplete="off"` })}
-<datalist id="invite-roles"><option value="user"></option><option value="admin"></option></datalist>
+<div class="field">
+<label for="invite-role">${l('cpRole')}</label>
+<select id="invite-role" name="role"><option value="user" selected>user</option><option value="admin">admin</option></select>
+</div>
 ${field(c, { id: 'invite-groups', name: 'groups', label: l('cpGroups'), hint: l('cpCommaHint'), optional: true })}
 <fieldset class="field" id="invite-products" data-field="products">
 <legend>${l('cpProducts')} <span class="optional">(${l('cpOptional')})</span></legend>
 <p class="hint" data-products-empty>${l('cpNoProducts')}</p>
 </fieldset>
-${field(c, { id: 'invite-organization', name: 'organization', label: l('cpOrganization'), optional: true })}
+${field(c, { id: 'invite-organization', name: 'organization', label: l('cpOrganization'), optional: true, attrs: html` list="invite-organizations" autocomplete="off"` })}
+<datalist id="invite-organizations"></datalist>
 <div class="field">
 <label for="invite-locale">${l('cpEmailLanguage')}</label>
 <select id="invite-locale" name="locale">
@@ -217,6 +220,12 @@ ${(['web', 'spa', 'native', 'machine'] as const).map((type) => html`<option valu
 </div>
 ${textarea(c, { id: 'app-redirects', name: 'redirectUris', label: l('cpRedirectUris'), hint: l('cpOnePerLine'), rows: 3 })}
 ${field(c, { id: 'app-product', name: 'product', label: l('cpProduct'), optional: true })}
+${field(c, { id: 'app-launch', name: 'launchUrl', label: l('cpLaunchUrl'), type: 'url', hint: l('cpLaunchUrlHint'), optional: true })}
+<div class="field checkbox" data-machine-only>
+<input id="app-admin-api" name="adminApi" type="checkbox" aria-describedby="app-admin-api-hint">
+<label for="app-admin-api">${l('cpAdminApi')}</label>
+<p class="hint" id="app-admin-api-hint">${l('cpAdminApiHint')}</p>
+</div>
 <div><button type="submit">${l('cpRegister')}</button></div>
 </form>
 </section>

@@ -49,6 +49,8 @@ const SCRIPT_LABELS = {
   none: 'peopleNone',
   disable: 'peopleDisable',
   enable: 'peopleEnable',
+  guestInvited: 'peopleGuestInvited',
+  guestNotInvited: 'peopleGuestNotInvited',
 } as const satisfies Record<string, MessageKey>
 
 export function peoplePage(c: ConsoleContext, page: PeoplePage, memberId?: string): Html {
@@ -171,6 +173,18 @@ ${(
 </section>`,
 
   guests: (l) => html`<p class="message">${l('peopleGuestsIntro')}</p>
+<details class="people-add" data-add-guests-box>
+<summary>${l('peopleAddGuests')}</summary>
+<form class="people-create" data-add-guests novalidate>
+<div class="people-field"><label for="g-emails">${l('peopleGuestEmails')}</label>
+<textarea id="g-emails" name="emails" rows="3" required spellcheck="false" aria-describedby="e-emails"></textarea>
+<p class="field-error" id="e-emails" data-error-for="emails"></p></div>
+<fieldset class="people-field" data-guest-apps><legend>${l('peopleGuestApps')}</legend></fieldset>
+<p class="people-actions"><button type="submit">${l('peopleInviteGuests')}</button></p>
+<p class="people-form-error" role="alert" data-add-error></p>
+<ul class="people-results" data-add-results aria-live="polite"></ul>
+</form>
+</details>
 <form class="people-filters" role="search" data-filters>
 <div class="people-field people-search"><label for="g-q">${l('peopleSearchEmail')}</label>
 <input id="g-q" name="q" type="search" autocomplete="off" spellcheck="false"></div>

@@ -461,6 +461,65 @@
     form.elements.q.addEventListener('input', debounce(load, 250))
     form.elements.sort.addEventListener('change', load)
     void load()
+    addGuests(load)
+  }
+
+  // Seed 002: an admin adds guests (an invitation as a guest), ticks the apps they may open (the
+  // apps' products on the invitation), and sees them in the grid, where access can change later.
+  function addGuests(reload) {
+    const add = document.querySelector('[data-add-guests]')
+    const apps = add.querySelector('[data-guest-apps]')
+    const top = add.querySelector('[data-add-error]')
+    const results = add.querySelector('[data-add-results]')
+    api('GET', '/guests?limit=1')
+      .then((grid) => {
+        apps.replaceChildren(
+          apps.querySelector('legend'),
+          ...grid.apps.map((a, i) =>
+            el(
+              'div',
+              { class: 'checkbox' },
+              el('input', { type: 'checkbox', id: `g-app-${i}`, value: a.product }),
+              el('label', { for: `g-app-${i}`, text: a.name }),
+            ),
+          ),
+        )
+        apps.hidden = grid.apps.length === 0
+      })
+      .catch(() => (apps.hidden = true))
+    add.addEventListener('submit', async (e) => {
+      e.preventDefault()
+      const submit = add.querySelector('button[type="submit"]')
+      submit.disabled = true
+      results.replaceChildren()
+      try {
+        const products = [...apps.querySelectorAll('input:checked')].map((c) => c.value)
+        const data = await api('POST', '/invitations', {
+          emails: add.elements.emails.value,
+          kind: 'guest',
+          products,
+        })
+        showErrors(add, top, null)
+        results.replaceChildren(
+          ...data.results.map((r) => {
+            const ok = r.status === 'invited' || r.status === 'reinvited'
+            const text = ok
+              ? fill(L('guestInvited'), { email: r.email })
+              : fill(L('guestNotInvited'), { email: r.email || `#${r.line ?? ''}`, reason: r.reason ?? r.status })
+            return el('li', { 'data-status': r.status, text })
+          }),
+        )
+        if (data.results.some((r) => r.status === 'invited' || r.status === 'reinvited')) {
+          add.elements.emails.value = ''
+          for (const c of apps.querySelectorAll('input:checked')) c.checked = false
+          await reload()
+        }
+      } catch (err) {
+        showErrors(add, top, err)
+      } finally {
+        submit.disabled = false
+      }
+    })
   }
 
   // ---- Groups -----------------------------------------------------------------------------------

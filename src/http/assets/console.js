@@ -374,11 +374,29 @@
     async function prepare() {
       if (prepared) return
       prepared = true
-      const [tenant, apps, directories] = await Promise.all([
+      const [tenant, apps, directories, roles, organizations] = await Promise.all([
         call('GET', api),
         call('GET', `${api}/apps`),
         call('GET', `${api}/directories`),
+        call('GET', `${api}/roles`),
+        call('GET', `${api}/organizations`),
       ])
+      // The store's catalogues: an invitation picks its role and organization from them.
+      const role = form.elements.namedItem('role')
+      if (roles.ok) {
+        const chosen = role.value
+        role.replaceChildren(
+          ...roles.data.roles.map((r) =>
+            el('option', { value: r.name, text: r.description ? `${r.name} — ${r.description}` : r.name }),
+          ),
+        )
+        role.value = roles.data.roles.some((r) => r.name === chosen) ? chosen : 'user'
+      }
+      document
+        .getElementById('invite-organizations')
+        .replaceChildren(
+          ...(organizations.data?.organizations ?? []).map((o) => el('option', { value: o.name })),
+        )
       const groups = form.elements.namedItem('groups')
       if (tenant.ok && !groups.value)
         groups.value = (tenant.data.settings?.defaultGroups ?? []).join(', ')
@@ -419,7 +437,7 @@
           .filter(Boolean)
       const body = {
         emails: f.namedItem('emails').value,
-        role: f.namedItem('role').value.trim() || 'user',
+        role: f.namedItem('role').value || 'user',
         groups: list(f.namedItem('groups').value),
         products: [...form.querySelectorAll('[data-product]:checked')].map((c) => c.value),
       }
@@ -571,6 +589,13 @@
       },
     )
     const form = document.getElementById('app-form')
+    // The admin API is a machine's right only; a person signs in to the console.
+    const machineOnly = form.querySelector('[data-machine-only]')
+    const showMachineOnly = () =>
+      (machineOnly.hidden = form.elements.namedItem('type').value !== 'machine')
+    form.elements.namedItem('type').addEventListener('change', showMachineOnly)
+    form.addEventListener('reset', () => setTimeout(showMachineOnly))
+    showMachineOnly()
     form.addEventListener('submit', async (event) => {
       event.preventDefault()
       clearErrors(form)
@@ -584,6 +609,9 @@
       }
       const product = f.namedItem('product').value.trim()
       if (product) body.product = product
+      const launchUrl = f.namedItem('launchUrl').value.trim()
+      if (launchUrl && type !== 'machine') body.launchUrl = launchUrl
+      if (type === 'machine' && f.namedItem('adminApi').checked) body.adminApi = true
       const submit = form.querySelector('button[type="submit"]')
       submit.disabled = true
       try {
