@@ -178,7 +178,8 @@ const en = {
   cpLaunchUrl: 'Launch URL',
   cpLaunchUrlHint: 'Where the store’s home page opens the app (https).',
   cpAdminApi: 'May call the admin API',
-  cpAdminApiHint: 'Its client-credentials token may carry the gateway:admin scope and manage this store.',
+  cpAdminApiHint:
+    'Its client-credentials token may carry the gateway:admin scope and manage this store.',
   cpRegister: 'Register',
   cpClientId: 'Client ID',
   cpClientSecret: 'Client secret',
@@ -514,7 +515,8 @@ const fr: Catalog = {
   cpLaunchUrl: 'URL de lancement',
   cpLaunchUrlHint: 'Où la page d’accueil du magasin ouvre l’application (https).',
   cpAdminApi: 'Peut appeler l’API d’administration',
-  cpAdminApiHint: 'Son jeton client-credentials peut porter le scope gateway:admin et gérer ce magasin.',
+  cpAdminApiHint:
+    'Son jeton client-credentials peut porter le scope gateway:admin et gérer ce magasin.',
   cpRegister: 'Enregistrer',
   cpClientId: 'Client ID',
   cpClientSecret: 'Secret client',
@@ -843,7 +845,8 @@ const nl: Catalog = {
   cpLaunchUrl: 'Start-URL',
   cpLaunchUrlHint: 'Waar de startpagina van de winkel de app opent (https).',
   cpAdminApi: 'Mag de beheer-API aanroepen',
-  cpAdminApiHint: 'Het client-credentials-token mag de scope gateway:admin dragen en deze winkel beheren.',
+  cpAdminApiHint:
+    'Het client-credentials-token mag de scope gateway:admin dragen en deze winkel beheren.',
   cpRegister: 'Registreren',
   cpClientId: 'Client-ID',
   cpClientSecret: 'Clientgeheim',
@@ -1177,7 +1180,8 @@ const de: Catalog = {
   cpLaunchUrl: 'Start-URL',
   cpLaunchUrlHint: 'Wo die Startseite des Stores die App öffnet (https).',
   cpAdminApi: 'Darf die Admin-API aufrufen',
-  cpAdminApiHint: 'Sein Client-Credentials-Token darf den Scope gateway:admin tragen und diesen Store verwalten.',
+  cpAdminApiHint:
+    'Sein Client-Credentials-Token darf den Scope gateway:admin tragen und diesen Store verwalten.',
   cpRegister: 'Registrieren',
   cpClientId: 'Client-ID',
   cpClientSecret: 'Client-Geheimnis',

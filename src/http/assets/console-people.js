@@ -505,7 +505,10 @@
             const ok = r.status === 'invited' || r.status === 'reinvited'
             const text = ok
               ? fill(L('guestInvited'), { email: r.email })
-              : fill(L('guestNotInvited'), { email: r.email || `#${r.line ?? ''}`, reason: r.reason ?? r.status })
+              : fill(L('guestNotInvited'), {
+                  email: r.email || `#${r.line ?? ''}`,
+                  reason: r.reason ?? r.status,
+                })
             return el('li', { 'data-status': r.status, text })
           }),
         )

@@ -387,7 +387,10 @@
         const chosen = role.value
         role.replaceChildren(
           ...roles.data.roles.map((r) =>
-            el('option', { value: r.name, text: r.description ? `${r.name} — ${r.description}` : r.name }),
+            el('option', {
+              value: r.name,
+              text: r.description ? `${r.name} — ${r.description}` : r.name,
+            }),
           ),
         )
         role.value = roles.data.roles.some((r) => r.name === chosen) ? chosen : 'user'
