@@ -9,11 +9,13 @@ import { listAuditEvents } from './audit.queries.js'
 
 const Text = z.string().trim().min(1).max(200)
 export const AuditQuery = z.strictObject({
-  /** The actor's id: an API key id, an admin's membership id. */
-  actor: Text.optional(),
+  actor: Text.optional().describe(
+    "The actor's id (an API key id, an admin's membership id), or an admin's email address (any case)",
+  ),
   actorKind: z.enum(AUDIT_ACTOR_KINDS).optional(),
-  /** The subject's id (an invitation id, a client_id, a host...). */
-  subject: Text.optional(),
+  subject: Text.optional().describe(
+    "The subject's id (an invitation id, a client_id, a host...), or a person's email address (any case)",
+  ),
   subjectKind: Text.optional(),
   /** Exact ('invitation.resent'), or every action under a prefix ending with a dot ('invitation.'). */
   action: z

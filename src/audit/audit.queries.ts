@@ -54,10 +54,18 @@ export function listAuditEvents(db: Db, f: AuditFilter) {
   ])
   if (f.scope === null) q = q.where('tenant_id', 'is', null)
   else if (f.scope !== 'all') q = q.where('tenant_id', '=', f.scope)
-  if (f.actor !== undefined) q = q.where('actor_id', '=', f.actor)
+  // An email address (no id has an @) is matched on the name or label the event was written
+  // with, case-insensitively (migration 20261202_1250's indexes); anything else is an id.
+  if (f.actor !== undefined)
+    q = f.actor.includes('@')
+      ? q.where(sql<string>`lower(actor_name)`, '=', f.actor.toLowerCase())
+      : q.where('actor_id', '=', f.actor)
   if (f.actorKind !== undefined) q = q.where('actor_kind', '=', f.actorKind)
   if (f.subject?.kind !== undefined) q = q.where('subject_kind', '=', f.subject.kind)
-  if (f.subject?.id !== undefined) q = q.where('subject_id', '=', f.subject.id)
+  if (f.subject?.id !== undefined)
+    q = f.subject.id.includes('@')
+      ? q.where(sql<string>`lower(subject_label)`, '=', f.subject.id.toLowerCase())
+      : q.where('subject_id', '=', f.subject.id)
   if (f.action !== undefined)
     q = f.action.endsWith('.')
       ? // text_pattern_ops index; the prefix is escaped so '_' and '%' match themselves

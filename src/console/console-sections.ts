@@ -61,6 +61,7 @@ const SCRIPT_KEYS = [
   'cpPeople',
   'cpWhoAccepted',
   'cpActorFilter',
+  'cpSubjectFilter',
   'statusPending',
   'statusExpired',
   'statusAccepted',

@@ -175,6 +175,35 @@ describe('reading the log', () => {
     ])
   })
 
+  it('filters by the email address an admin knows: the actor’s and the subject’s, any case', async () => {
+    const a = await admin()
+    const event = (action: string, actor: string, subject: string) =>
+      recordAudit(gw.db, {
+        tenantId: a.tenant.id,
+        actor: { kind: 'admin', id: `a-${actor.split('@')[0]!.toLowerCase()}`, name: actor },
+        action,
+        subject: { kind: 'member', id: `s-${subject.split('@')[0]}`, label: subject },
+      })
+    await event('member.disabled', 'Boss@Example.com', 'ann@example.com')
+    await event('member.enabled', 'deputy@example.com', 'ann@example.com')
+    await event('member.changed', 'boss@example.com', 'bob@example.com')
+    const actions = async (q: Record<string, string>) =>
+      (await a.audit(q)).events.map((e) => e.action)
+    expect(await actions({ actor: 'boss@example.com' })).toEqual([
+      'member.changed',
+      'member.disabled',
+    ])
+    expect(await actions({ subject: 'ANN@example.com' })).toEqual([
+      'member.enabled',
+      'member.disabled',
+    ])
+    expect(await actions({ actor: 'deputy@example.com', subject: 'bob@example.com' })).toEqual([])
+    // Without an @ it is an id, as before.
+    expect(await actions({ actor: 'a-deputy' })).toEqual(['member.enabled'])
+    expect(await actions({ subject: 's-bob' })).toEqual(['member.changed'])
+    expect(await actions({ actor: 'deputy' })).toEqual([])
+  })
+
   it('pages with an opaque cursor, without gaps or repeats, also within one millisecond', async () => {
     const a = await admin()
     const now = new Date()

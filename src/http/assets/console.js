@@ -964,12 +964,31 @@
           })
           who.append(b)
         } else who.textContent = name
-        const subject = e.subject ? `${e.subject.label ?? e.subject.id} (${e.subject.kind})` : ''
+        // The subject filters the log too: by its email address when it has one, else its id.
+        const about = el('td')
+        if (e.subject) {
+          const text = `${e.subject.label ?? e.subject.id} (${e.subject.kind})`
+          const value = e.subject.label?.includes('@') ? e.subject.label : e.subject.id
+          if (value) {
+            const b = el('button', {
+              type: 'button',
+              className: 'link',
+              text,
+              'aria-label': msg('cpSubjectFilter', { name: e.subject.label ?? e.subject.id }),
+            })
+            b.addEventListener('click', () => {
+              form.elements.namedItem('subject').value = value
+              clearErrors(form)
+              void load(true)
+            })
+            about.append(b)
+          } else about.textContent = text
+        }
         return [
           el('td', {}, el('time', { datetime: e.at, text: when(e.at) })),
           who,
           el('td', {}, el('code', { text: e.action })),
-          cell(subject),
+          about,
           cell(e.ip ?? ''),
         ]
       },
