@@ -92,7 +92,12 @@ describe('the console pages', () => {
         'Geldigheid van een uitnodiging',
         'Gültigkeit einer Einladung',
       ],
-      audit: ['Subject id', 'Identifiant de l’objet', 'ID van het onderwerp', 'ID des Objekts'],
+      audit: [
+        'About (email address or id)',
+        'Concerne (adresse e-mail ou identifiant)',
+        'Over (e-mailadres of ID)',
+        'Betrifft (E-Mail-Adresse oder ID)',
+      ],
     }
     for (const [section, words] of Object.entries(expected))
       for (const [i, lang] of ['en', 'fr', 'nl', 'de'].entries()) {
