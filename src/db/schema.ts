@@ -90,6 +90,8 @@ export interface MembershipsTable {
   organization: string | null
   status: ColumnType<MembershipStatus, MembershipStatus | undefined, MembershipStatus>
   activated_at: Date | null
+  /** Written with each session it opens (sessions.queries.ts insertSession). */
+  last_sign_in_at: ColumnType<Date | null, Date | null | undefined, Date | null>
   created_at: CreatedAt
   updated_at: UpdatedAt
 }

@@ -10,18 +10,28 @@ export async function insertSession(
     pending: SessionPending | null
     amr: string[]
     expiresAt: Date
+    at: Date
   },
 ): Promise<void> {
+  // One statement: the session, and the membership's last sign-in (kept after the session).
   await db
-    .insertInto('sessions')
-    .values({
-      id_hash: row.idHash,
-      tenant_id: row.tenantId,
-      membership_id: row.membershipId,
-      pending: row.pending,
-      amr: JSON.stringify(row.amr),
-      expires_at: row.expiresAt,
-    })
+    .with('opened', (w) =>
+      w
+        .insertInto('sessions')
+        .values({
+          id_hash: row.idHash,
+          tenant_id: row.tenantId,
+          membership_id: row.membershipId,
+          pending: row.pending,
+          amr: JSON.stringify(row.amr),
+          expires_at: row.expiresAt,
+        })
+        .returning('membership_id'),
+    )
+    .updateTable('memberships')
+    .set({ last_sign_in_at: row.at })
+    .where('tenant_id', '=', row.tenantId)
+    .where('id', 'in', (eb) => eb.selectFrom('opened').select('membership_id'))
     .execute()
 }
 

@@ -25,7 +25,7 @@ export async function startSession(
   const token = newToken()
   const expiresAt = new Date(now.getTime() + SESSION_TTL_MS)
   const amr = input.amr ?? ['pwd']
-  await queries.insertSession(db, { idHash: hashToken(token), ...input, amr, expiresAt })
+  await queries.insertSession(db, { idHash: hashToken(token), ...input, amr, expiresAt, at: now })
   return { token, expiresAt }
 }
 

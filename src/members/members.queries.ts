@@ -324,13 +324,13 @@ export async function deleteMembershipAndOrphan(
   return { identityDeleted: deleted.numDeletedRows > 0n }
 }
 
-/** When the person last signed in here, as far as sessions still kept say. */
+/** When the person last signed in here (kept on the membership with each session). */
 export async function lastSignInOf(db: Db, tenantId: string, membershipId: string) {
   const row = await db
-    .selectFrom('sessions')
-    .select((eb) => eb.fn.max('created_at').as('at'))
+    .selectFrom('memberships')
+    .select('last_sign_in_at')
     .where('tenant_id', '=', tenantId)
-    .where('membership_id', '=', membershipId)
+    .where('id', '=', membershipId)
     .executeTakeFirst()
-  return (row?.at as Date | null | undefined) ?? null
+  return row?.last_sign_in_at ?? null
 }

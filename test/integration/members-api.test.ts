@@ -3,6 +3,7 @@ import { tenantWithKey } from '../support/admin-api.js'
 import { declareCatalogue } from '../support/catalogues.js'
 import { useGateway } from '../support/harness.js'
 import { addPeople } from '../support/members.js'
+import { startSession } from '../../src/identity/sessions.js'
 
 // Issue 11: the members API. Each test makes its own tenant.
 const gw = useGateway()
@@ -399,5 +400,29 @@ describe("another tenant's members (OWASP ASVS 8.4.1)", () => {
     expect(emails(cross.body)).toEqual([])
     expect((await a.api('get', `/members/${id}`)).status).toBe(200)
     expect((await a.api('get', `/members/${id}`)).body.kind).toBe('guest')
+  })
+})
+
+describe('members: the last sign-in', () => {
+  it('is written with each session and outlives it (disabling ends every session)', async () => {
+    const { tenant, api } = await tenantWithKey(gw)
+    const [id] = await addPeople(gw.db, tenant, [{ email: 'ada@example.com', firstName: 'Ada' }])
+    const shown = async () =>
+      (await api('get', `/members/${id}`).expect(200)).body.lastSignInAt as string | null
+    expect(await shown()).toBeNull()
+    const first = new Date(Date.now() - 3_600_000)
+    const second = new Date(Date.now() - 60_000)
+    await startSession(gw.db, { tenantId: tenant.id, membershipId: id!, pending: null }, first)
+    expect(await shown()).toBe(first.toISOString())
+    await startSession(gw.db, { tenantId: tenant.id, membershipId: id!, pending: null }, second)
+    expect(await shown()).toBe(second.toISOString())
+    await api('post', `/members/${id}/disable`).expect(200)
+    const left = await gw.db
+      .selectFrom('sessions')
+      .select('membership_id')
+      .where('membership_id', '=', id!)
+      .execute()
+    expect(left).toEqual([])
+    expect(await shown()).toBe(second.toISOString())
   })
 })
