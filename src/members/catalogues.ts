@@ -4,6 +4,7 @@ import { ORGANIZATION_KINDS } from '../db/schema.js'
 import { AppError } from '../errors.js'
 import { RoleName } from '../identity/roles.js'
 import { parse } from '../lib/validate.js'
+import { directoriesMapping, renameInGroupMappings } from '../sso/directories-admin.js'
 import * as q from './catalogues.queries.js'
 
 export { EVERYBODY } from './catalogues.queries.js'
@@ -84,6 +85,7 @@ export async function updateGroup(tx: Tx, tenantId: string, id: string, input: u
       .updateGroup(tx, tenantId, id, { name: patch.name })
       .catch(uniqueAs(taken('group', patch.name)))
     await q.renameGroupInMemberships(tx, tenantId, group.name, patch.name)
+    await renameInGroupMappings(tx, tenantId, 'group', group.name, patch.name)
   }
   if (patch.description !== undefined)
     await q.updateGroup(tx, tenantId, id, { description: patch.description })
@@ -95,6 +97,7 @@ export async function deleteGroup(tx: Tx, tenantId: string, id: string): Promise
   const group = await q.lockGroup(tx, tenantId, id)
   if (!group) throw notFound('group')
   if (group.builtin) throw builtin('group', group.name)
+  await refuseIfMapped(tx, tenantId, 'group', group.name)
   await q.removeGroupFromMemberships(tx, tenantId, group.name)
   await q.deleteGroupRow(tx, tenantId, id)
 }
@@ -141,6 +144,7 @@ export async function updateRole(tx: Tx, tenantId: string, id: string, input: un
       .updateRole(tx, tenantId, id, { name: patch.name })
       .catch(uniqueAs(taken('role', patch.name)))
     await q.renameInMemberships(tx, tenantId, 'role', role.name, patch.name)
+    await renameInGroupMappings(tx, tenantId, 'role', role.name, patch.name)
   }
   if (patch.description !== undefined)
     await q.updateRole(tx, tenantId, id, { description: patch.description })
@@ -152,12 +156,24 @@ export async function deleteRole(tx: Tx, tenantId: string, id: string): Promise<
   const role = await q.findRole(tx, tenantId, id)
   if (!role) throw notFound('role')
   if (role.builtin) throw builtin('role', role.name)
+  await refuseIfMapped(tx, tenantId, 'role', role.name)
   const held = await q.countMembershipsWith(tx, tenantId, 'role', role.name)
   if (held > 0)
     throw new AppError('conflict', `${held} member(s) have this role: give them another first.`, {
       details: { memberCount: held },
     })
   await q.deleteRoleRow(tx, tenantId, id)
+}
+
+/** A company directory's sign-ins give it: it goes from the group mapping first. */
+async function refuseIfMapped(tx: Tx, tenantId: string, kind: 'role' | 'group', name: string) {
+  const directories = await directoriesMapping(tx, tenantId, kind, name)
+  if (directories.length)
+    throw new AppError(
+      'conflict',
+      `The group mapping of ${directories.map((d) => `"${d}"`).join(', ')} gives this ${kind}: take it out of the mapping first.`,
+      { details: { directories } },
+    )
 }
 
 const organizationJson = (o: Awaited<ReturnType<typeof q.listOrganizations>>[number]) => ({

@@ -1,4 +1,5 @@
 import type { Db } from '../db/database.js'
+import { AppError } from '../errors.js'
 import type { MemberRules } from '../tenants/settings.js'
 import { catalogueNames, EVERYBODY, insertBuiltins } from './catalogues.queries.js'
 
@@ -84,4 +85,45 @@ export async function checkGrant(
     ok: true,
     grant: { role: grant.role, groups, products: [...new Set(grant.products)], organization },
   }
+}
+
+type MappingEntry = { idpGroup: string; role?: string | undefined; groups: string[] }
+
+/**
+ * A company directory's group mapping names only what the store's catalogues hold (roles, and
+ * groups spelt as the catalogue spells them), so a sign-in never gives a member a role or group
+ * nobody defined. Refused with every unknown name, each under its entry's field.
+ */
+export async function checkGroupMapping<M extends MappingEntry>(
+  db: Db,
+  tenantId: string,
+  mapping: M[],
+): Promise<M[]> {
+  if (!mapping.length) return mapping
+  let names = await catalogueNames(db, tenantId)
+  if (!names.roles.length) {
+    await insertBuiltins(db, tenantId)
+    names = await catalogueNames(db, tenantId)
+  }
+  const groupByKey = new Map(names.groups.map((g) => [g.toLowerCase(), g]))
+  groupByKey.set(EVERYBODY.toLowerCase(), EVERYBODY)
+  const fields: Record<string, string[]> = {}
+  const checked = mapping.map((entry, i) => {
+    if (entry.role !== undefined && !names.roles.includes(entry.role))
+      fields[`groupMapping.${i}.role`] = [`There is no role "${entry.role}" in this store.`]
+    const unknown = entry.groups.filter((g) => !groupByKey.has(g.toLowerCase()))
+    if (unknown.length)
+      fields[`groupMapping.${i}.groups`] = [`There is no group ${quoted(unknown)} in this store.`]
+    return {
+      ...entry,
+      groups: [...new Set(entry.groups.map((g) => groupByKey.get(g.toLowerCase()) ?? g))],
+    }
+  })
+  if (Object.keys(fields).length)
+    throw new AppError(
+      'invalid_request',
+      'The group mapping names roles or groups this store does not have: create them first.',
+      { details: { fields, form: [] } },
+    )
+  return checked
 }

@@ -9,7 +9,8 @@ import {
   type Tenant,
   type TenantUrls,
 } from '../tenants/tenants.js'
-import { OidcConfig, SamlConfig, type SsoContext } from './connection.js'
+import { checkGroupMapping } from '../members/rules.js'
+import { type GroupMapping, OidcConfig, SamlConfig, type SsoContext } from './connection.js'
 import { prepareDirectory, preparePatch } from './directories-input.js'
 import * as queries from './directories.queries.js'
 import { type DirectoryJson, directoryJson } from './directories-view.js'
@@ -31,6 +32,7 @@ export async function createDirectory(
   const id = await ctx.db.transaction().execute(async (tx) => {
     await queries.lockTenantDirectories(tx, tenant.id)
     await checkEmailDomains(tx, tenant.id, body.emailDomains)
+    config.groupMapping = await checkGroupMapping(tx, tenant.id, body.groupMapping)
     const row = { tenantId: tenant.id, kind: body.kind, name: body.name, config, secretSealed }
     const id = await queries.insertDirectoryRow(tx, { ...row, host: undefined })
     if (body.host) await setDirectoryHost(tx, tenant, id, body.host, input.urls.baseDomain)
@@ -52,6 +54,12 @@ export async function updateDirectory(
     const row = await requireRow({ db: tx }, tenant.id, id)
     const config: Record<string, unknown> = { ...(row.config as object), ...patch.config }
     for (const key of patch.drop) delete config[key]
+    if (patch.config.groupMapping !== undefined)
+      config.groupMapping = await checkGroupMapping(
+        tx,
+        tenant.id,
+        patch.config.groupMapping as GroupMapping,
+      )
     const valid = (row.kind === 'saml' ? SamlConfig : OidcConfig).safeParse(config)
     if (!valid.success) throw new Error(`directory ${id}: a change left invalid config`)
     if (patch.emailDomains) await checkEmailDomains(tx, tenant.id, patch.emailDomains, id)
@@ -138,3 +146,45 @@ async function reread(ctx: SsoContext, tenantId: string, id: string, urls: Direc
   if (!tenant) throw new AppError('not_found', 'There is no such tenant.')
   return directoryJson(tenant, row)
 }
+
+/** The tenant's directories whose group mapping names this role or group (any case for groups). */
+export async function directoriesMapping(
+  db: Tx,
+  tenantId: string,
+  kind: 'role' | 'group',
+  name: string,
+): Promise<string[]> {
+  const rows = await queries.listDirectoryRows(db, tenantId)
+  return rows
+    .filter((row) => mappingOf(row).some((m) => names(m, kind).includes(key(kind, name))))
+    .map((row) => row.name)
+}
+
+/** A role or group renamed in the catalogue is renamed in the tenant's directories' mappings. */
+export async function renameInGroupMappings(
+  tx: Tx,
+  tenantId: string,
+  kind: 'role' | 'group',
+  from: string,
+  to: string,
+): Promise<void> {
+  for (const row of await queries.listDirectoryRows(tx, tenantId)) {
+    const mapping = mappingOf(row)
+    if (!mapping.some((m) => names(m, kind).includes(key(kind, from)))) continue
+    const renamed = mapping.map((m) =>
+      kind === 'role'
+        ? m.role === from
+          ? { ...m, role: to }
+          : m
+        : { ...m, groups: m.groups.map((g) => (key(kind, g) === key(kind, from) ? to : g)) },
+    )
+    const config = { ...(row.config as object), groupMapping: renamed }
+    await queries.updateDirectoryRow(tx, tenantId, row.id, { config }, new Date())
+  }
+}
+
+const mappingOf = (row: queries.DirectoryRow): GroupMapping =>
+  ((row.config as { groupMapping?: GroupMapping }).groupMapping ?? []) as GroupMapping
+const key = (kind: 'role' | 'group', name: string) => (kind === 'group' ? name.toLowerCase() : name)
+const names = (m: GroupMapping[number], kind: 'role' | 'group') =>
+  kind === 'role' ? (m.role ? [m.role] : []) : m.groups.map((g) => g.toLowerCase())
