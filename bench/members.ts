@@ -5,6 +5,7 @@
 //   npx tsx bench/members.ts   (env BENCH_DATABASE_URL, BENCH_MEMBERS (1000000), BENCH_RUNS (200))
 import { randomBytes, randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
+import { sql } from 'kysely'
 import pg from 'pg'
 import { loadConfig } from '../src/config.js'
 import { dbOn } from '../src/db/database.js'
@@ -141,15 +142,35 @@ async function measure(label: string, run: (i: number) => Promise<unknown>) {
   console.log(row)
 }
 
+/** BENCH_KEEP=NAME: the database NAME is kept after the run and reused (not seeded) by the next. */
+const KEEP = process.env.BENCH_KEEP
+
+async function reuse(url: string) {
+  const db = dbOn({ url })
+  await migrateToLatest(db)
+  const tenant = await db
+    .selectFrom('tenants')
+    .select('id')
+    .where('slug', '=', 'bench')
+    .executeTakeFirstOrThrow()
+  await sql`analyze`.execute(db)
+  console.log(`reusing ${url.split('/').pop()}: its members as seeded before`)
+  return { db, tenant }
+}
+
 async function main() {
-  const name = `gateway_bench_members_${randomBytes(4).toString('hex')}`
+  if (KEEP && !/^[a-z_][a-z0-9_]{0,62}$/.test(KEEP)) throw new Error('BENCH_KEEP: a database name')
+  const name = KEEP ?? `gateway_bench_members_${randomBytes(4).toString('hex')}`
   const admin = new pg.Client({ connectionString: ADMIN_URL })
   await admin.connect()
-  await admin.query(`create database ${name}`)
+  const exists = KEEP
+    ? (await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1
+    : false
+  if (!exists) await admin.query(`create database ${name}`)
   const url = new URL(ADMIN_URL)
   url.pathname = `/${name}`
   try {
-    const { db, tenant } = await seed(url.toString())
+    const { db, tenant } = exists ? await reuse(url.toString()) : await seed(url.toString())
     const search = (query: Record<string, unknown>) => searchMembers(db, tenant.id, query)
     console.log(
       `| ${'query (a page of 50, its cursor and total)'.padEnd(44)} |       p50 |       p99 |`,
@@ -181,6 +202,12 @@ async function main() {
     await measure('filter status=disabled, sort email', () =>
       search({ status: 'disabled', sort: 'email' }),
     )
+    await measure('prefix 2 letters + kind=guest', (i) =>
+      search({ q: pick(FIRST, i).slice(0, 2), kind: 'guest' }),
+    )
+    await measure('prefix 3 letters + group', (i) =>
+      search({ q: pick(LAST, i * 3).slice(0, 3), group: pick(GROUPS, i) }),
+    )
     await measure('substring, 4 letters of a last name', (i) =>
       search({ q: pick(LAST, i * 3).slice(2, 6), match: 'contains' }),
     )
@@ -189,7 +216,7 @@ async function main() {
     )
     await db.destroy()
   } finally {
-    await admin.query(`drop database if exists ${name} with (force)`)
+    if (!KEEP) await admin.query(`drop database if exists ${name} with (force)`)
     await admin.end()
   }
 }

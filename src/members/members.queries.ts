@@ -63,13 +63,23 @@ function base(db: Db, tenantId: string, f: MemberFilters) {
     .where('m.tenant_id', '=', tenantId)
   if (f.prefix !== undefined) query = query.where(prefixMatch(f.prefix))
   if (f.contains !== undefined) query = query.where(SEARCH_TEXT, 'like', `%${f.contains}%`)
-  if (f.kind) query = query.where('m.kind', '=', f.kind)
-  if (f.status) query = query.where('m.status', '=', f.status)
-  if (f.role) query = query.where('m.role', '=', f.role)
-  if (f.organization) query = query.where('m.organization', '=', f.organization)
-  if (f.directoryId) query = query.where('m.directory_id', '=', f.directoryId)
-  if (f.group) query = query.where(sql<boolean>`m.groups @> jsonb_build_array(${f.group}::text)`)
-  return query
+  return query.where(membershipMatch(f))
+}
+
+/** The filters on the membership's own columns (kind, status, role, organization, directory, group). */
+function membershipMatch(f: MemberFilters) {
+  return sql<boolean>`(${sql.join(
+    [
+      sql`true`,
+      ...(f.kind ? [sql`m.kind = ${f.kind}`] : []),
+      ...(f.status ? [sql`m.status = ${f.status}`] : []),
+      ...(f.role ? [sql`m.role = ${f.role}`] : []),
+      ...(f.organization ? [sql`m.organization = ${f.organization}`] : []),
+      ...(f.directoryId ? [sql`m.directory_id = ${f.directoryId}`] : []),
+      ...(f.group ? [sql`m.groups @> jsonb_build_array(${f.group}::text)`] : []),
+    ],
+    sql` and `,
+  )})`
 }
 
 const sortKey = {
@@ -133,7 +143,15 @@ export const STORED_PREFIX = 3
 export function listPrefixPage(
   db: Db,
   tenantId: string,
-  input: { text: string; escaped: string; descending: boolean; after?: Keyset; limit: number },
+  input: {
+    text: string
+    escaped: string
+    /** Filters on the membership, checked as the walk goes (worth it while matches are dense). */
+    filters?: MemberFilters
+    descending: boolean
+    after?: Keyset
+    limit: number
+  },
 ) {
   const chars = Array.from(input.text)
   let query = db
@@ -152,6 +170,7 @@ export function listPrefixPage(
       sql<string>`p.user_id::text`.as('sort_id'),
     ])
   if (chars.length > STORED_PREFIX) query = query.where(prefixMatch(input.escaped))
+  if (input.filters) query = query.where(membershipMatch(input.filters))
   if (input.after) {
     const op = sql.raw(input.descending ? '<' : '>')
     query = query.where(

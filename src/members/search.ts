@@ -68,6 +68,29 @@ export function filtersOf(query: z.output<typeof MemberListQuery>): q.MemberFilt
   }
 }
 
+/**
+ * A prefix search sorted by name goes through the stored prefixes (members.queries.ts
+ * listPrefixPage), walked in name order until the page is full, unless the text is longer than
+ * them and its matches few (then the field indexes find them and they are sorted). With other
+ * filters too, the walk reads about limit x (prefix matches / all matches) rows, finding and
+ * sorting reads every match: whichever the planner's estimates say is fewer.
+ */
+async function walkPrefixes(
+  db: Db,
+  tenantId: string,
+  filters: q.MemberFilters,
+  text: string,
+  estimate: number,
+  limit: number,
+): Promise<boolean> {
+  if (filters.prefix === undefined) return false
+  const short = Array.from(text).length <= q.STORED_PREFIX
+  if (Object.keys(filters).length === 1) return short || estimate > EXACT_COUNT_UP_TO
+  const prefixMatches = await q.estimateMembers(db, tenantId, { prefix: filters.prefix })
+  if (!short && prefixMatches <= EXACT_COUNT_UP_TO) return false
+  return estimate * estimate > limit * prefixMatches
+}
+
 /** A page of members' rows, the next cursor, and the total (exact when small). */
 export async function searchMembers(db: Db, tenantId: string, input: unknown) {
   const query = parse(MemberListQuery, input)
@@ -79,18 +102,13 @@ export async function searchMembers(db: Db, tenantId: string, input: unknown) {
   // tenant would cost more than the page, so only an estimate that small is checked by
   // counting; and it tells the page query whether to walk the sort index or sort the matches.
   const estimate = await q.estimateMembers(db, tenantId, filters)
-  // A prefix search alone, sorted by name: through the stored prefixes (members.queries.ts),
-  // unless the text is longer than them and its matches few (then the field indexes find them
-  // and they are sorted).
-  const onlyPrefix = filters.prefix !== undefined && Object.keys(filters).length === 1
   const text = query.q?.toLowerCase() ?? ''
   const rows =
-    onlyPrefix &&
-    sort === 'name' &&
-    (Array.from(text).length <= q.STORED_PREFIX || estimate > EXACT_COUNT_UP_TO)
+    sort === 'name' && (await walkPrefixes(db, tenantId, filters, text, estimate, query.limit))
       ? await q.listPrefixPage(db, tenantId, {
           text,
           escaped: filters.prefix!,
+          filters,
           descending,
           limit: query.limit + 1,
           ...(after && { after }),

@@ -4,6 +4,8 @@ import { declareCatalogue } from '../support/catalogues.js'
 import { useGateway } from '../support/harness.js'
 import { addPeople } from '../support/members.js'
 import { startSession } from '../../src/identity/sessions.js'
+import * as q from '../../src/members/members.queries.js'
+import { filtersOf, MemberListQuery } from '../../src/members/search.js'
 
 // Issue 11: the members API. Each test makes its own tenant.
 const gw = useGateway()
@@ -424,5 +426,64 @@ describe('members: the last sign-in', () => {
       .execute()
     expect(left).toEqual([])
     expect(await shown()).toBe(second.toISOString())
+  })
+})
+
+describe('members: a prefix search with filters', () => {
+  it('walks the stored prefixes to the same pages as finding and sorting the matches', async () => {
+    const { tenant } = await tenantWithKey(gw)
+    await declareCatalogue(gw.db, tenant.id, { roles: ['manager'], groups: ['Sales'] })
+    const people = Array.from({ length: 40 }, (_, i) => ({
+      email: `p${String(i).padStart(2, '0')}@example.com`,
+      firstName: ['Ann', 'Anton', 'Bea', 'Andrea'][i % 4]!,
+      lastName: `Lee${i % 7}`,
+      kind: i % 3 === 0 ? ('guest' as const) : ('member' as const),
+      role: i % 5 === 0 ? 'manager' : 'user',
+      groups: i % 2 === 0 ? ['Sales'] : [],
+    }))
+    await addPeople(gw.db, tenant, people)
+    for (const query of [
+      { q: 'an', kind: 'guest' },
+      { q: 'a', group: 'Sales' },
+      { q: 'ann', role: 'manager', sort: '-name' },
+      { q: 'anto', kind: 'member' },
+      { q: 'lee3', group: 'Sales' },
+    ] as const) {
+      const parsed = MemberListQuery.parse({ ...query, limit: 4 })
+      const filters = filtersOf(parsed)
+      const descending = parsed.sort.startsWith('-')
+      const walk = async (after?: q.Keyset) =>
+        q.listPrefixPage(gw.db, tenant.id, {
+          text: parsed.q!,
+          escaped: filters.prefix!,
+          filters,
+          descending,
+          limit: 4,
+          ...(after && { after }),
+        })
+      const sorted = async (after?: q.Keyset) =>
+        q.listMemberPage(gw.db, tenant.id, {
+          filters,
+          sort: 'name',
+          descending,
+          limit: 4,
+          sortAfterMatching: true,
+          ...(after && { after }),
+        })
+      // Page by page to the end: the same people in the same order, cursors interchangeable.
+      let after: q.Keyset | undefined
+      let seen = 0
+      for (;;) {
+        const [a, b] = await Promise.all([walk(after), sorted(after)])
+        expect(
+          a.map((r) => r.email),
+          JSON.stringify(query),
+        ).toEqual(b.map((r) => r.email))
+        seen += a.length
+        if (a.length < 4) break
+        after = { key: a.at(-1)!.sort_key, id: a.at(-1)!.sort_id }
+      }
+      expect(seen, JSON.stringify(query)).toBeGreaterThan(0)
+    }
   })
 })
