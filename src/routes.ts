@@ -35,6 +35,7 @@ import { templateAdminRoutes } from './mail/templates.routes.js'
 import { tenantAdminRoutes } from './tenants/tenants.routes.js'
 import { appAdminRoutes } from './tokens/apps.routes.js'
 import { tokenRoutes } from './tokens/tokens.routes.js'
+import { exportAdminRoutes } from './exports/exports.routes.js'
 
 const ASSETS = fileURLToPath(new URL('./http/assets/', import.meta.url))
 
@@ -143,6 +144,8 @@ export function adminApi(deps: Deps): Router {
   router.use(express.json({ limit: '2mb' }), adminAuth(deps))
   router.use(
     tenantAdminRoutes(deps),
+    // CSV exports (issue 12) before invitations and members: their /:id would take "export".
+    exportAdminRoutes(deps),
     invitationAdminRoutes(deps),
     termsAdminRoutes(deps),
     templateAdminRoutes(deps, deps.config.mailTemplates),

@@ -9,6 +9,7 @@ import { CreateAppInput, UpdateAppInput } from '../tokens/apps.js'
 import { auditPaths } from './openapi-audit.js'
 import { consoleSecurityScheme, listTenantsOperation } from './openapi-console.js'
 import { directoryPaths } from './openapi-directories.js'
+import { exportPaths } from './openapi-exports.js'
 import { memberPaths, memberSchemas } from './openapi-members.js'
 import { pagesPaths } from './openapi-pages.js'
 
@@ -261,6 +262,7 @@ export function openApiDocument() {
       ...auditPaths,
       ...memberPaths(),
       ...pagesPaths,
+      ...exportPaths,
     },
   }
 }

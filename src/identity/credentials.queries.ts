@@ -37,18 +37,23 @@ export async function saveCredential(
     .execute()
 }
 
-/** A rehash keeps the password's policy record and its change date: only the encoding changes. */
+/**
+ * A rehash keeps the password's policy record and its change date: only the encoding changes.
+ * Guarded by the hash it replaces: a password changed while the old one was being verified (a
+ * slow imported bcrypt, say) is not overwritten by a fresh hash of the old password.
+ */
 export async function replaceHash(
   db: Db,
   directoryId: string,
   userId: string,
-  hash: string,
+  row: { from: string; to: string },
 ): Promise<void> {
   await db
     .updateTable('credentials')
-    .set({ password_hash: hash })
+    .set({ password_hash: row.to })
     .where('directory_id', '=', directoryId)
     .where('user_id', '=', userId)
+    .where('password_hash', '=', row.from)
     .execute()
 }
 

@@ -138,10 +138,13 @@ export async function proveCredential(
     return false
   }
   if (credential.failed_logins > 0) await queries.clearFailedLogins(db, directoryId, userId)
-  // Best effort: a busy hasher must not fail a login that already succeeded; the next one rehashes.
+  // Best effort: a busy hasher must not fail a login that already succeeded; the next one
+  // rehashes. Old parameters and every imported format (bcrypt, scrypt, PBKDF2, argon2i:
+  // imported-hashes.ts) are replaced by our argon2id here, at the first successful sign-in.
   if (needsRehash) {
+    const from = credential.password_hash
     await hasher.hash(password).then(
-      (hash) => queries.replaceHash(db, directoryId, userId, hash),
+      (to) => queries.replaceHash(db, directoryId, userId, { from, to }),
       () => undefined,
     )
   }

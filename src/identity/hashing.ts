@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { type Algorithm, hash, parseOptions, type Version, verify } from '@node-rs/argon2'
 import { AppError } from '../errors.js'
+import { parseImportedHash, verifyImportedHash } from './imported-hashes.js'
 import { normalizePassword } from './password-policy.js'
 
 export type Argon2Params = { memoryCost: number; timeCost: number; parallelism: number }
@@ -26,6 +27,8 @@ const VERSION_0x13 = 1 as Version
 // Policies cap passwords at 1024 characters; refusing longer input before normalising or
 // hashing bounds the work an anonymous request can cause.
 const MAX_PASSWORD_UNITS = 1024
+
+const ARGON2_PREFIX = /^\$argon2(id|i|d)\$/
 
 // A password nobody is asked to type: verifyDummy only needs a hash with the current cost.
 const DUMMY_PASSWORD = 'verify-dummy: an unknown email costs as much as a known one'
@@ -69,9 +72,29 @@ export function createHasher(
     },
     async verify(encoded, password) {
       const normalized = prepare(password)
-      const ok = await run(() => verify(encoded, normalized))
-      // Only a verified password can be rehashed, so the flag is meaningless otherwise.
-      return { ok, needsRehash: ok && needsRehash(encoded) }
+      // argon2 strings are ours or were bounded when imported: @node-rs/argon2 reads them (and
+      // our own parameters may exceed the import bounds). Any other format is parsed strictly.
+      const format = ARGON2_PREFIX.test(encoded)
+        ? ({ ok: true, parsed: { kind: 'argon2' } } as const)
+        : parseImportedHash(encoded)
+      // Not a format we verify: no password opens it.
+      if (!format.ok) return { ok: false, needsRehash: false }
+      const { parsed } = format
+      const stale = parsed.kind !== 'argon2' || needsRehash(encoded)
+      // Our own hashes are of the normalised password; a hash made by another system is most
+      // likely of the password as typed, so a foreign one is tried both ways.
+      const candidates = stale && normalized !== password ? [normalized, password] : [normalized]
+      for (const candidate of candidates) {
+        const ok = await run(() =>
+          parsed.kind === 'argon2'
+            ? verify(encoded, candidate)
+            : verifyImportedHash(encoded, parsed, candidate),
+        )
+        // Only a verified password can be rehashed, so the flag is meaningless otherwise. Any
+        // format but argon2id with our parameters is stored anew (credentials.ts).
+        if (ok) return { ok, needsRehash: stale }
+      }
+      return { ok: false, needsRehash: false }
     },
     async verifyDummy(password) {
       const normalized = prepare(password)
