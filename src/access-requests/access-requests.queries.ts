@@ -14,16 +14,13 @@ export function upsertPendingRequest(db: Db, row: NewRequest, now: Date): Promis
     .insertInto('access_requests')
     .values({ ...row, updated_at: now })
     .onConflict((oc) =>
-      oc
-        .columns(['tenant_id', 'email_key'])
-        .where('status', '=', 'pending')
-        .doUpdateSet({
-          email: row.email,
-          name: row.name,
-          message: row.message,
-          locale: row.locale,
-          updated_at: now,
-        }),
+      oc.columns(['tenant_id', 'email_key']).where('status', '=', 'pending').doUpdateSet({
+        email: row.email,
+        name: row.name,
+        message: row.message,
+        locale: row.locale,
+        updated_at: now,
+      }),
     )
     .returningAll()
     .executeTakeFirstOrThrow()

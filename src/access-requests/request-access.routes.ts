@@ -52,9 +52,10 @@ export function requestAccessRoutes({ config, db }: Deps): Router {
   router.post('/request-access', open, verifyCsrf(secretKey), perIp, async (req, res) => {
     const tenant = res.locals.tenant
     const form = RequestAccessForm.safeParse(req.body ?? {})
-    const address = form.success ? normalizeEmail(form.data.email) : undefined
-    if (!form.success || !address?.ok) {
-      const invalid = new Set<RequestField>(address?.ok === false ? ['email'] : [])
+    const email: unknown = (req.body as Record<string, unknown> | undefined)?.email
+    const address = normalizeEmail(typeof email === 'string' ? email : '')
+    if (!form.success || !address.ok) {
+      const invalid = new Set<RequestField>(address.ok ? [] : ['email'])
       for (const issue of form.error?.issues ?? [])
         if (['email', 'name', 'message'].includes(String(issue.path[0])))
           invalid.add(issue.path[0] as RequestField)
