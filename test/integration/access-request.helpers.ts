@@ -58,6 +58,7 @@ export function accessRequestHelpers(gw: Gateway) {
       .where('tenant_id', '=', tenant.id)
       .where('action', 'like', 'access_request.%')
       .orderBy('at')
+      .orderBy('id')
       .execute()
     return rows
   }
