@@ -25,9 +25,11 @@ export function accessRequestsPage(c: ConsoleContext): Html {
   const l = (key: MessageKey) => t(c.locale, key)
   const title = l('navAccessRequests')
   const api = `/admin/api/v1/tenants/${encodeURIComponent(c.tenantSlug)}`
+  // The {slots} stay for the script to fill (t() would blank them).
+  const slots = new Proxy({} as Record<string, string>, { get: (_, n) => `{${String(n)}}` })
   const labels = Object.entries(SCRIPT_LABELS).map(
     ([name, key]) =>
-      html` data-l-${name.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}="${l(key)}"`,
+      html` data-l-${name.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}="${t(c.locale, key, slots)}"`,
   )
   return consoleFrame(c, {
     title,

@@ -318,12 +318,14 @@ const en = {
   // Issue 12: access requests (src/access-requests/, console/access-requests.pages.ts).
   raLink: 'No account? Request access',
   raTitle: 'Request access',
-  raIntro: 'Tell the administrators of {tenant} who you are. If they grant you access, you will receive an invitation by email.',
+  raIntro:
+    'Tell the administrators of {tenant} who you are. If they grant you access, you will receive an invitation by email.',
   raName: 'Your name',
   raMessage: 'Message for the administrators',
   raMessageHint: 'Optional: why you need access, up to 1000 characters.',
   raSubmit: 'Send the request',
-  raSent: 'Thank you. Your request has been passed on to the administrators of {tenant}. If they grant you access, you will receive an invitation by email.',
+  raSent:
+    'Thank you. Your request has been passed on to the administrators of {tenant}. If they grant you access, you will receive an invitation by email.',
   raFormErrors: 'Please correct the fields marked below.',
   raEmailInvalid: 'Enter an email address such as name@example.com.',
   raNameInvalid: 'Enter your name (up to 100 characters).',
@@ -331,9 +333,11 @@ const en = {
   raUnsubTitle: 'Access-request emails',
   raUnsubConfirm: 'Stop receiving emails when someone asks for access to {tenant}?',
   raUnsubButton: 'Unsubscribe',
-  raUnsubDone: 'You will no longer receive emails about access requests to {tenant}. You can turn them back on in the console.',
+  raUnsubDone:
+    'You will no longer receive emails about access requests to {tenant}. You can turn them back on in the console.',
   navAccessRequests: 'Access requests',
-  arIntro: 'People who asked for access from the sign-in page. Approving sends them an invitation; denying tells them politely by email.',
+  arIntro:
+    'People who asked for access from the sign-in page. Approving sends them an invitation; denying tells them politely by email.',
   arColMessage: 'Message',
   arColRequested: 'Requested',
   arApprove: 'Approve',
@@ -675,12 +679,14 @@ const fr: Catalog = {
   // Issue 12: access requests (src/access-requests/, console/access-requests.pages.ts).
   raLink: 'Pas de compte ? Demander un accès',
   raTitle: 'Demander un accès',
-  raIntro: 'Présentez-vous aux administrateurs de {tenant}. S’ils vous accordent l’accès, vous recevrez une invitation par e-mail.',
+  raIntro:
+    'Présentez-vous aux administrateurs de {tenant}. S’ils vous accordent l’accès, vous recevrez une invitation par e-mail.',
   raName: 'Votre nom',
   raMessage: 'Message pour les administrateurs',
   raMessageHint: 'Facultatif : pourquoi vous avez besoin d’un accès, 1000 caractères au plus.',
   raSubmit: 'Envoyer la demande',
-  raSent: 'Merci. Votre demande a été transmise aux administrateurs de {tenant}. S’ils vous accordent l’accès, vous recevrez une invitation par e-mail.',
+  raSent:
+    'Merci. Votre demande a été transmise aux administrateurs de {tenant}. S’ils vous accordent l’accès, vous recevrez une invitation par e-mail.',
   raFormErrors: 'Veuillez corriger les champs signalés ci-dessous.',
   raEmailInvalid: 'Saisissez une adresse e-mail comme nom@exemple.com.',
   raNameInvalid: 'Saisissez votre nom (100 caractères au plus).',
@@ -688,9 +694,11 @@ const fr: Catalog = {
   raUnsubTitle: 'E-mails de demandes d’accès',
   raUnsubConfirm: 'Ne plus recevoir d’e-mail lorsque quelqu’un demande l’accès à {tenant} ?',
   raUnsubButton: 'Se désabonner',
-  raUnsubDone: 'Vous ne recevrez plus d’e-mails sur les demandes d’accès à {tenant}. Vous pouvez les réactiver dans la console.',
+  raUnsubDone:
+    'Vous ne recevrez plus d’e-mails sur les demandes d’accès à {tenant}. Vous pouvez les réactiver dans la console.',
   navAccessRequests: 'Demandes d’accès',
-  arIntro: 'Les personnes qui ont demandé un accès depuis la page de connexion. Approuver leur envoie une invitation ; refuser les en informe poliment par e-mail.',
+  arIntro:
+    'Les personnes qui ont demandé un accès depuis la page de connexion. Approuver leur envoie une invitation ; refuser les en informe poliment par e-mail.',
   arColMessage: 'Message',
   arColRequested: 'Demandé le',
   arApprove: 'Approuver',
@@ -700,7 +708,8 @@ const fr: Catalog = {
   arConfirmDeny: 'Refuser la demande de {email} ? La personne en sera informée par e-mail.',
   arApproved: 'Approuvée : une invitation a été envoyée à {email}.',
   arDenied: 'Refusée : {email} en a été informé par e-mail.',
-  arSubscription: 'M’avertir par e-mail quand quelqu’un demande un accès (une fois par jour et par personne au plus)',
+  arSubscription:
+    'M’avertir par e-mail quand quelqu’un demande un accès (une fois par jour et par personne au plus)',
   arSubscriptionSaved: 'Vos notifications par e-mail ont été enregistrées.',
   cpTpl_access_request_denied: 'Demande d’accès refusée',
 }
@@ -1025,12 +1034,14 @@ const nl: Catalog = {
   // Issue 12: access requests (src/access-requests/, console/access-requests.pages.ts).
   raLink: 'Geen account? Toegang aanvragen',
   raTitle: 'Toegang aanvragen',
-  raIntro: 'Vertel de beheerders van {tenant} wie je bent. Als ze je toegang geven, ontvang je een uitnodiging per e-mail.',
+  raIntro:
+    'Vertel de beheerders van {tenant} wie je bent. Als ze je toegang geven, ontvang je een uitnodiging per e-mail.',
   raName: 'Je naam',
   raMessage: 'Bericht voor de beheerders',
   raMessageHint: 'Optioneel: waarom je toegang nodig hebt, hoogstens 1000 tekens.',
   raSubmit: 'Aanvraag versturen',
-  raSent: 'Bedankt. Je aanvraag is doorgegeven aan de beheerders van {tenant}. Als ze je toegang geven, ontvang je een uitnodiging per e-mail.',
+  raSent:
+    'Bedankt. Je aanvraag is doorgegeven aan de beheerders van {tenant}. Als ze je toegang geven, ontvang je een uitnodiging per e-mail.',
   raFormErrors: 'Verbeter de gemarkeerde velden hieronder.',
   raEmailInvalid: 'Vul een e-mailadres in zoals naam@voorbeeld.nl.',
   raNameInvalid: 'Vul je naam in (hoogstens 100 tekens).',
@@ -1038,9 +1049,11 @@ const nl: Catalog = {
   raUnsubTitle: 'E-mails over toegangsaanvragen',
   raUnsubConfirm: 'Geen e-mails meer ontvangen wanneer iemand toegang tot {tenant} aanvraagt?',
   raUnsubButton: 'Afmelden',
-  raUnsubDone: 'Je ontvangt geen e-mails meer over toegangsaanvragen voor {tenant}. Je kunt ze weer aanzetten in de console.',
+  raUnsubDone:
+    'Je ontvangt geen e-mails meer over toegangsaanvragen voor {tenant}. Je kunt ze weer aanzetten in de console.',
   navAccessRequests: 'Toegangsaanvragen',
-  arIntro: 'Mensen die toegang hebben aangevraagd via de aanmeldpagina. Goedkeuren stuurt hun een uitnodiging; afwijzen laat het hun vriendelijk per e-mail weten.',
+  arIntro:
+    'Mensen die toegang hebben aangevraagd via de aanmeldpagina. Goedkeuren stuurt hun een uitnodiging; afwijzen laat het hun vriendelijk per e-mail weten.',
   arColMessage: 'Bericht',
   arColRequested: 'Aangevraagd',
   arApprove: 'Goedkeuren',
@@ -1050,7 +1063,8 @@ const nl: Catalog = {
   arConfirmDeny: 'De aanvraag van {email} afwijzen? Die persoon krijgt dat per e-mail te horen.',
   arApproved: 'Goedgekeurd: er is een uitnodiging gestuurd naar {email}.',
   arDenied: 'Afgewezen: {email} is per e-mail ingelicht.',
-  arSubscription: 'Mail me wanneer iemand toegang aanvraagt (hoogstens één keer per dag per persoon)',
+  arSubscription:
+    'Mail me wanneer iemand toegang aanvraagt (hoogstens één keer per dag per persoon)',
   arSubscriptionSaved: 'Je e-mailmeldingen zijn opgeslagen.',
   cpTpl_access_request_denied: 'Toegangsaanvraag afgewezen',
 }
@@ -1381,12 +1395,14 @@ const de: Catalog = {
   // Issue 12: access requests (src/access-requests/, console/access-requests.pages.ts).
   raLink: 'Kein Konto? Zugang anfragen',
   raTitle: 'Zugang anfragen',
-  raIntro: 'Sagen Sie den Administratoren von {tenant}, wer Sie sind. Wenn sie Ihnen Zugang gewähren, erhalten Sie eine Einladung per E-Mail.',
+  raIntro:
+    'Sagen Sie den Administratoren von {tenant}, wer Sie sind. Wenn sie Ihnen Zugang gewähren, erhalten Sie eine Einladung per E-Mail.',
   raName: 'Ihr Name',
   raMessage: 'Nachricht an die Administratoren',
   raMessageHint: 'Optional: warum Sie Zugang brauchen, höchstens 1000 Zeichen.',
   raSubmit: 'Anfrage senden',
-  raSent: 'Vielen Dank. Ihre Anfrage wurde an die Administratoren von {tenant} weitergeleitet. Wenn sie Ihnen Zugang gewähren, erhalten Sie eine Einladung per E-Mail.',
+  raSent:
+    'Vielen Dank. Ihre Anfrage wurde an die Administratoren von {tenant} weitergeleitet. Wenn sie Ihnen Zugang gewähren, erhalten Sie eine Einladung per E-Mail.',
   raFormErrors: 'Bitte korrigieren Sie die unten markierten Felder.',
   raEmailInvalid: 'Geben Sie eine E-Mail-Adresse wie name@beispiel.de ein.',
   raNameInvalid: 'Geben Sie Ihren Namen ein (höchstens 100 Zeichen).',
@@ -1394,9 +1410,11 @@ const de: Catalog = {
   raUnsubTitle: 'E-Mails zu Zugangsanfragen',
   raUnsubConfirm: 'Keine E-Mails mehr erhalten, wenn jemand Zugang zu {tenant} anfragt?',
   raUnsubButton: 'Abmelden',
-  raUnsubDone: 'Sie erhalten keine E-Mails mehr zu Zugangsanfragen für {tenant}. In der Konsole können Sie sie wieder einschalten.',
+  raUnsubDone:
+    'Sie erhalten keine E-Mails mehr zu Zugangsanfragen für {tenant}. In der Konsole können Sie sie wieder einschalten.',
   navAccessRequests: 'Zugangsanfragen',
-  arIntro: 'Personen, die auf der Anmeldeseite Zugang angefragt haben. Genehmigen schickt ihnen eine Einladung; Ablehnen teilt es ihnen höflich per E-Mail mit.',
+  arIntro:
+    'Personen, die auf der Anmeldeseite Zugang angefragt haben. Genehmigen schickt ihnen eine Einladung; Ablehnen teilt es ihnen höflich per E-Mail mit.',
   arColMessage: 'Nachricht',
   arColRequested: 'Angefragt',
   arApprove: 'Genehmigen',
@@ -1406,7 +1424,8 @@ const de: Catalog = {
   arConfirmDeny: 'Die Anfrage von {email} ablehnen? Die Person wird per E-Mail informiert.',
   arApproved: 'Genehmigt: Eine Einladung wurde an {email} gesendet.',
   arDenied: 'Abgelehnt: {email} wurde per E-Mail informiert.',
-  arSubscription: 'Mich per E-Mail benachrichtigen, wenn jemand Zugang anfragt (höchstens einmal am Tag pro Person)',
+  arSubscription:
+    'Mich per E-Mail benachrichtigen, wenn jemand Zugang anfragt (höchstens einmal am Tag pro Person)',
   arSubscriptionSaved: 'Ihre E-Mail-Benachrichtigungen wurden gespeichert.',
   cpTpl_access_request_denied: 'Zugangsanfrage abgelehnt',
 }

@@ -99,7 +99,9 @@ export async function composeMail(
   const secret = openSecret(keys.secretKey, mail.secret)
   const vars = { tenantName: mail.tenant_name, email: mail.to_address, ...mail.data, ...secret }
   const rendered = renderMail(template, vars, mail.locale)
-  return secret.unsubscribeLink ? { ...rendered, listUnsubscribe: secret.unsubscribeLink } : rendered
+  return secret.unsubscribeLink
+    ? { ...rendered, listUnsubscribe: secret.unsubscribeLink }
+    : rendered
 }
 
 function openSecret(secretKey: string, sealed: Uint8Array | null): Record<string, string> {
