@@ -60,6 +60,13 @@ export function accessRequestsPage(c: ConsoleContext): Html {
 <datalist id="ar-roles"><option value="user"></option><option value="admin"></option></datalist>
 </div>
 <div class="field">
+<label for="ar-kind">${l('peopleKind')}</label>
+<select id="ar-kind" name="kind">
+<option value="member">${l('peopleKindMember')}</option>
+<option value="guest">${l('peopleKindGuest')}</option>
+</select>
+</div>
+<div class="field">
 <label for="ar-groups">${l('cpGroups')} <span class="optional">(${l('cpOptional')})</span></label>
 <p class="hint" id="ar-groups-hint">${l('cpCommaHint')}</p>
 <input id="ar-groups" name="groups" type="text" aria-describedby="ar-groups-hint">

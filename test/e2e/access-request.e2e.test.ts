@@ -81,6 +81,7 @@ describe.skipIf(!hasBrowser)('access requests in a real browser', () => {
       'Approve the request of grace@example.com',
     )
     await check(admin, 'approve-dialog')
+    await admin.selectOption('#ar-kind', 'guest')
     await admin.click('#ar-approve-form button[type="submit"]')
     await admin.locator('#ar-notice', { hasText: 'Approved' }).waitFor()
     expect(await admin.textContent('#ar-notice')).toBe(
@@ -92,6 +93,14 @@ describe.skipIf(!hasBrowser)('access requests in a real browser', () => {
     await world.deliver()
     const invitation = await world.smtp.waitFor('grace@example.com')
     expect(extractLink(invitation, '/invite/')).toContain(origin)
+    const membership = await gw.db
+      .selectFrom('memberships as m')
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .select(['m.kind', 'u.first_name', 'u.last_name'])
+      .where('m.tenant_id', '=', tenant.id)
+      .where('u.email', '=', 'grace@example.com')
+      .executeTakeFirstOrThrow()
+    expect(membership).toEqual({ kind: 'guest', first_name: 'Grace', last_name: 'Hopper' })
 
     // The subscription toggle, off and on again, through the API.
     await admin.uncheck('#ar-subscribed')

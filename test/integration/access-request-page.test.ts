@@ -144,4 +144,18 @@ describe('the request-access page', () => {
       { action: 'access_request.received', actor_kind: 'system', subject_id: row?.id },
     ])
   })
+
+  it('is not offered by a store without a user database (company sign-in only): 404', async () => {
+    const { tenant } = await h.store()
+    await gw.db
+      .deleteFrom('tenant_directories')
+      .where('tenant_id', '=', tenant.id)
+      .where('directory_id', '=', tenant.databaseDirectoryId!)
+      .execute()
+    const host = `${tenant.slug}.localhost`
+    expect((await h.browser(host).get('/request-access')).status).toBe(404)
+    const post = await h.browser(host).post('/request-access', h.ask('z@example.com'))
+    expect(post.status).toBe(404)
+    expect(await h.requests(tenant)).toEqual([])
+  })
 })

@@ -136,6 +136,7 @@
     const f = form.elements
     const body = {
       role: f.namedItem('role').value.trim() || 'user',
+      kind: f.namedItem('kind').value,
       groups: f
         .namedItem('groups')
         .value.split(',')
