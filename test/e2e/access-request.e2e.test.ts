@@ -75,6 +75,11 @@ describe.skipIf(!hasBrowser)('access requests in a real browser', () => {
     )
     expect(rows).toEqual([['grace@example.com', 'Grace Hopper', 'I run the Paris shop.']])
     await check(admin, 'console')
+    // On a phone: nothing wider than the screen but the table's own scroller.
+    await admin.setViewportSize({ width: 390, height: 844 })
+    expect(await admin.$eval('html', (el) => el.scrollWidth)).toBeLessThanOrEqual(390)
+    await check(admin, 'console-390')
+    await admin.setViewportSize({ width: 1280, height: 900 })
     await admin.click('button[data-approve]')
     await admin.waitForSelector('#ar-approve-dialog[open]')
     expect(await admin.textContent('#ar-approve-title')).toBe(
