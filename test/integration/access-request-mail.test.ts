@@ -85,6 +85,11 @@ describe('admin notices of access requests', () => {
     const url = new URL(listUnsubscribe.slice(1, -1))
     expect(url.host).toBe(`${s.host}:3000`)
     expect(mail?.text).toContain(url.href) // the same link in the body, for people
+    // Only these notices carry the headers: the admin's own invitation did not.
+    const invitation = smtp.messages.find(
+      (m) => m.envelope.rcptTo.includes('cleo@example.com') && m.text.includes('/invite/'),
+    )
+    expect(invitation && header(invitation, 'List-Unsubscribe')).toBeUndefined()
 
     // A GET (a mail scanner following links) only asks.
     const path = `${url.pathname}${url.search}`
