@@ -1,5 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import express, { type Express, Router } from 'express'
+import { accessRequestAdminRoutes } from './access-requests/access-requests.routes.js'
+import { requestAccessRoutes } from './access-requests/request-access.routes.js'
+import { accessRequestsConsoleRoutes } from './console/access-requests.routes.js'
 import { consoleTenantRoutes } from './admin/console-tenants.routes.js'
 import { openApiDocument } from './admin/openapi.js'
 import type { Deps } from './app.js'
@@ -82,12 +85,15 @@ export function mountRoutes(app: Express, deps: Deps): void {
   )
   app.all('/invite/:token', noStore, activationRoutes(deps))
   app.all(['/terms', '/terms/document'], noStore, termsPageRoutes(deps))
+  // Issue 12: guests ask for access; admins unsubscribe from its mail by a signed link.
+  app.all(['/request-access', '/access-requests/unsubscribe'], noStore, requestAccessRoutes(deps))
   // The admin console: the store's admins, signed in with the store's own sign-in.
   app.get(
     ['/admin/members', '/admin/members/:id', '/admin/guests', '/admin/groups'],
     noStore,
     peopleRoutes(deps),
   )
+  app.get('/admin/access-requests', noStore, accessRequestsConsoleRoutes(deps))
   app.get(['/admin', '/admin/:section'], noStore, consoleRoutes(deps))
   // Sign-in with a company's directory (SAML 2.0 or OpenID Connect): off to its IdP, and back.
   app.get('/sso/:directoryId/start', noStore, ssoStartRoutes(deps))
@@ -155,6 +161,7 @@ export function adminApi(deps: Deps): Router {
     consoleTenantRoutes(deps),
     memberAdminRoutes(deps),
     catalogueAdminRoutes(deps),
+    accessRequestAdminRoutes(deps),
   )
   return router
 }

@@ -6,6 +6,7 @@ import { ListQuery } from '../invitations/list.js'
 import { TemplateBody } from '../mail/templates.routes.js'
 import { CreateTenantInput, SettingsPatch } from '../tenants/tenants.js'
 import { CreateAppInput, UpdateAppInput } from '../tokens/apps.js'
+import { accessRequestPaths, accessRequestSchemas } from './openapi-access-requests.js'
 import { auditPaths } from './openapi-audit.js'
 import { consoleSecurityScheme, listTenantsOperation } from './openapi-console.js'
 import { directoryPaths } from './openapi-directories.js'
@@ -87,6 +88,7 @@ export function openApiDocument() {
           },
         },
         ...memberSchemas,
+        ...accessRequestSchemas,
       },
       responses: {
         Error: ok('An error: {error, message, details}', { $ref: '#/components/schemas/Error' }),
@@ -263,6 +265,7 @@ export function openApiDocument() {
       ...memberPaths(),
       ...pagesPaths,
       ...exportPaths,
+      ...accessRequestPaths,
     },
   }
 }

@@ -28,6 +28,7 @@ export const SECTIONS = [
   'terms',
   'settings',
   'audit',
+  'access-requests',
 ] as const
 export type Section = (typeof SECTIONS)[number] | 'tenants'
 
@@ -41,6 +42,7 @@ const LABELS: Record<Section, MessageKey> = {
   terms: 'navTerms',
   settings: 'navSettings',
   audit: 'navAudit',
+  'access-requests': 'navAccessRequests',
   tenants: 'navTenants',
 }
 

@@ -238,6 +238,10 @@ export interface Database {
   member_roles: MemberRolesTable
   organizations: OrganizationsTable
   member_search_prefixes: MemberSearchPrefixesTable
+  // Issue 12: access requests (src/access-requests/).
+  access_requests: AccessRequestsTable
+  access_request_notices: AccessRequestNoticesTable
+  access_request_unsubscribes: AccessRequestUnsubscribesTable
 }
 
 export interface SsoRequestsTable {
@@ -412,4 +416,44 @@ export interface MemberSearchPrefixesTable {
   user_id: string
   prefix: string
   name_key: string
+}
+
+// Issue 12: access requests from the login page (src/access-requests/).
+export const ACCESS_REQUEST_STATUSES = ['pending', 'approved', 'denied'] as const
+export type AccessRequestStatus = (typeof ACCESS_REQUEST_STATUSES)[number]
+
+export interface AccessRequestsTable {
+  id: Generated<string>
+  tenant_id: string
+  email: string
+  /** lower(NFKC(email)) (identity/addresses.ts): one pending request per person. */
+  email_key: string
+  name: string
+  message: string
+  /** The page's language: the requester is answered in it. */
+  locale: string
+  status: ColumnType<AccessRequestStatus, AccessRequestStatus | undefined, AccessRequestStatus>
+  created_at: CreatedAt
+  updated_at: ColumnType<Date, Date | undefined, Date>
+  decided_at: Date | null
+  /** Who decided: the admin's email, or the API key's / app's name. */
+  decided_by: string | null
+  /** The invitation an approval sent. */
+  invitation_id: string | null
+}
+
+/** An admin told of a requester on a UTC day: at most one mail per (admin, requester, day). */
+export interface AccessRequestNoticesTable {
+  tenant_id: string
+  membership_id: string
+  email_key: string
+  /** `YYYY-MM-DD` (UTC) when written; read back as the driver gives a date. */
+  day: ColumnType<Date | string, string, never>
+}
+
+/** An admin who asked for no more access-request mail. */
+export interface AccessRequestUnsubscribesTable {
+  tenant_id: string
+  membership_id: string
+  created_at: CreatedAt
 }

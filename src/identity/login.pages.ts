@@ -52,7 +52,8 @@ function signInStep(
 /** The way to a forgotten password, and the hint for invited people without one yet. */
 const passwordHelp = (locale: Locale) =>
   html`<p><a href="/forgot-password">${t(locale, 'forgot')}</a></p>
-    <p class="hint">${t(locale, 'invitedHint')}</p>`
+    <p class="hint">${t(locale, 'invitedHint')}</p>
+    <p><a href="/request-access">${t(locale, 'raLink')}</a></p>`
 
 export function loginPage(
   c: SignInContext & {

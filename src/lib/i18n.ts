@@ -327,6 +327,41 @@ const en = {
   peopleCreateGroup: 'Create the group',
   peopleMemberCount: 'Members',
   peopleActions: 'Actions',
+  // Issue 12: access requests (src/access-requests/, console/access-requests.pages.ts).
+  raLink: 'No account? Request access',
+  raTitle: 'Request access',
+  raIntro:
+    'Tell the administrators of {tenant} who you are. If they grant you access, you will receive an invitation by email.',
+  raName: 'Your name',
+  raMessage: 'Message for the administrators',
+  raMessageHint: 'Optional: why you need access, up to 1000 characters.',
+  raSubmit: 'Send the request',
+  raSent:
+    'Thank you. Your request has been passed on to the administrators of {tenant}. If they grant you access, you will receive an invitation by email.',
+  raFormErrors: 'Please correct the fields marked below.',
+  raEmailInvalid: 'Enter an email address such as name@example.com.',
+  raNameInvalid: 'Enter your name (up to 100 characters).',
+  raMessageInvalid: 'The message can be at most 1000 characters long.',
+  raUnsubTitle: 'Access-request emails',
+  raUnsubConfirm: 'Stop receiving emails when someone asks for access to {tenant}?',
+  raUnsubButton: 'Unsubscribe',
+  raUnsubDone:
+    'You will no longer receive emails about access requests to {tenant}. You can turn them back on in the console.',
+  navAccessRequests: 'Access requests',
+  arIntro:
+    'People who asked for access from the sign-in page. Approving sends them an invitation; denying tells them politely by email.',
+  arColMessage: 'Message',
+  arColRequested: 'Requested',
+  arApprove: 'Approve',
+  arDeny: 'Deny',
+  arApproveTitle: 'Approve the request of {email}',
+  arApproveSubmit: 'Approve and invite',
+  arConfirmDeny: 'Deny the request of {email}? They will be told by email.',
+  arApproved: 'Approved: an invitation was sent to {email}.',
+  arDenied: 'Denied: {email} was told by email.',
+  arSubscription: 'Email me when someone asks for access (at most once a day per person)',
+  arSubscriptionSaved: 'Your email notifications were saved.',
+  cpTpl_access_request_denied: 'Access request declined',
 } as const
 
 export type MessageKey = keyof typeof en
@@ -665,6 +700,42 @@ const fr: Catalog = {
   peopleCreateGroup: 'Créer le groupe',
   peopleMemberCount: 'Membres',
   peopleActions: 'Actions',
+  // Issue 12: access requests (src/access-requests/, console/access-requests.pages.ts).
+  raLink: 'Pas de compte ? Demander un accès',
+  raTitle: 'Demander un accès',
+  raIntro:
+    'Présentez-vous aux administrateurs de {tenant}. S’ils vous accordent l’accès, vous recevrez une invitation par e-mail.',
+  raName: 'Votre nom',
+  raMessage: 'Message pour les administrateurs',
+  raMessageHint: 'Facultatif : pourquoi vous avez besoin d’un accès, 1000 caractères au plus.',
+  raSubmit: 'Envoyer la demande',
+  raSent:
+    'Merci. Votre demande a été transmise aux administrateurs de {tenant}. S’ils vous accordent l’accès, vous recevrez une invitation par e-mail.',
+  raFormErrors: 'Veuillez corriger les champs signalés ci-dessous.',
+  raEmailInvalid: 'Saisissez une adresse e-mail comme nom@exemple.com.',
+  raNameInvalid: 'Saisissez votre nom (100 caractères au plus).',
+  raMessageInvalid: 'Le message peut contenir 1000 caractères au plus.',
+  raUnsubTitle: 'E-mails de demandes d’accès',
+  raUnsubConfirm: 'Ne plus recevoir d’e-mail lorsque quelqu’un demande l’accès à {tenant} ?',
+  raUnsubButton: 'Se désabonner',
+  raUnsubDone:
+    'Vous ne recevrez plus d’e-mails sur les demandes d’accès à {tenant}. Vous pouvez les réactiver dans la console.',
+  navAccessRequests: 'Demandes d’accès',
+  arIntro:
+    'Les personnes qui ont demandé un accès depuis la page de connexion. Approuver leur envoie une invitation ; refuser les en informe poliment par e-mail.',
+  arColMessage: 'Message',
+  arColRequested: 'Demandé le',
+  arApprove: 'Approuver',
+  arDeny: 'Refuser',
+  arApproveTitle: 'Approuver la demande de {email}',
+  arApproveSubmit: 'Approuver et inviter',
+  arConfirmDeny: 'Refuser la demande de {email} ? La personne en sera informée par e-mail.',
+  arApproved: 'Approuvée : une invitation a été envoyée à {email}.',
+  arDenied: 'Refusée : {email} en a été informé par e-mail.',
+  arSubscription:
+    'M’avertir par e-mail quand quelqu’un demande un accès (une fois par jour et par personne au plus)',
+  arSubscriptionSaved: 'Vos notifications par e-mail ont été enregistrées.',
+  cpTpl_access_request_denied: 'Demande d’accès refusée',
 }
 
 const nl: Catalog = {
@@ -996,6 +1067,42 @@ const nl: Catalog = {
   peopleCreateGroup: 'Groep aanmaken',
   peopleMemberCount: 'Leden',
   peopleActions: 'Acties',
+  // Issue 12: access requests (src/access-requests/, console/access-requests.pages.ts).
+  raLink: 'Geen account? Toegang aanvragen',
+  raTitle: 'Toegang aanvragen',
+  raIntro:
+    'Vertel de beheerders van {tenant} wie je bent. Als ze je toegang geven, ontvang je een uitnodiging per e-mail.',
+  raName: 'Je naam',
+  raMessage: 'Bericht voor de beheerders',
+  raMessageHint: 'Optioneel: waarom je toegang nodig hebt, hoogstens 1000 tekens.',
+  raSubmit: 'Aanvraag versturen',
+  raSent:
+    'Bedankt. Je aanvraag is doorgegeven aan de beheerders van {tenant}. Als ze je toegang geven, ontvang je een uitnodiging per e-mail.',
+  raFormErrors: 'Verbeter de gemarkeerde velden hieronder.',
+  raEmailInvalid: 'Vul een e-mailadres in zoals naam@voorbeeld.nl.',
+  raNameInvalid: 'Vul je naam in (hoogstens 100 tekens).',
+  raMessageInvalid: 'Het bericht mag hoogstens 1000 tekens lang zijn.',
+  raUnsubTitle: 'E-mails over toegangsaanvragen',
+  raUnsubConfirm: 'Geen e-mails meer ontvangen wanneer iemand toegang tot {tenant} aanvraagt?',
+  raUnsubButton: 'Afmelden',
+  raUnsubDone:
+    'Je ontvangt geen e-mails meer over toegangsaanvragen voor {tenant}. Je kunt ze weer aanzetten in de console.',
+  navAccessRequests: 'Toegangsaanvragen',
+  arIntro:
+    'Mensen die toegang hebben aangevraagd via de aanmeldpagina. Goedkeuren stuurt hun een uitnodiging; afwijzen laat het hun vriendelijk per e-mail weten.',
+  arColMessage: 'Bericht',
+  arColRequested: 'Aangevraagd',
+  arApprove: 'Goedkeuren',
+  arDeny: 'Afwijzen',
+  arApproveTitle: 'Aanvraag van {email} goedkeuren',
+  arApproveSubmit: 'Goedkeuren en uitnodigen',
+  arConfirmDeny: 'De aanvraag van {email} afwijzen? Die persoon krijgt dat per e-mail te horen.',
+  arApproved: 'Goedgekeurd: er is een uitnodiging gestuurd naar {email}.',
+  arDenied: 'Afgewezen: {email} is per e-mail ingelicht.',
+  arSubscription:
+    'Mail me wanneer iemand toegang aanvraagt (hoogstens één keer per dag per persoon)',
+  arSubscriptionSaved: 'Je e-mailmeldingen zijn opgeslagen.',
+  cpTpl_access_request_denied: 'Toegangsaanvraag afgewezen',
 }
 
 const de: Catalog = {
@@ -1333,6 +1440,42 @@ const de: Catalog = {
   peopleCreateGroup: 'Gruppe anlegen',
   peopleMemberCount: 'Mitglieder',
   peopleActions: 'Aktionen',
+  // Issue 12: access requests (src/access-requests/, console/access-requests.pages.ts).
+  raLink: 'Kein Konto? Zugang anfragen',
+  raTitle: 'Zugang anfragen',
+  raIntro:
+    'Sagen Sie den Administratoren von {tenant}, wer Sie sind. Wenn sie Ihnen Zugang gewähren, erhalten Sie eine Einladung per E-Mail.',
+  raName: 'Ihr Name',
+  raMessage: 'Nachricht an die Administratoren',
+  raMessageHint: 'Optional: warum Sie Zugang brauchen, höchstens 1000 Zeichen.',
+  raSubmit: 'Anfrage senden',
+  raSent:
+    'Vielen Dank. Ihre Anfrage wurde an die Administratoren von {tenant} weitergeleitet. Wenn sie Ihnen Zugang gewähren, erhalten Sie eine Einladung per E-Mail.',
+  raFormErrors: 'Bitte korrigieren Sie die unten markierten Felder.',
+  raEmailInvalid: 'Geben Sie eine E-Mail-Adresse wie name@beispiel.de ein.',
+  raNameInvalid: 'Geben Sie Ihren Namen ein (höchstens 100 Zeichen).',
+  raMessageInvalid: 'Die Nachricht darf höchstens 1000 Zeichen lang sein.',
+  raUnsubTitle: 'E-Mails zu Zugangsanfragen',
+  raUnsubConfirm: 'Keine E-Mails mehr erhalten, wenn jemand Zugang zu {tenant} anfragt?',
+  raUnsubButton: 'Abmelden',
+  raUnsubDone:
+    'Sie erhalten keine E-Mails mehr zu Zugangsanfragen für {tenant}. In der Konsole können Sie sie wieder einschalten.',
+  navAccessRequests: 'Zugangsanfragen',
+  arIntro:
+    'Personen, die auf der Anmeldeseite Zugang angefragt haben. Genehmigen schickt ihnen eine Einladung; Ablehnen teilt es ihnen höflich per E-Mail mit.',
+  arColMessage: 'Nachricht',
+  arColRequested: 'Angefragt',
+  arApprove: 'Genehmigen',
+  arDeny: 'Ablehnen',
+  arApproveTitle: 'Anfrage von {email} genehmigen',
+  arApproveSubmit: 'Genehmigen und einladen',
+  arConfirmDeny: 'Die Anfrage von {email} ablehnen? Die Person wird per E-Mail informiert.',
+  arApproved: 'Genehmigt: Eine Einladung wurde an {email} gesendet.',
+  arDenied: 'Abgelehnt: {email} wurde per E-Mail informiert.',
+  arSubscription:
+    'Mich per E-Mail benachrichtigen, wenn jemand Zugang anfragt (höchstens einmal am Tag pro Person)',
+  arSubscriptionSaved: 'Ihre E-Mail-Benachrichtigungen wurden gespeichert.',
+  cpTpl_access_request_denied: 'Zugangsanfrage abgelehnt',
 }
 
 const CATALOG: Record<Locale, Catalog> = { en, fr, nl, de }

@@ -37,7 +37,14 @@ export type EnqueueMailInput = {
   data?: Record<string, string>
   /** Values that grant something (the link): sealed at rest and wiped once sent. */
   secret?: Record<string, string>
+  /**
+   * An RFC 8058 one-click unsubscribe URL: sealed with `secret`, shown as {{unsubscribeLink}},
+   * and sent as the List-Unsubscribe and List-Unsubscribe-Post headers.
+   */
+  unsubscribeLink?: string
 }
+/** A rendered mail and the headers it asks for. */
+export type ComposedMail = RenderedMail & { listUnsubscribe?: string }
 export type MailKeys = { secretKey: string; templates: MailDefaults }
 
 /**
@@ -57,6 +64,9 @@ export async function enqueueMail(
     })
   }
   const data = input.data ?? {}
+  const secret = input.unsubscribeLink
+    ? { ...input.secret, unsubscribeLink: input.unsubscribeLink }
+    : input.secret
   // The outbox must not undo "only the hash is stored": a link in `data` would sit there in clear.
   if ('link' in data) throw new Error('enqueueMail: pass the link in `secret`, not in `data`')
   return queries.insertMail(db, {
@@ -66,7 +76,7 @@ export async function enqueueMail(
     to_address: input.to.address,
     to_name: input.to.name ?? null,
     data: JSON.stringify(data),
-    secret: input.secret ? seal(secretKey, SEAL_PURPOSE, JSON.stringify(input.secret)) : null,
+    secret: secret ? seal(secretKey, SEAL_PURPOSE, JSON.stringify(secret)) : null,
     // Due on the gateway's clock, which the sender compares with (the database's now() runs in
     // microseconds: a mail queued within the sender's millisecond would wait for the next tick).
     next_attempt_at: new Date(),
@@ -78,7 +88,7 @@ export async function composeMail(
   db: Db,
   mail: queries.OutboxMail,
   keys: MailKeys,
-): Promise<RenderedMail> {
+): Promise<ComposedMail> {
   if (!isMailTemplateName(mail.template))
     throw new Error(`unknown email template "${mail.template}"`)
   const template = await findTemplate(db, keys.templates, {
@@ -86,13 +96,12 @@ export async function composeMail(
     name: mail.template,
     locale: mail.locale,
   })
-  const vars = {
-    tenantName: mail.tenant_name,
-    email: mail.to_address,
-    ...mail.data,
-    ...openSecret(keys.secretKey, mail.secret),
-  }
-  return renderMail(template, vars, mail.locale)
+  const secret = openSecret(keys.secretKey, mail.secret)
+  const vars = { tenantName: mail.tenant_name, email: mail.to_address, ...mail.data, ...secret }
+  const rendered = renderMail(template, vars, mail.locale)
+  return secret.unsubscribeLink
+    ? { ...rendered, listUnsubscribe: secret.unsubscribeLink }
+    : rendered
 }
 
 function openSecret(secretKey: string, sealed: Uint8Array | null): Record<string, string> {

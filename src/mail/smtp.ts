@@ -8,6 +8,8 @@ export type OutgoingMail = {
   subject: string
   text: string
   html: string
+  /** RFC 8058: an https (or http) URL a mail client may POST to, without cookies, to unsubscribe. */
+  listUnsubscribe?: string | undefined
 }
 export type Mailer = { send(message: OutgoingMail): Promise<void>; close(): void }
 
@@ -45,10 +47,23 @@ export function createMailer(smtpUrl: string): Mailer {
         subject: oneLine(message.subject),
         text: message.text,
         html: message.html,
+        ...(message.listUnsubscribe && { headers: unsubscribeHeaders(message.listUnsubscribe) }),
         disableFileAccess: true,
         disableUrlAccess: true,
       })
     },
     close: () => transport.close(),
+  }
+}
+
+// The URL is re-serialised by URL, which percent-encodes anything (CR, LF, ">") that could
+// leave the angle brackets or the header line.
+function unsubscribeHeaders(link: string): Record<string, string> {
+  const url = new URL(link)
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new Error('List-Unsubscribe must be an http(s) URL')
+  return {
+    'List-Unsubscribe': `<${url.href}>`,
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
   }
 }

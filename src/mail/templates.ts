@@ -13,6 +13,8 @@ export const MAIL_TEMPLATES = [
   // An invitation into a company directory: its link leads to the company's sign-in.
   'company_invitation',
   'company_reminder',
+  // Issue 12: the requester of access, told politely once that an admin declined.
+  'access_request_denied',
 ] as const
 export type MailTemplateName = (typeof MAIL_TEMPLATES)[number]
 export type MailTemplate = { subject: string; text: string; html: string }
@@ -37,13 +39,21 @@ export const PLACEHOLDERS: Readonly<Record<MailTemplateName, readonly string[]>>
   invitation: [...COMMON, 'expiresAt'],
   reminder: [...COMMON, 'expiresAt'],
   password_reset: [...COMMON, 'expiresAt'],
-  access_request: [...COMMON, 'requesterEmail'],
+  // Issue 12: the requester's own words, and the admin's one-click unsubscribe (RFC 8058).
+  access_request: [
+    ...COMMON,
+    'requesterEmail',
+    'requesterName',
+    'requesterMessage',
+    'unsubscribeLink',
+  ],
   // To the tenant's admins, 30, 7 and 1 day before (jobs/certificate-notices.ts); the link is
   // the directory's SP metadata URL.
   idp_certificate_expiry: [...CERTIFICATE],
   sp_certificate_expiry: [...CERTIFICATE],
   company_invitation: [...COMMON, 'expiresAt'],
   company_reminder: [...COMMON, 'expiresAt'],
+  access_request_denied: [...COMMON],
 }
 const ALL_PLACEHOLDERS = [...new Set(Object.values(PLACEHOLDERS).flat())]
 

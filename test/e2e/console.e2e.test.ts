@@ -70,6 +70,7 @@ describe.skipIf(!hasBrowser)('the admin console in a real browser', () => {
       'Terms',
       'Settings',
       'Audit log',
+      'Access requests',
     ])
     await page.screenshot({ path: `${SCREENSHOTS}/console-users.png`, fullPage: true })
     await page.setViewportSize({ width: 390, height: 844 })
