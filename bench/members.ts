@@ -99,7 +99,8 @@ async function seed(url: string) {
     function* () {
       for (let i = 0; i < MEMBERS; i++) {
         const groups = JSON.stringify(['Everybody', pick(GROUPS, i * 31)])
-        const kind = i % 20 === 0 ? 'guest' : 'member'
+        // Guests in runs of 8 people, so they fall in every group (i % 20 put all in one).
+        const kind = (i >> 3) % 20 === 0 ? 'guest' : 'member'
         const status = i % 50 === 0 ? 'disabled' : i % 25 === 0 ? 'invited' : 'active'
         const created = new Date(base + i * 30_000).toISOString()
         yield tsv([

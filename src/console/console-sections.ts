@@ -147,6 +147,8 @@ export function invitationsSection(c: Ctx, heading: string | undefined): Html {
   const l = (key: MessageKey) => t(c.locale, key)
   return html`<div class="page-actions">
 <button type="button" id="invite-open" aria-haspopup="dialog">${l('cpInvite')}</button>
+<button type="button" class="secondary" data-download="${c.api}/invitations/export">${l('cpExportCsv')}</button>
+<span class="form-errors error" role="alert" data-download-status></span>
 </div>
 ${heading ? html`<h2 id="invitations">${heading}</h2>` : ''}
 <div data-page="invitations" data-api="${c.api}">

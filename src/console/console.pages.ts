@@ -89,6 +89,7 @@ export function consoleFrame(
 <title>${input.title} · ${l('consoleTitle')} · ${c.tenantName}</title>
 <link rel="stylesheet" href="/assets/gateway.css">
 <link rel="stylesheet" href="/assets/console.css">
+<script src="/assets/console-download.js" defer></script>
 ${input.head}
 </head>
 <body class="console"${input.bodyAttributes ?? ''}>

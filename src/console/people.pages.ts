@@ -84,7 +84,7 @@ const select = (id: string, label: string, options: [string, string][]) =>
 <select id="${id}" name="${id.replace(/^\w+-/, '')}">${options.map(([v, text]) => html`<option value="${v}">${text}</option>`)}</select></div>`
 
 const BODIES: Record<PeoplePage, (l: L) => Html> = {
-  members: (l) => html`<form class="people-filters" role="search" data-filters>
+  members: (l) => html`<form class="people-filters" role="search" data-filters id="member-filters">
 <div class="people-field people-search"><label for="f-q">${l('peopleSearch')}</label>
 <input id="f-q" name="q" type="search" autocomplete="off" spellcheck="false"></div>
 ${select('f-kind', l('peopleKind'), [
@@ -108,6 +108,7 @@ ${select('f-sort', l('peopleSort'), [
   ['created', l('peopleSortOldest')],
 ])}
 </form>
+<p class="people-export"><button type="button" class="secondary" data-download="members/export" data-download-form="member-filters">${l('cpExportCsv')}</button> <span class="people-form-error" role="alert" data-download-status></span></p>
 <p class="people-total" data-total aria-live="polite"></p>
 ${state(l)}
 <div class="table-wrap" tabindex="0" role="region" aria-label="${l('peopleMembersTitle')}">

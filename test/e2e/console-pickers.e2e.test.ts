@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { listApps } from '../../src/tokens/apps.js'
@@ -13,7 +14,8 @@ import { extractLink } from '../support/smtp.js'
 // Issue 11: what the console offers comes from the store's catalogues. The invite dialog's
 // role is one of the store's roles and its organization is suggested from the store's list; the
 // guests page adds guests with the apps they may open (seed 002: create, then privileges); the
-// apps page registers a machine app that may call the admin API.
+// apps page registers a machine app that may call the admin API; the members and invitations
+// lists download as CSV (issue 12) with the session's CSRF header.
 const port = await freePort()
 const gw = useGateway({ PORT: String(port) }, { database: 'own' })
 
@@ -98,6 +100,28 @@ describe.skipIf(!hasBrowser)('the console picks from the store’s catalogues', 
       '/invite/',
     )
     await photograph(page, 'guests-added')
+
+    // --- Exports: the members list as filtered, and the invitations, as CSV files.
+    const saved = async (click: () => Promise<void>) => {
+      const [file] = await Promise.all([page.waitForEvent('download'), click()])
+      const path = await file.path()
+      return { name: file.suggestedFilename(), text: readFileSync(path!, 'utf8') }
+    }
+    await page.goto(`${origin}/admin/members`)
+    await page.waitForSelector('table[data-members][data-loaded]')
+    await page.selectOption('#f-kind', 'guest')
+    const guests = await saved(() => page.click('button[data-download="members/export"]'))
+    expect(guests.name).toMatch(/^members-.*\.csv$/)
+    expect(guests.text.split('\r\n')[0]).toMatch(/^email,firstName,lastName,/)
+    expect(guests.text).toContain('gia@example.com')
+    expect(guests.text).not.toContain('boss@example.com')
+    await page.goto(`${origin}/admin/invitations`)
+    await page.waitForSelector('table[data-list="invitations"][data-loaded]')
+    const invitations = await saved(() =>
+      page.click('button[data-download$="/invitations/export"]'),
+    )
+    expect(invitations.text).toContain('mo@example.com')
+    expect(invitations.text).toContain('gia@example.com')
 
     // --- Apps: the admin API box shows for a machine app only, and is what gets registered.
     await page.goto(`${origin}/admin/apps`)
