@@ -207,6 +207,11 @@ export async function countMembersUpTo(
 
 /** The planner's estimate of the matches: no scan of a million rows to print a total. */
 export async function estimateMembers(db: Db, tenantId: string, filters: MemberFilters) {
+  return (await planMembers(db, tenantId, filters)).rows
+}
+
+/** The planner's estimates for finding every match: how many, and at what cost (its units). */
+export async function planMembers(db: Db, tenantId: string, filters: MemberFilters) {
   const compiled = base(db, tenantId, filters)
     .select(sql`1`.as('one'))
     .compile()
@@ -215,9 +220,9 @@ export async function estimateMembers(db: Db, tenantId: string, filters: MemberF
   )
   const raw = result.rows[0]?.['QUERY PLAN']
   const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as [
-    { Plan: { 'Plan Rows': number } },
+    { Plan: { 'Plan Rows': number; 'Total Cost': number } },
   ]
-  return Math.round(plan[0].Plan['Plan Rows'])
+  return { rows: Math.round(plan[0].Plan['Plan Rows']), cost: plan[0].Plan['Total Cost'] }
 }
 
 export function findMember(db: Db, tenantId: string, id: string) {
