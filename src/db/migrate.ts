@@ -46,10 +46,4 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   })
 }
 
-/** Names of migrations in migrations/ that the database has not applied. */
-export async function pendingMigrations(db: Db): Promise<string[]> {
-  const all = await new Migrator({ db, provider }).getMigrations()
-  return all.filter((m) => m.executedAt === undefined).map((m) => m.name)
-}
-
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error))
