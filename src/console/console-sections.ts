@@ -62,6 +62,25 @@ const SCRIPT_KEYS = [
   'cpWhoAccepted',
   'cpActorFilter',
   'cpSubjectFilter',
+  'imState_queued',
+  'imState_running',
+  'imState_done',
+  'imState_failed',
+  'imProgress',
+  'imUploading',
+  'imReport',
+  'imFile',
+  'imDropHint',
+  'imOutcome_invited',
+  'imOutcome_created',
+  'imOutcome_updated',
+  'imOutcome_unchanged',
+  'imOutcome_already_invited',
+  'imOutcome_reinvited',
+  'imOutcome_deleted',
+  'imOutcome_not_found',
+  'imOutcome_duplicate',
+  'imOutcome_invalid',
   'statusPending',
   'statusExpired',
   'statusAccepted',
@@ -355,6 +374,45 @@ ${group('tokens').map(duration)}
 </fieldset>
 <div><button type="submit">${l('cpSave')}</button></div>
 </form>`
+}
+
+/**
+ * Import (seeds 000 and 002: "import users via a CSV file", "drop it in the tile"): the template
+ * of this store's columns, a file dropped or picked, its progress as the job applies it, and the
+ * per-row report; the earlier imports below.
+ */
+export function importsSection(c: Ctx): Html {
+  const l = (key: MessageKey) => t(c.locale, key)
+  return html`<div data-page="imports" data-api="${c.api}">
+<section class="panel" aria-labelledby="import-title">
+<h2 id="import-title">${l('imTitle')}</h2>
+<p class="hint">${l('imIntro')}</p>
+<p><button type="button" class="secondary" data-download="${c.api}/imports/template">${l('imTemplate')}</button>
+<span class="form-errors error" role="alert" data-download-status></span></p>
+<form id="import-form" novalidate>
+${formAlert()}
+<div class="field import-drop" id="import-drop">
+<label for="import-file">${l('imFile')}</label>
+<p class="hint" id="import-file-hint">${l('imDropHint')}</p>
+<input id="import-file" name="file" type="file" accept=".csv,text/csv" aria-describedby="import-file-hint">
+</div>
+<div><button type="submit">${l('imStart')}</button></div>
+</form>
+<div id="import-progress" hidden>
+<p id="import-status" role="status" aria-live="polite"></p>
+<progress id="import-bar" max="1" value="0" aria-labelledby="import-status"></progress>
+<p id="import-counts"></p>
+<p><button type="button" class="secondary" id="import-report" data-download="" hidden>${l('imReport')}</button>
+<span class="form-errors error" role="alert" data-download-status></span></p>
+</div>
+</section>
+<h2 id="imports-earlier">${l('imEarlier')}</h2>
+${table(c, {
+  list: 'imports',
+  label: l('imEarlier'),
+  columns: ['imFile', 'colStatus', 'imRows', 'imStarted', 'cpActions'],
+})}
+</div>`
 }
 
 export function auditSection(c: Ctx): Html {

@@ -5,6 +5,7 @@ import type { Locale } from '../lib/locales.js'
 import {
   appsSection,
   auditSection,
+  importsSection,
   invitationsSection,
   scriptMessages,
   settingsSection,
@@ -27,6 +28,7 @@ export const SECTIONS = [
   'templates',
   'terms',
   'settings',
+  'imports',
   'audit',
   'access-requests',
 ] as const
@@ -41,6 +43,7 @@ const LABELS: Record<Section, MessageKey> = {
   templates: 'navTemplates',
   terms: 'navTerms',
   settings: 'navSettings',
+  imports: 'navImports',
   audit: 'navAudit',
   'access-requests': 'navAccessRequests',
   tenants: 'navTenants',
@@ -143,6 +146,7 @@ function sectionBody(c: ConsoleContext, section: Section, api: string): Html {
   if (section === 'terms') return termsSection(s)
   if (section === 'settings') return settingsSection(s)
   if (section === 'audit') return auditSection(s)
+  if (section === 'imports') return importsSection(s)
   if (section === 'tenants')
     return listTable(c, {
       source: '/admin/api/v1/tenants',

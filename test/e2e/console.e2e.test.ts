@@ -69,6 +69,7 @@ describe.skipIf(!hasBrowser)('the admin console in a real browser', () => {
       'Email templates',
       'Terms',
       'Settings',
+      'Import',
       'Audit log',
       'Access requests',
     ])

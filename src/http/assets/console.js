@@ -1001,6 +1001,139 @@
     void load(true)
   }
 
+  // ---- Import (issue 12) ----------------------------------------------------------------------
+
+  PAGES.imports = function (root) {
+    const api = root.dataset.api
+    const form = document.getElementById('import-form')
+    const input = document.getElementById('import-file')
+    const drop = document.getElementById('import-drop')
+    const progress = document.getElementById('import-progress')
+    const status = document.getElementById('import-status')
+    const bar = document.getElementById('import-bar')
+    const counts = document.getElementById('import-counts')
+    const report = document.getElementById('import-report')
+    const stateText = (job) =>
+      msg('imProgress', {
+        state: msg(`imState_${job.state}`),
+        done: job.rows.done.toLocaleString(lang),
+        total: job.rows.total.toLocaleString(lang),
+      })
+    const countText = (job) =>
+      Object.entries(job.counts ?? {})
+        .map(([outcome, n]) => `${n.toLocaleString(lang)} ${msg(`imOutcome_${outcome}`)}`)
+        .join(', ')
+
+    const load = pagedList(
+      'imports',
+      async () => {
+        const res = await call('GET', `${api}/imports`)
+        return { ...res, items: res.data?.items ?? [], nextCursor: null }
+      },
+      (job) => {
+        const actions = el('td')
+        if (job.state === 'done' || job.state === 'failed')
+          actions.append(
+            el('button', {
+              type: 'button',
+              className: 'secondary small',
+              text: msg('imReport'),
+              'aria-label': `${msg('imReport')}: ${job.fileName ?? job.id}`,
+              'data-download': job.links.report,
+            }),
+          )
+        return [
+          cell(job.fileName ?? '—'),
+          cell(msg(`imState_${job.state}`)),
+          cell(`${job.rows.done.toLocaleString(lang)} / ${job.rows.total.toLocaleString(lang)}`),
+          el('td', {}, el('time', { datetime: job.createdAt, text: when(job.createdAt) })),
+          actions,
+        ]
+      },
+    )
+
+    // Followed until it ends: the bar, the counts by outcome, then the report.
+    async function follow(self) {
+      for (;;) {
+        const res = await call('GET', self)
+        if (!res.ok) {
+          status.textContent = res.data?.message ?? msg('listFailed')
+          return
+        }
+        const job = res.data
+        status.textContent = stateText(job)
+        bar.max = Math.max(job.rows.total, 1)
+        bar.value = job.rows.done
+        counts.textContent = countText(job)
+        if (job.state === 'done' || job.state === 'failed') {
+          report.dataset.download = job.links.report
+          report.hidden = false
+          progress.dataset.state = job.state
+          await load(true)
+          return
+        }
+        await new Promise((r) => setTimeout(r, 1000))
+      }
+    }
+
+    async function send(file) {
+      clearErrors(form)
+      progress.hidden = false
+      report.hidden = true
+      delete progress.dataset.state
+      counts.textContent = ''
+      bar.removeAttribute('value')
+      status.textContent = msg('imUploading')
+      const submit = form.querySelector('button[type="submit"]')
+      submit.disabled = true
+      try {
+        const res = await fetch(`${api}/imports`, {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: {
+            Accept: 'application/json',
+            'Content-Type': 'text/csv',
+            'X-CSRF-Token': token,
+            'X-File-Name': encodeURIComponent(file.name),
+          },
+          body: file,
+        })
+        const data = await res.json().catch(() => ({ message: `HTTP ${res.status}` }))
+        if (!res.ok) {
+          progress.hidden = true
+          return showErrors(form, data)
+        }
+        await follow(data.links.self)
+      } finally {
+        submit.disabled = false
+      }
+    }
+    form.addEventListener('submit', (event) => {
+      event.preventDefault()
+      const file = input.files?.[0]
+      if (!file)
+        return showErrors(form, {
+          message: msg('imFile'),
+          details: { fields: { file: [msg('imDropHint')] } },
+        })
+      void send(file)
+    })
+    // Dropped on the tile: the same as picking it.
+    for (const name of ['dragenter', 'dragover'])
+      drop.addEventListener(name, (event) => {
+        event.preventDefault()
+        drop.classList.add('dragging')
+      })
+    drop.addEventListener('dragleave', () => drop.classList.remove('dragging'))
+    drop.addEventListener('drop', (event) => {
+      event.preventDefault()
+      drop.classList.remove('dragging')
+      const file = event.dataTransfer?.files?.[0]
+      if (file) void send(file)
+    })
+    void load(true)
+  }
+
   // ---- Tenants (platform console) ------------------------------------------------------------
 
   PAGES.tenants = function (table) {
