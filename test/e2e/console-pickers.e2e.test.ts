@@ -123,6 +123,19 @@ describe.skipIf(!hasBrowser)('the console picks from the store’s catalogues', 
     expect(invitations.text).toContain('mo@example.com')
     expect(invitations.text).toContain('gia@example.com')
 
+    // --- The same pages in French (the console speaks en/fr/nl/de like the sign-in pages).
+    await page.goto(`${origin}/admin/guests?lang=fr`)
+    await page.waitForSelector('table[data-guests][data-loaded="1"]')
+    expect(await page.textContent('h1')).toBe('Invités')
+    expect(await page.textContent('[data-add-guests-box] summary')).toBe('Ajouter des invités')
+    await photograph(page, 'guests-fr')
+    await page.goto(`${origin}/admin/imports?lang=fr`)
+    await page.waitForSelector('table[data-list="imports"][data-loaded]', { state: 'attached' })
+    expect(await page.textContent('#import-title')).toBe(
+      'Importer des personnes depuis un fichier CSV',
+    )
+    await photograph(page, 'imports-fr')
+
     // --- Apps: the admin API box shows for a machine app only, and is what gets registered.
     await page.goto(`${origin}/admin/apps`)
     await page.waitForSelector('table[data-list="apps"][data-loaded="1"]', { state: 'attached' })
