@@ -35,6 +35,7 @@ import { templateAdminRoutes } from './mail/templates.routes.js'
 import { tenantAdminRoutes } from './tenants/tenants.routes.js'
 import { appAdminRoutes } from './tokens/apps.routes.js'
 import { tokenRoutes } from './tokens/tokens.routes.js'
+import { importAdminRoutes } from './imports/imports.routes.js'
 
 const ASSETS = fileURLToPath(new URL('./http/assets/', import.meta.url))
 
@@ -152,6 +153,7 @@ export function adminApi(deps: Deps): Router {
     consoleTenantRoutes(deps),
     memberAdminRoutes(deps),
     catalogueAdminRoutes(deps),
+    importAdminRoutes(deps),
   )
   return router
 }

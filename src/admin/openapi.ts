@@ -10,6 +10,7 @@ import { auditPaths } from './openapi-audit.js'
 import { consoleSecurityScheme, listTenantsOperation } from './openapi-console.js'
 import { directoryPaths } from './openapi-directories.js'
 import { memberPaths, memberSchemas } from './openapi-members.js'
+import { importPaths, importSchemas } from './openapi-imports.js'
 import { pagesPaths } from './openapi-pages.js'
 
 // Request bodies come from the same zod schemas the routes parse with, so the document cannot
@@ -86,6 +87,7 @@ export function openApiDocument() {
           },
         },
         ...memberSchemas,
+        ...importSchemas,
       },
       responses: {
         Error: ok('An error: {error, message, details}', { $ref: '#/components/schemas/Error' }),
@@ -261,6 +263,7 @@ export function openApiDocument() {
       ...auditPaths,
       ...memberPaths(),
       ...pagesPaths,
+      ...importPaths(),
     },
   }
 }
