@@ -88,14 +88,15 @@ export async function openCsv(
     Symbol.asyncIterator
   ]()
 
-  const first = await readOne(iterator)
+  const lines = { end: 0, empty: 0 }
+  const first = await readOne(iterator, lines)
   if (!first || 'problem' in first) throw notCsv('its first line is not a header row')
   return {
     delimiter,
     header: first.cells,
     records: (async function* () {
       for (;;) {
-        const r = await readOne(iterator)
+        const r = await readOne(iterator, lines)
         if (!r) return
         yield r
         if ('problem' in r) return
@@ -104,20 +105,27 @@ export async function openCsv(
   }
 }
 
-type Parsed = { record: string[]; info: { lines: number } }
+type Parsed = { record: string[]; info: { lines: number; empty_lines: number } }
+const BREAKS = /\r\n|\r|\n/g
 async function readOne(
   iterator: AsyncIterator<Parsed>,
+  lines: { end: number; empty: number },
 ): Promise<CsvRecord | { problem: CsvProblem } | undefined> {
   try {
     const r = await iterator.next()
     if (r.done) return undefined
     const { record, info } = r.value
-    // info.lines is where the record ends; a quoted field may span lines.
-    const inner = record.reduce((n, cell) => n + (cell.split('\n').length - 1), 0)
-    return { line: info.lines - inner, cells: record }
+    // The file's own line numbers: csv-parse counts a CRLF inside quotes as two lines, so the
+    // record starts after the previous one (and the empty lines it skipped) and spans the
+    // breaks its quoted fields hold.
+    const line = lines.end + 1 + (info.empty_lines - lines.empty)
+    const inner = record.reduce((n, cell) => n + (cell.match(BREAKS)?.length ?? 0), 0)
+    lines.end = line + inner
+    lines.empty = info.empty_lines
+    return { line, cells: record }
   } catch (error) {
     if (error instanceof CsvError)
-      return { problem: { line: Number(error.lines) || 0, reason: csvReason(error) } }
+      return { problem: { line: lines.end + 1, reason: csvReason(error) } }
     throw error
   }
 }

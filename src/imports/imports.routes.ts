@@ -23,6 +23,13 @@ export function importAdminRoutes({ config, db }: Deps): Router {
 
   router.post('/tenants/:slug/imports', async (req, res) => {
     const tenant = await tenantOf(res, req.params.slug)
+    // The rest of an upload not read (refused, or unreadable past a line) is not waited for:
+    // the connection closes after the answer.
+    const closeUnread = () => {
+      if (req.complete) return
+      res.set('Connection', 'close')
+      res.once('finish', () => req.destroy())
+    }
     try {
       const declared = Number(req.get('content-length') ?? 0)
       // Said too large up front: refused before a byte is read.
@@ -33,13 +40,10 @@ export function importAdminRoutes({ config, db }: Deps): Router {
         actor: { audit: auditActorOf(res), member: actorOf(res) },
       })
       const location = importPath(tenant, result.id)
+      closeUnread()
       res.status(202).location(location).json({ ...result, links: { self: location, report: `${location}/report` } })
     } catch (error) {
-      // The rest of a refused upload is not read: the connection closes after the answer.
-      if (!req.complete) {
-        res.set('Connection', 'close')
-        res.once('finish', () => req.destroy())
-      }
+      closeUnread()
       throw error
     }
   })
