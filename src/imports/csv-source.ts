@@ -84,7 +84,7 @@ export async function openCsv(
   }
   const feeding = pipeline(Readable.from(body()), parser)
   feeding.catch(() => {}) // its error reaches the records' iterator through the parser
-  const iterator = (parser as AsyncIterable<{ record: string[]; info: { lines: number } }>)[
+  const iterator = (parser as AsyncIterable<Parsed>)[
     Symbol.asyncIterator
   ]()
 
