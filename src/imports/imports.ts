@@ -9,7 +9,8 @@ import * as q from './imports.queries.js'
 
 export { receiveImport, type ImportActor } from './stage.js'
 export { runImports } from './run.js'
-export { OUTCOMES } from './apply.js'
+import { OUTCOMES } from './apply.js'
+export { OUTCOMES }
 
 const notFound = () => new AppError('not_found', 'There is no such import in this store.')
 
@@ -40,7 +41,9 @@ export type ImportView = ReturnType<typeof view>
 
 export async function getImport(db: Db, tenant: Tenant, id: string) {
   const row = await requireImport(db, tenant.id, id)
-  return view(tenant, row, await q.countOutcomes(db, tenant.id, row.id))
+  const counts = await q.countOutcomes(db, tenant.id, row.id)
+  const ordered = Object.fromEntries(OUTCOMES.filter((o) => o in counts).map((o) => [o, counts[o]!]))
+  return view(tenant, row, ordered)
 }
 
 export async function listImportViews(db: Db, tenant: Tenant) {
