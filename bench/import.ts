@@ -47,7 +47,9 @@ function upload(port: number, slug: string, key: string) {
     const pump = () => {
       if (i === 0) req.write(HEADER)
       while (i < ROWS) {
-        const chunk = Array.from({ length: Math.min(1_000, ROWS - i) }, (_, k) => line(i + k)).join('')
+        const chunk = Array.from({ length: Math.min(1_000, ROWS - i) }, (_, k) => line(i + k)).join(
+          '',
+        )
         i += 1_000
         if (!req.write(chunk)) return void req.once('drain', pump)
       }
@@ -59,11 +61,14 @@ function upload(port: number, slug: string, key: string) {
 
 async function getJson(port: number, path: string, key: string) {
   return new Promise<Record<string, unknown>>((resolve, reject) => {
-    request({ port, path, headers: { Authorization: `Bearer ${key}`, Host: 'localhost' } }, (res) => {
-      let body = ''
-      res.on('data', (d) => (body += d))
-      res.on('end', () => resolve(JSON.parse(body)))
-    })
+    request(
+      { port, path, headers: { Authorization: `Bearer ${key}`, Host: 'localhost' } },
+      (res) => {
+        let body = ''
+        res.on('data', (d) => (body += d))
+        res.on('end', () => resolve(JSON.parse(body)))
+      },
+    )
       .on('error', reject)
       .end()
   })
@@ -74,11 +79,15 @@ function copyIn(client: pg.Client, statement: string, rows: () => Generator<stri
   return new Promise<void>((resolve, reject) => {
     const submittable = {
       submit: (connection: { query: (text: string) => void }) => connection.query(statement),
-      handleCopyInResponse(connection: { sendCopyFromChunk: (b: Buffer) => void; endCopyFrom: () => void }) {
+      handleCopyInResponse(connection: {
+        sendCopyFromChunk: (b: Buffer) => void
+        endCopyFrom: () => void
+      }) {
         let chunk: string[] = []
         for (const row of rows()) {
           chunk.push(row)
-          if (chunk.length === 5_000) (connection.sendCopyFromChunk(Buffer.from(chunk.join(''))), (chunk = []))
+          if (chunk.length === 5_000)
+            (connection.sendCopyFromChunk(Buffer.from(chunk.join(''))), (chunk = []))
         }
         if (chunk.length) connection.sendCopyFromChunk(Buffer.from(chunk.join('')))
         connection.endCopyFrom()
@@ -90,17 +99,26 @@ function copyIn(client: pg.Client, statement: string, rows: () => Generator<stri
     client.query(submittable as never)
   })
 }
-const tsv = (values: (string | null)[]) => `${values.map((v) => (v === null ? '\\N' : v)).join('\t')}\n`
+const tsv = (values: (string | null)[]) =>
+  `${values.map((v) => (v === null ? '\\N' : v)).join('\t')}\n`
 const hex = (b: Uint8Array) => `\\\\x${Buffer.from(b).toString('hex')}`
 
 async function main() {
   const bench = await benchGateway({})
   try {
     await bench.ready()
-    const config = loadConfig({ NODE_ENV: 'test', SECRET_KEY: bench.secretKey, LOG_LEVEL: 'silent' })
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      SECRET_KEY: bench.secretKey,
+      LOG_LEVEL: 'silent',
+    })
     const db = dbOn({ url: bench.databaseUrl })
     const make = (slug: string) =>
-      db.transaction().execute((tx) => createTenant(tx, { slug, name: slug, settings: config.tenantDefaults }, config))
+      db
+        .transaction()
+        .execute((tx) =>
+          createTenant(tx, { slug, name: slug, settings: config.tenantDefaults }, config),
+        )
     const tenant = await make('bench')
     const { key } = await createApiKey(db, { tenantId: tenant.id, name: 'bench' })
     const pid = bench.gw.child.pid!
@@ -124,9 +142,13 @@ async function main() {
     const after = rssOf(pid)
     const importSeconds = (finished - started) / 1000
     console.log(`import: ${JSON.stringify(view.counts)} state ${view.state}`)
-    console.log(`  upload + staging ${((uploaded - started) / 1000).toFixed(1)} s, applied by ${importSeconds.toFixed(1)} s`)
+    console.log(
+      `  upload + staging ${((uploaded - started) / 1000).toFixed(1)} s, applied by ${importSeconds.toFixed(1)} s`,
+    )
     console.log(`  ${Math.round(ROWS / importSeconds)} rows/s end to end`)
-    console.log(`  gateway RSS: ${before.rss.toFixed(0)} MB before, ${at10k?.toFixed(0)} MB at 10,000 rows done, ${after.rss.toFixed(0)} MB at ${ROWS} rows; peak (VmHWM) ${after.peak.toFixed(0)} MB`)
+    console.log(
+      `  gateway RSS: ${before.rss.toFixed(0)} MB before, ${at10k?.toFixed(0)} MB at 10,000 rows done, ${after.rss.toFixed(0)} MB at ${ROWS} rows; peak (VmHWM) ${after.peak.toFixed(0)} MB`,
+    )
 
     // COPY of the same people into a second tenant: users, memberships, invitations, outbox.
     const other = await make('copy')
@@ -138,33 +160,98 @@ async function main() {
     const expires = new Date(Date.now() + 7 * 86_400_000).toISOString()
     const copyStart = performance.now()
     await client.query('begin')
-    await copyIn(client, 'copy users (id, directory_id, email, email_key, first_name, last_name, phone, job_title, external_id, locale) from stdin', function* () {
-      for (let i = 0; i < ROWS; i++) {
-        const [email, first, last, phone, job, ext, locale] = line(i).trim().split(',')
-        yield tsv([users[i]!, directory.id, email!, email!, first!, last!, phone!, job!, ext!, locale!])
-      }
-    })
-    await copyIn(client, 'copy memberships (id, tenant_id, directory_id, user_id, kind, role, groups, products, status) from stdin', function* () {
-      for (let i = 0; i < ROWS; i++)
-        yield tsv([memberships[i]!, other.id, directory.id, users[i]!, 'member', 'user', '["Everybody"]', '[]', 'invited'])
-    })
-    await copyIn(client, 'copy invitations (tenant_id, membership_id, token_hash, token_sealed, locale, expires_at) from stdin', function* () {
-      for (let i = 0; i < ROWS; i++) {
-        const token = newToken()
-        yield tsv([other.id, memberships[i]!, hex(hashToken(token)), hex(seal(bench.secretKey, 'invitation', token)), 'en', expires])
-      }
-    })
-    await copyIn(client, 'copy outbox (tenant_id, template, locale, to_address, to_name, data, secret) from stdin', function* () {
-      for (let i = 0; i < ROWS; i++) {
-        const email = `person.${i}@bench-import.example`
-        const data = JSON.stringify({ firstName: `First${i % 977}`, email, expiresAt: expires, storeKind: 'web' })
-        yield tsv([other.id, 'invitation', 'en', email, `First${i % 977} Last${i % 131}`, data, hex(seal(bench.secretKey, 'outbox', JSON.stringify({ link: `https://x/invite/${newToken()}` })))])
-      }
-    })
+    await copyIn(
+      client,
+      'copy users (id, directory_id, email, email_key, first_name, last_name, phone, job_title, external_id, locale) from stdin',
+      function* () {
+        for (let i = 0; i < ROWS; i++) {
+          const [email, first, last, phone, job, ext, locale] = line(i).trim().split(',')
+          yield tsv([
+            users[i]!,
+            directory.id,
+            email!,
+            email!,
+            first!,
+            last!,
+            phone!,
+            job!,
+            ext!,
+            locale!,
+          ])
+        }
+      },
+    )
+    await copyIn(
+      client,
+      'copy memberships (id, tenant_id, directory_id, user_id, kind, role, groups, products, status) from stdin',
+      function* () {
+        for (let i = 0; i < ROWS; i++)
+          yield tsv([
+            memberships[i]!,
+            other.id,
+            directory.id,
+            users[i]!,
+            'member',
+            'user',
+            '["Everybody"]',
+            '[]',
+            'invited',
+          ])
+      },
+    )
+    await copyIn(
+      client,
+      'copy invitations (tenant_id, membership_id, token_hash, token_sealed, locale, expires_at) from stdin',
+      function* () {
+        for (let i = 0; i < ROWS; i++) {
+          const token = newToken()
+          yield tsv([
+            other.id,
+            memberships[i]!,
+            hex(hashToken(token)),
+            hex(seal(bench.secretKey, 'invitation', token)),
+            'en',
+            expires,
+          ])
+        }
+      },
+    )
+    await copyIn(
+      client,
+      'copy outbox (tenant_id, template, locale, to_address, to_name, data, secret) from stdin',
+      function* () {
+        for (let i = 0; i < ROWS; i++) {
+          const email = `person.${i}@bench-import.example`
+          const data = JSON.stringify({
+            firstName: `First${i % 977}`,
+            email,
+            expiresAt: expires,
+            storeKind: 'web',
+          })
+          yield tsv([
+            other.id,
+            'invitation',
+            'en',
+            email,
+            `First${i % 977} Last${i % 131}`,
+            data,
+            hex(
+              seal(
+                bench.secretKey,
+                'outbox',
+                JSON.stringify({ link: `https://x/invite/${newToken()}` }),
+              ),
+            ),
+          ])
+        }
+      },
+    )
     await client.query('commit')
     const copySeconds = (performance.now() - copyStart) / 1000
     await client.end()
-    console.log(`COPY of the same rows (4 tables, one transaction): ${copySeconds.toFixed(1)} s, ${Math.round(ROWS / copySeconds)} rows/s`)
+    console.log(
+      `COPY of the same rows (4 tables, one transaction): ${copySeconds.toFixed(1)} s, ${Math.round(ROWS / copySeconds)} rows/s`,
+    )
     console.log(`import rate / COPY rate: ${((copySeconds / importSeconds) * 100).toFixed(0)} %`)
     await db.destroy()
   } finally {

@@ -25,14 +25,30 @@ export const importSchemas = {
     properties: {
       id: { ...str, format: 'uuid' },
       rows: { type: 'integer', description: 'Records read after the header' },
-      warnings: { ...strings, description: 'Unknown columns (ignored), lines that could not be read' },
-      unknownColumns: { ...strings, description: 'Header cells that name no column: their cells are ignored' },
+      warnings: {
+        ...strings,
+        description: 'Unknown columns (ignored), lines that could not be read',
+      },
+      unknownColumns: {
+        ...strings,
+        description: 'Header cells that name no column: their cells are ignored',
+      },
       links,
     },
   },
   Import: {
     type: 'object',
-    required: ['id', 'state', 'fileName', 'rows', 'warnings', 'error', 'createdAt', 'finishedAt', 'links'],
+    required: [
+      'id',
+      'state',
+      'fileName',
+      'rows',
+      'warnings',
+      'error',
+      'createdAt',
+      'finishedAt',
+      'links',
+    ],
     properties: {
       id: { ...str, format: 'uuid' },
       state: { enum: [...IMPORT_STATES] },
@@ -74,7 +90,13 @@ export const importPaths = () => ({
       description: `${COLUMNS} New addresses are invited (one mail each), members are updated without a mail, pending invitations are left alone: importing the same file twice changes nothing the second time.`,
       parameters: [
         slug,
-        { name: 'X-File-Name', in: 'header', required: false, schema: str, description: 'The file name, for text/csv bodies' },
+        {
+          name: 'X-File-Name',
+          in: 'header',
+          required: false,
+          schema: str,
+          description: 'The file name, for text/csv bodies',
+        },
       ],
       requestBody: {
         required: true,

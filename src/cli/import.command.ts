@@ -61,7 +61,9 @@ export async function importCommand(
     if (view.state === 'done' || view.state === 'failed') {
       show(view.rows.done, view.rows.total)
       if (tty) write('\n')
-      const counts = Object.entries(view.counts ?? {}).map(([k, n]) => `${k} ${n}`).join(', ')
+      const counts = Object.entries(view.counts ?? {})
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')
       io.out(`import ${view.state}: ${counts}`)
       io.out(`report: ${tenant.publicUrl}${view.links.report} (admin API)`)
       return view.state === 'done' ? 0 : 1

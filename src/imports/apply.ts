@@ -55,9 +55,23 @@ export class ChunkConflict extends Error {
 const OUTBOX_PURPOSE = 'outbox'
 const SHARED_PROFILE =
   'This person’s account is shared with other stores: only a platform admin changes their profile.'
-const PROFILE_KEYS = ['first_name', 'last_name', 'phone', 'job_title', 'external_id', 'locale'] as const
+const PROFILE_KEYS = [
+  'first_name',
+  'last_name',
+  'phone',
+  'job_title',
+  'external_id',
+  'locale',
+] as const
 
-type NewPerson = { line: number; row: ImportRow; kind: string; grant: q.NewMembershipRow; userId?: string; userLocale?: string | null }
+type NewPerson = {
+  line: number
+  row: ImportRow
+  kind: string
+  grant: q.NewMembershipRow
+  userId?: string
+  userLocale?: string | null
+}
 
 export async function applyRows(
   tx: Tx,
@@ -139,7 +153,15 @@ export async function applyRows(
           now: ctx.now,
           ...(ctx.invitedBy && { invitedBy: ctx.invitedBy }),
         })
-        done(line, result.status === 'already_member' ? 'unchanged' : result.status === 'invalid' ? 'invalid' : result.status, 'reason' in result ? result.reason : null)
+        done(
+          line,
+          result.status === 'already_member'
+            ? 'unchanged'
+            : result.status === 'invalid'
+              ? 'invalid'
+              : result.status,
+          'reason' in result ? result.reason : null,
+        )
       })
       if (failed) done(line, 'invalid', failed)
       continue
@@ -184,7 +206,12 @@ export async function applyRows(
     if (person.role === 'admin' && g.role !== 'admin' && person.status === 'active') {
       // Demoting an admin: members.ts keeps the store's last admin (and locks the admins).
       const id = person.membership_id
-      const patch = { role: g.role, groups: g.groups, products: g.products, organization: g.organization }
+      const patch = {
+        role: g.role,
+        groups: g.groups,
+        products: g.products,
+        organization: g.organization,
+      }
       const failed = await alone(tx, async () => {
         await updateMember(tx, ctx.tenant, { id, patch, actor: ctx.actor }, ctx.now)
         if (profileChanged) userUpdates.push({ id: person.user_id, ...profile })

@@ -63,7 +63,8 @@ export async function openCsv(
   const start = Buffer.concat(head)
   if (start.length === 0) throw notCsv('it is empty')
   // Text never holds NUL bytes; images, archives and spreadsheets (xlsx is a zip) do.
-  if (start.subarray(0, 8192).includes(0)) throw notCsv('it holds binary data (a spreadsheet or an archive?); save it as CSV')
+  if (start.subarray(0, 8192).includes(0))
+    throw notCsv('it holds binary data (a spreadsheet or an archive?); save it as CSV')
   const text = start.toString('utf8').replace(/^\uFEFF/, '')
   const firstLine = text.split(/\r?\n/)[0] ?? ''
   if (text.includes('\uFFFD')) throw notCsv('it is not UTF-8 text; save it as "CSV UTF-8"')
@@ -84,9 +85,7 @@ export async function openCsv(
   }
   const feeding = pipeline(Readable.from(body()), parser)
   feeding.catch(() => {}) // its error reaches the records' iterator through the parser
-  const iterator = (parser as AsyncIterable<Parsed>)[
-    Symbol.asyncIterator
-  ]()
+  const iterator = (parser as AsyncIterable<Parsed>)[Symbol.asyncIterator]()
 
   const lines = { end: 0, empty: 0 }
   const first = await readOne(iterator, lines)

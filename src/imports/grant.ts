@@ -73,6 +73,11 @@ export function checkGrantIn(
     return { ok: false, reason: `The role "${grant.role}" requires an organization.` }
   return {
     ok: true,
-    grant: { role: grant.role, groups, products: [...new Set(grant.products)].sort(), organization },
+    grant: {
+      role: grant.role,
+      groups,
+      products: [...new Set(grant.products)].sort(),
+      organization,
+    },
   }
 }

@@ -350,7 +350,12 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 export async function insertInvitations(
   db: Db,
   input: { tenantId: string; invitedBy: string | null; expiresAt: Date },
-  rows: { membership_id: string; token_hash: Uint8Array; token_sealed: Uint8Array; locale: string }[],
+  rows: {
+    membership_id: string
+    token_hash: Uint8Array
+    token_sealed: Uint8Array
+    locale: string
+  }[],
 ) {
   if (!rows.length) return
   const values = rows.map((r) => ({

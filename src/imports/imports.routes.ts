@@ -41,7 +41,10 @@ export function importAdminRoutes({ config, db }: Deps): Router {
       })
       const location = importPath(tenant, result.id)
       closeUnread()
-      res.status(202).location(location).json({ ...result, links: { self: location, report: `${location}/report` } })
+      res
+        .status(202)
+        .location(location)
+        .json({ ...result, links: { self: location, report: `${location}/report` } })
     } catch (error) {
       closeUnread()
       throw error
@@ -70,7 +73,8 @@ export function importAdminRoutes({ config, db }: Deps): Router {
     const first = await lines.next() // a 404 before any header is sent
     res.type('text/csv; charset=utf-8').attachment(`import-${req.params.id}-report.csv`)
     res.write(first.value ?? '')
-    for await (const chunk of lines) if (!res.write(chunk)) await new Promise((r) => res.once('drain', r))
+    for await (const chunk of lines)
+      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r))
     res.end()
   })
   return router
@@ -86,13 +90,18 @@ function uploadOf(req: Request): Promise<Upload> {
     return Promise.resolve({ source: req, fileName: name })
   }
   if (!/^multipart\/form-data\b/i.test(type))
-    throw new AppError('invalid_request', 'Send the CSV file as text/csv, or as the one file of a multipart/form-data form.')
+    throw new AppError(
+      'invalid_request',
+      'Send the CSV file as text/csv, or as the one file of a multipart/form-data form.',
+    )
   return new Promise((resolve, reject) => {
     const form = busboy({
       headers: req.headers,
       limits: { files: 1, fields: 10, fileSize: MAX_IMPORT_BYTES + 1 },
     })
-    form.once('file', (_field, stream, info) => resolve({ source: stream as Readable, fileName: info.filename || null }))
+    form.once('file', (_field, stream, info) =>
+      resolve({ source: stream as Readable, fileName: info.filename || null }),
+    )
     form.once('error', reject)
     form.once('close', () =>
       reject(new AppError('invalid_request', 'The form holds no file: attach the CSV file.')),

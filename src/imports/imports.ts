@@ -42,7 +42,9 @@ export type ImportView = ReturnType<typeof view>
 export async function getImport(db: Db, tenant: Tenant, id: string) {
   const row = await requireImport(db, tenant.id, id)
   const counts = await q.countOutcomes(db, tenant.id, row.id)
-  const ordered = Object.fromEntries(OUTCOMES.filter((o) => o in counts).map((o) => [o, counts[o]!]))
+  const ordered = Object.fromEntries(
+    OUTCOMES.filter((o) => o in counts).map((o) => [o, counts[o]!]),
+  )
   return view(tenant, row, ordered)
 }
 
@@ -60,11 +62,14 @@ export async function templateCsv(db: Db, tenant: Tenant) {
 export async function* reportCsv(db: Db, tenant: Tenant, id: string) {
   const row = await requireImport(db, tenant.id, id)
   yield `${csvLine(['line', 'email', 'outcome', 'reason'])}\r\n`
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const page = await q.reportPage(db, tenant.id, row.id, after, 1_000)
     if (!page.length) return
     yield page
-      .map((r) => `${csvLine([String(r.line), r.email ?? '', r.outcome ?? 'pending', r.reason ?? ''])}\r\n`)
+      .map(
+        (r) =>
+          `${csvLine([String(r.line), r.email ?? '', r.outcome ?? 'pending', r.reason ?? ''])}\r\n`,
+      )
       .join('')
     after = page[page.length - 1]!.line
   }

@@ -23,7 +23,10 @@ const RowFields = z.object({
 })
 
 /** A row's cells by canonical column: strings, the group cells, the app cells by app name. */
-export type StagedData = Record<string, string> & { groups?: string[]; apps?: Record<string, string> }
+export type StagedData = Record<string, string> & {
+  groups?: string[]
+  apps?: Record<string, string>
+}
 
 export type ImportRow = {
   email: string
@@ -50,7 +53,8 @@ export type ImportRow = {
 
 export type RowCheck = { ok: true; row: ImportRow } | { ok: false; reason: string }
 
-const blankToUndefined = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v)
+const blankToUndefined = (v: string | undefined) =>
+  v === undefined || v.trim() === '' ? undefined : v
 
 export function readRow(data: StagedData, hasGroupColumns: boolean): RowCheck {
   const email = normalizeEmail(data.email ?? '')

@@ -111,7 +111,13 @@ async function applyOneRow(db: Db, deps: RunImportsDeps, c: Claimed, line: numbe
 
 async function commitOutcomes(tx: Db, c: Claimed, outcomes: RowOutcome[]) {
   const until = new Date(c.now().getTime() + c.leaseMs)
-  const input = { tenantId: c.tenant.id, id: c.job.id, owner: c.owner, rows: outcomes.length, until }
+  const input = {
+    tenantId: c.tenant.id,
+    id: c.job.id,
+    owner: c.owner,
+    rows: outcomes.length,
+    until,
+  }
   // The lease is checked in the chunk's own transaction: a runner that lost it commits nothing.
   if (!(await q.advanceImport(tx, input))) throw new LeaseLost()
   if (!(await q.markRowsDone(tx, c.tenant.id, c.job.id, outcomes))) throw new LeaseLost()
@@ -135,19 +141,37 @@ async function contextOf(tx: Db, deps: RunImportsDeps, c: Claimed): Promise<Chun
 }
 
 /** Done: the state, and one audit event for the whole import (who, which file, the counts). */
-async function finish(db: Db, deps: RunImportsDeps, f: { job: q.ImportRecord; tenant: Tenant; owner: string; now: Date }) {
+async function finish(
+  db: Db,
+  deps: RunImportsDeps,
+  f: { job: q.ImportRecord; tenant: Tenant; owner: string; now: Date },
+) {
   return db.transaction().execute(async (tx) => {
     if ((await q.countPendingRows(tx, f.tenant.id, f.job.id)) > 0) return false
-    const ok = await q.finishImport(tx, { tenantId: f.tenant.id, id: f.job.id, owner: f.owner, now: f.now })
+    const ok = await q.finishImport(tx, {
+      tenantId: f.tenant.id,
+      id: f.job.id,
+      owner: f.owner,
+      now: f.now,
+    })
     if (!ok) return false
     const counts = await q.countOutcomes(tx, f.tenant.id, f.job.id)
     const actor = (f.job.actor as unknown as ImportActor).audit ?? { kind: 'system' }
-    await recordChange(tx, deps.log, { actor }, {
-      tenant: f.tenant,
-      action: 'import.finished',
-      subject: { kind: 'import', id: f.job.id, ...(f.job.file_name && { label: f.job.file_name }) },
-      details: { fileName: f.job.file_name, rows: f.job.total_rows, counts },
-    })
+    await recordChange(
+      tx,
+      deps.log,
+      { actor },
+      {
+        tenant: f.tenant,
+        action: 'import.finished',
+        subject: {
+          kind: 'import',
+          id: f.job.id,
+          ...(f.job.file_name && { label: f.job.file_name }),
+        },
+        details: { fileName: f.job.file_name, rows: f.job.total_rows, counts },
+      },
+    )
     return true
   })
 }

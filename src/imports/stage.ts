@@ -30,11 +30,18 @@ export async function receiveImport(
   const csv = await openCsv(input.source, input.maxBytes ?? MAX_IMPORT_BYTES)
   const header = readHeader(csv.header, await q.listAppColumns(db, tenant.id))
   if (!header.columns.includes('email'))
-    throw new AppError('invalid_request', 'The file has no email column: its first line must name the columns, email among them.', {
-      details: { fields: { email: ['a required column'] }, form: [], columns: csv.header },
-    })
+    throw new AppError(
+      'invalid_request',
+      'The file has no email column: its first line must name the columns, email among them.',
+      {
+        details: { fields: { email: ['a required column'] }, form: [], columns: csv.header },
+      },
+    )
   if (header.repeated.length)
-    throw new AppError('invalid_request', `The column ${header.repeated.map((c) => `"${c}"`).join(', ')} appears more than once.`)
+    throw new AppError(
+      'invalid_request',
+      `The column ${header.repeated.map((c) => `"${c}"`).join(', ')} appears more than once.`,
+    )
 
   const imported = await q.insertImport(db, {
     tenant_id: tenant.id,
@@ -52,7 +59,16 @@ export async function receiveImport(
       if ('problem' in record) {
         const { line, reason } = record.problem
         warnings.push(`Line ${line}: ${reason}`)
-        batch.push({ ...base, line, email: null, email_key: null, data: null, status: 'done', outcome: 'invalid', reason })
+        batch.push({
+          ...base,
+          line,
+          email: null,
+          email_key: null,
+          data: null,
+          status: 'done',
+          outcome: 'invalid',
+          reason,
+        })
         refused++
         continue
       }
@@ -62,7 +78,14 @@ export async function receiveImport(
         ...base,
         line: record.line,
         ...(typeof staged === 'string'
-          ? { email: record.cells[header.columns.indexOf('email')] ?? null, email_key: null, data: null, status: 'done', outcome: 'invalid', reason: staged }
+          ? {
+              email: record.cells[header.columns.indexOf('email')] ?? null,
+              email_key: null,
+              data: null,
+              status: 'done',
+              outcome: 'invalid',
+              reason: staged,
+            }
           : { ...staged, status: 'pending', outcome: null, reason: null }),
       })
       if (batch.length >= BATCH) {
@@ -72,7 +95,12 @@ export async function receiveImport(
     }
     await q.insertStagedRows(db, batch)
     if (total === 0) throw new AppError('invalid_request', 'The file has a header and no rows.')
-    await q.queueImport(db, tenant.id, imported.id, { columns: header.columns, warnings, total, done: refused })
+    await q.queueImport(db, tenant.id, imported.id, {
+      columns: header.columns,
+      warnings,
+      total,
+      done: refused,
+    })
   } catch (error) {
     // A refused upload (too large, unreadable) leaves nothing behind: no half-staged job.
     await q.deleteImport(db, tenant.id, imported.id)
