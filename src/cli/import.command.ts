@@ -3,6 +3,8 @@ import { basename } from 'node:path'
 import { recordCliChange } from '../http/admin-change.js'
 import { getImport, receiveImport, runImports } from '../imports/imports.js'
 import { createLog } from '../log.js'
+import { resolveSecretKey } from '../secret-key.js'
+import { checkSecretKey } from '../tokens/keys.js'
 import { getTenant } from '../tenants/tenants.js'
 import { type CommandContext, parseCommand, UsageError } from './main.js'
 
@@ -21,6 +23,13 @@ export async function importCommand(
   const file = positionals[0]!
   const tenant = await getTenant(db, values.tenant, config)
   const log = ctx.log ?? createLog(config.logLevel, process.stderr)
+  // The invitation links are sealed in the outbox with SECRET_KEY: the key the gateway uses.
+  const secretKey = resolveSecretKey(config.secretKey, config.dataDir, log)
+  const secret = await checkSecretKey(db, secretKey)
+  if (!secret.ok) {
+    io.err(`gateway: ${secret.reason}`)
+    return 1
+  }
   const accepted = await receiveImport(db, tenant, {
     source: createReadStream(file),
     fileName: basename(file),
@@ -52,7 +61,7 @@ export async function importCommand(
   // Apply until this import is done: a gateway process may take chunks of it too.
   for (;;) {
     await runImports(db, {
-      secretKey: config.secretKey!,
+      secretKey,
       urls: config,
       log,
       onProgress: (p) => p.importId === accepted.id && show(p.done, p.total),

@@ -9,7 +9,7 @@ import { hashToken, newToken } from '../lib/tokens.js'
 import { isLocale } from '../mail/templates.js'
 import { type MemberActor, removeMember, updateMember } from '../members/members.js'
 import type { Tenant } from '../tenants/tenants.js'
-import { type Catalogue, checkGrantIn } from './grant.js'
+import type { Catalogue } from './grant.js'
 import * as q from './imports.queries.js'
 import { type ImportRow, readRow, type StagedData } from './row.js'
 
@@ -119,7 +119,7 @@ export async function applyRows(
       continue
     }
     if (!person?.membership_id) {
-      const checked = checkGrantIn(ctx.catalogue, {
+      const checked = await ctx.catalogue.check({
         role: row.role ?? 'user',
         groups: [...ctx.tenant.settings.defaultGroups, ...(row.groups ?? [])],
         products: products(row.appsGranted),
@@ -173,7 +173,7 @@ export async function applyRows(
     }
     const granted = new Set(products(row.appsGranted))
     const denied = new Set(products(row.appsDenied))
-    const checked = checkGrantIn(ctx.catalogue, {
+    const checked = await ctx.catalogue.check({
       role: row.role ?? person.role!,
       groups: row.groups ?? person.groups!,
       products: [...(person.products ?? []).filter((p) => !denied.has(p)), ...granted],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Db } from '../db/database.js'
-import { recordChange } from '../http/admin-change.js'
+import { type AuditActor, recordAudit } from '../audit/audit.js'
 import type { Log } from '../log.js'
 import { getTenantById, type Tenant, type TenantUrls } from '../tenants/tenants.js'
 import { applyRows, type ChunkContext, type RowOutcome } from './apply.js'
@@ -156,21 +156,24 @@ async function finish(
     })
     if (!ok) return false
     const counts = await q.countOutcomes(tx, f.tenant.id, f.job.id)
-    const actor = (f.job.actor as unknown as ImportActor).audit ?? { kind: 'system' }
-    await recordChange(
-      tx,
-      deps.log,
-      { actor },
+    const actor: AuditActor = (f.job.actor as unknown as ImportActor).audit ?? { kind: 'system' }
+    // One event for the whole import, as its uploader's change (http/admin-change.ts's shape).
+    await recordAudit(tx, {
+      tenantId: f.tenant.id,
+      actor,
+      action: 'import.finished',
+      subject: { kind: 'import', id: f.job.id, ...(f.job.file_name && { label: f.job.file_name }) },
+      details: { fileName: f.job.file_name, rows: f.job.total_rows, counts },
+    })
+    deps.log.info(
       {
-        tenant: f.tenant,
+        event: 'admin_change',
+        actor: actor.id ? `${actor.kind}:${actor.id}` : actor.kind,
+        tenant: f.tenant.slug,
         action: 'import.finished',
-        subject: {
-          kind: 'import',
-          id: f.job.id,
-          ...(f.job.file_name && { label: f.job.file_name }),
-        },
-        details: { fileName: f.job.file_name, rows: f.job.total_rows, counts },
+        target: f.job.id,
       },
+      'admin change',
     )
     return true
   })
