@@ -136,7 +136,9 @@ async function main() {
       const done = (view.rows as { done: number }).done
       if (at10k === undefined && done >= 10_000) at10k = rssOf(pid).rss
       if (view.state === 'done' || view.state === 'failed') break
-      await new Promise((r) => setTimeout(r, 100))
+      if (process.env.BENCH_VERBOSE)
+        console.log(`  ${((performance.now() - started) / 1000).toFixed(1)} s: ${done} rows done`)
+      await new Promise((r) => setTimeout(r, process.env.BENCH_VERBOSE ? 2_000 : 250))
     }
     const finished = performance.now()
     const after = rssOf(pid)

@@ -27,6 +27,8 @@ export type RunImportsDeps = {
   onProgress?: (p: { importId: string; done: number; total: number }) => void
 }
 
+const ANALYZE_EVERY_CHUNKS = 10
+
 class LeaseLost extends Error {
   override readonly name = 'LeaseLost'
 }
@@ -50,6 +52,10 @@ export async function runImports(db: Db, deps: RunImportsDeps): Promise<{ finish
         const applied = await applyNextChunk(db, deps, { job, tenant, owner, leaseMs, now })
         chunks++
         if (applied === 0) break
+        if (chunks % ANALYZE_EVERY_CHUNKS === 0)
+          await q
+            .refreshStatistics(db)
+            .catch((err: unknown) => deps.log.warn({ err }, 'analyze failed'))
         deps.onProgress?.({ importId: job.id, done: job.done_rows, total: job.total_rows })
       }
       if (await finish(db, deps, { job, tenant, owner, now: now() })) finished++
