@@ -74,9 +74,17 @@ export async function main(
     return command ? 0 : 2
   }
   if (
-    !['serve', 'migrate', 'tenant', 'admin', 'api-key', 'app', 'keys', 'directory', 'import'].includes(
-      command,
-    )
+    ![
+      'serve',
+      'migrate',
+      'tenant',
+      'admin',
+      'api-key',
+      'app',
+      'keys',
+      'directory',
+      'import',
+    ].includes(command)
   )
     return usage(io, `unknown command "${command}"`)
 
