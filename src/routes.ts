@@ -39,6 +39,7 @@ import { tenantAdminRoutes } from './tenants/tenants.routes.js'
 import { appAdminRoutes } from './tokens/apps.routes.js'
 import { tokenRoutes } from './tokens/tokens.routes.js'
 import { exportAdminRoutes } from './exports/exports.routes.js'
+import { importAdminRoutes } from './imports/imports.routes.js'
 
 const ASSETS = fileURLToPath(new URL('./http/assets/', import.meta.url))
 
@@ -162,6 +163,7 @@ export function adminApi(deps: Deps): Router {
     memberAdminRoutes(deps),
     catalogueAdminRoutes(deps),
     accessRequestAdminRoutes(deps),
+    importAdminRoutes(deps),
   )
   return router
 }

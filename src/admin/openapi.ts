@@ -12,6 +12,7 @@ import { consoleSecurityScheme, listTenantsOperation } from './openapi-console.j
 import { directoryPaths } from './openapi-directories.js'
 import { exportPaths } from './openapi-exports.js'
 import { memberPaths, memberSchemas } from './openapi-members.js'
+import { importPaths, importSchemas } from './openapi-imports.js'
 import { pagesPaths } from './openapi-pages.js'
 
 // Request bodies come from the same zod schemas the routes parse with, so the document cannot
@@ -89,6 +90,7 @@ export function openApiDocument() {
         },
         ...memberSchemas,
         ...accessRequestSchemas,
+        ...importSchemas,
       },
       responses: {
         Error: ok('An error: {error, message, details}', { $ref: '#/components/schemas/Error' }),
@@ -266,6 +268,7 @@ export function openApiDocument() {
       ...pagesPaths,
       ...exportPaths,
       ...accessRequestPaths,
+      ...importPaths(),
     },
   }
 }

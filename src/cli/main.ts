@@ -12,6 +12,7 @@ import { appCommand, keysCommand } from './app.command.js'
 import { directoryCommand } from './directory.command.js'
 import { migrateCommand } from './migrate.command.js'
 import { tenantCommand } from './tenant.command.js'
+import { importCommand } from './import.command.js'
 
 export type Io = { out: (line: string) => void; err: (line: string) => void }
 export type CommandContext = {
@@ -49,7 +50,8 @@ export const USAGE = `usage: gateway <command>
   directory show --tenant SLUG ID [--json]
   directory test --tenant SLUG ID [--json]     exit 1 when a check fails
   directory rotate-sp-key --tenant SLUG ID     SAML: publish a new SP key; run again to sign with it
-  directory remove --tenant SLUG ID`
+  directory remove --tenant SLUG ID
+  import --tenant SLUG FILE                    import people from a CSV file (progress, summary)`
 
 export class UsageError extends Error {
   override readonly name = 'UsageError'
@@ -72,9 +74,17 @@ export async function main(
     return command ? 0 : 2
   }
   if (
-    !['serve', 'migrate', 'tenant', 'admin', 'api-key', 'app', 'keys', 'directory'].includes(
-      command,
-    )
+    ![
+      'serve',
+      'migrate',
+      'tenant',
+      'admin',
+      'api-key',
+      'app',
+      'keys',
+      'directory',
+      'import',
+    ].includes(command)
   )
     return usage(io, `unknown command "${command}"`)
 
@@ -128,6 +138,7 @@ export async function runCommand(argv: string[], ctx: CommandContext): Promise<n
     if (argv[0] === 'app') return await appCommand(argv.slice(1), ctx)
     if (argv[0] === 'keys') return await keysCommand(argv.slice(1), ctx)
     if (argv[0] === 'directory') return await directoryCommand(argv.slice(1), ctx)
+    if (argv[0] === 'import') return await importCommand(argv.slice(1), ctx)
     throw new UsageError(`unknown command "${argv[0]}"`)
   } catch (error) {
     if (error instanceof UsageError) return usage(ctx.io, error.message)

@@ -242,6 +242,8 @@ export interface Database {
   access_requests: AccessRequestsTable
   access_request_notices: AccessRequestNoticesTable
   access_request_unsubscribes: AccessRequestUnsubscribesTable
+  imports: ImportsTable
+  import_rows: ImportRowsTable
 }
 
 export interface SsoRequestsTable {
@@ -456,4 +458,41 @@ export interface AccessRequestUnsubscribesTable {
   tenant_id: string
   membership_id: string
   created_at: CreatedAt
+}
+
+export const IMPORT_STATES = ['receiving', 'queued', 'running', 'done', 'failed'] as const
+export type ImportState = (typeof IMPORT_STATES)[number]
+
+/** A CSV import (issue 12): the file's rows are staged in import_rows, applied by a job. */
+export interface ImportsTable {
+  id: Generated<string>
+  tenant_id: string
+  state: ColumnType<ImportState, ImportState | undefined, ImportState>
+  file_name: string | null
+  /** The header as read: the canonical name of each column (null: unknown, ignored). */
+  columns: ColumnType<(string | null)[], string | undefined, string>
+  warnings: ColumnType<string[], string | undefined, string>
+  /** Who uploaded it (AuditActor), for the audit event recorded when it finishes. */
+  actor: ColumnType<Record<string, unknown>, string | undefined, string>
+  total_rows: ColumnType<number, number | undefined, number>
+  done_rows: ColumnType<number, number | undefined, number>
+  error: string | null
+  lease_owner: string | null
+  lease_until: Date | null
+  created_at: CreatedAt
+  finished_at: Date | null
+}
+
+export interface ImportRowsTable {
+  tenant_id: string
+  import_id: string
+  /** The file's line where the record starts (the header is line 1). */
+  line: number
+  email: string | null
+  email_key: string | null
+  /** The row's cells by canonical column; null when the record could not be read. */
+  data: ColumnType<Record<string, unknown> | null, string | null, string | null>
+  status: ColumnType<'pending' | 'done', 'pending' | 'done' | undefined, 'pending' | 'done'>
+  outcome: string | null
+  reason: string | null
 }

@@ -11,6 +11,7 @@ import { purgeNeverActivated } from './purge.js'
 import { refreshSamlMetadata } from './refresh-saml-metadata.js'
 import { remindPendingInvitations } from './remind-invitations.js'
 import { sendDueMail } from './send-outbox.js'
+import { runImports } from '../imports/run.js'
 
 type Job = { name: string; everyMs: number; run: () => Promise<unknown> }
 
@@ -50,6 +51,12 @@ export function startJobs(deps: {
       name: 'certificate-notices',
       everyMs: 60 * 60_000,
       run: () => sendCertificateNotices(db, { secretKey: config.secretKey, urls: config, log }),
+    },
+    // CSV imports (issue 12): staged by the upload, applied here under a lease by any process.
+    {
+      name: 'apply-imports',
+      everyMs: 2_000,
+      run: () => runImports(db, { secretKey: config.secretKey, urls: config, log }),
     },
   ]
   const mailer = deps.mailer
