@@ -86,7 +86,8 @@ type Upload = { source: AsyncIterable<Buffer>; fileName: string | null }
 function uploadOf(req: Request): Promise<Upload> {
   const type = req.get('content-type') ?? ''
   if (/^text\/(csv|plain)\b/i.test(type) || /^application\/(csv|vnd\.ms-excel)\b/i.test(type)) {
-    const name = req.get('x-file-name') ?? null
+    // Percent-encoded by the console (a header carries no arbitrary Unicode); a raw one is kept.
+    const name = fileNameOf(req.get('x-file-name'))
     return Promise.resolve({ source: req, fileName: name })
   }
   if (!/^multipart\/form-data\b/i.test(type))
@@ -108,4 +109,15 @@ function uploadOf(req: Request): Promise<Upload> {
     )
     req.pipe(form)
   })
+}
+
+function fileNameOf(header: string | undefined): string | null {
+  if (!header) return null
+  let name = header
+  try {
+    name = decodeURIComponent(header)
+  } catch {
+    /* not percent-encoded: as sent */
+  }
+  return name.slice(0, 255) || null
 }

@@ -4,7 +4,7 @@ import { EMAIL_PROBLEMS, normalizeEmail } from '../identity/addresses.js'
 import { RoleName } from '../identity/roles.js'
 import { Locale } from '../lib/locales.js'
 import { readFlag } from './columns.js'
-import { checkImportedHash } from './imported-hashes.stand-in.js'
+import { checkImportedHash } from '../identity/imported-hashes.js'
 
 // One staged row, checked on its own: its fields (zod, the invitation's limits), its address
 // (the invitations' normalisation) and its password hash. The catalogue check is in grant.ts.
