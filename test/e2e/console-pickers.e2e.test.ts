@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
+import { runImports } from '../../src/imports/run.js'
 import { listApps } from '../../src/tokens/apps.js'
 import { listInvitations } from '../../src/invitations/list.js'
 import { seriousViolations } from '../support/axe.js'
 import { hasBrowser, SCREENSHOTS, useBrowserWorld } from '../support/browser.js'
 import { declareCatalogue } from '../support/catalogues.js'
-import { useGateway } from '../support/harness.js'
+import { memoryLog, useGateway } from '../support/harness.js'
 import { PASSWORD } from '../support/pages.js'
 import { freePort } from '../support/process.js'
 import { extractLink } from '../support/smtp.js'
@@ -122,6 +123,42 @@ describe.skipIf(!hasBrowser)('the console picks from the store’s catalogues', 
     )
     expect(invitations.text).toContain('mo@example.com')
     expect(invitations.text).toContain('gia@example.com')
+
+    // --- Import: the template, a file picked, the bar to the end, the per-row report. The
+    // job runs as the gateway's own job does (runImports), while the page follows it.
+    await page.goto(`${origin}/admin/imports`)
+    await page.waitForSelector('table[data-list="imports"][data-loaded="0"]', { state: 'attached' })
+    const template = await saved(() => page.click('button[data-download$="/imports/template"]'))
+    expect(template.text.split('\r\n')[0]).toContain('App of reports')
+    await page.setInputFiles('#import-file', {
+      name: 'people ü.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        'email;firstName;kind\nimp@example.com;Imma;member\nnot-an-address;X;member\n',
+      ),
+    })
+    await page.click('#import-form button[type="submit"]')
+    await page.waitForSelector('#import-progress:not([hidden])')
+    await expect
+      .poll(async () => {
+        await runImports(gw.db, {
+          secretKey: gw.config.secretKey,
+          urls: gw.config,
+          log: memoryLog().log,
+        })
+        return page.getAttribute('#import-progress', 'data-state')
+      })
+      .toBe('done')
+    expect(await page.textContent('#import-status')).toBe('Done: 2 of 2 rows')
+    expect(await page.textContent('#import-counts')).toBe('1 invited, 1 invalid')
+    const importReport = await saved(() => page.click('#import-report'))
+    expect(importReport.text).toMatch(/^line,email,outcome,reason\r\n/)
+    expect(importReport.text).toContain('2,imp@example.com,invited')
+    await page.waitForSelector('table[data-list="imports"][data-loaded="1"]')
+    expect((await page.textContent('table[data-list="imports"] tbody td'))?.trim()).toBe(
+      'people ü.csv',
+    )
+    await photograph(page, 'imports')
 
     // --- The same pages in French (the console speaks en/fr/nl/de like the sign-in pages).
     await page.goto(`${origin}/admin/guests?lang=fr`)
