@@ -130,6 +130,82 @@ export function listMemberPage(
 }
 export type MemberRow = Awaited<ReturnType<typeof listMemberPage>>[number]
 
+/** Every filter of the list as one condition on the membership and its user. */
+function matchOf(f: MemberFilters) {
+  return sql<boolean>`(${sql.join(
+    [
+      f.prefix !== undefined ? prefixMatch(f.prefix) : sql`true`,
+      f.contains !== undefined ? sql`${SEARCH_TEXT} like ${`%${f.contains}%`}` : sql`true`,
+      membershipMatch(f),
+    ],
+    sql` and `,
+  )})`
+}
+
+/**
+ * The sort index walked in the page's order for at most `budget` members, the filters checked
+ * on each: the page, and whether it is the answer. It is when the page filled up, or when the
+ * walk met the end of the list within its budget; otherwise the matches are sparse and the
+ * caller finds them through their own indexes (listMemberPage, sortAfterMatching). No estimate
+ * decides: the planner's guess of a substring's matches was off by 200x either way.
+ * `scanned`: members walked to the last row returned (or all of the walk, when it found fewer).
+ */
+export async function walkMemberPage(
+  db: Db,
+  tenantId: string,
+  input: {
+    filters: MemberFilters
+    sort: SortField
+    descending: boolean
+    after?: Keyset
+    limit: number
+    budget: number
+  },
+) {
+  const { sort, descending, after } = input
+  const key = sortKey[sort]
+  const tie = sort === 'created' ? sql<string>`m.id` : sql<string>`u.id`
+  const direction = descending ? 'desc' : 'asc'
+  const order = sql.raw(direction)
+  let walk = base(db, tenantId, {}).select([
+    ...MEMBER_COLUMNS,
+    sql<string>`(${key})::text`.as('sort_key'),
+    sql<string>`${tie}::text`.as('sort_id'),
+    matchOf(input.filters).as('hit'),
+    sql<number>`row_number() over (order by ${key} ${order}, ${tie} ${order})`.as('pos'),
+  ])
+  if (after) {
+    const value = sort === 'created' ? sql`${after.key}::timestamptz` : sql`${after.key}`
+    const op = sql.raw(descending ? '<' : '>')
+    walk = walk.where(sql<boolean>`(${key}, ${tie}) ${op} (${value}, ${after.id}::uuid)`)
+  }
+  walk = walk.orderBy(key, direction).orderBy(tie, direction).limit(input.budget)
+  // The hits, and the walk's last member as a marker of how far it went.
+  const rows = await db
+    .selectFrom(
+      db
+        .selectFrom(walk.as('w'))
+        .selectAll('w')
+        .select(sql<number>`count(*) over ()`.as('walked'))
+        .as('x'),
+    )
+    .selectAll('x')
+    .where((eb) => eb.or([eb('x.hit', '=', true), eb(sql`x.pos`, '=', sql`x.walked`)]))
+    .orderBy('x.pos')
+    .limit(input.limit + 1)
+    .execute()
+  const hits = rows.filter((r) => r.hit).slice(0, input.limit)
+  const walked = Number(rows.at(-1)?.walked ?? 0)
+  const full = hits.length === input.limit
+  const complete = full || walked < input.budget
+  const scanned = full ? Number(hits.at(-1)!.pos) : walked
+  return {
+    rows: hits.map(({ hit: _h, pos: _p, walked: _w, ...row }) => row as MemberRow),
+    complete,
+    scanned,
+  }
+}
+
 /** Prefixes of up to this many characters are stored (migrations/20261201_1200). */
 export const STORED_PREFIX = 3
 
