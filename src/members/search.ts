@@ -17,8 +17,6 @@ export const EXACT_COUNT_UP_TO = 10_000
  * 100,000 members, and counting them would cost more than the page.
  */
 export const EXACT_COUNT_COST = 20_000
-/** How many members a filtered page walks in order before it looks for its matches instead. */
-export const WALK_BUDGET = 4_000
 /** Substring search needs three characters: trigrams are what make it fast. */
 const MIN_CONTAINS = 3
 
@@ -111,57 +109,36 @@ export async function searchMembers(db: Db, tenantId: string, input: unknown) {
   // counting; and it tells the page query whether to walk the sort index or sort the matches.
   const { rows: estimate, cost } = await q.planMembers(db, tenantId, filters)
   const text = query.q?.toLowerCase() ?? ''
-  const page_ = { descending, limit: query.limit + 1, ...(after && { after }) }
-  let rows: q.MemberRow[]
-  // What the walk learnt of the matches' density: a total the planner would have guessed.
-  let densityTotal: number | undefined
-  if (sort === 'name' && (await walkPrefixes(db, tenantId, filters, text, estimate, query.limit)))
-    rows = await q.listPrefixPage(db, tenantId, {
-      text,
-      escaped: filters.prefix!,
-      filters,
-      ...page_,
-    })
-  else if (filters.prefix !== undefined)
-    // A longer prefix with few matches: its field indexes find them, and they are sorted.
-    rows = await q.listMemberPage(db, tenantId, {
-      filters,
-      sort,
-      ...page_,
-      sortAfterMatching: true,
-    })
-  else {
-    // Filters and substrings: a bounded walk of the sort index first (dense matches fill the
-    // page soon); sparse ones are then found through their indexes and sorted.
-    const walk = await q.walkMemberPage(db, tenantId, {
-      filters,
-      sort,
-      ...page_,
-      budget: WALK_BUDGET,
-    })
-    rows = walk.complete
-      ? walk.rows
-      : await q.listMemberPage(db, tenantId, { filters, sort, ...page_, sortAfterMatching: true })
-    if (walk.complete && walk.rows.length === page_.limit && Object.keys(filters).length)
-      densityTotal = Math.round(
-        (walk.rows.length / walk.scanned) * (await q.estimateMembers(db, tenantId, {})),
-      )
-  }
+  const rows =
+    sort === 'name' && (await walkPrefixes(db, tenantId, filters, text, estimate, query.limit))
+      ? await q.listPrefixPage(db, tenantId, {
+          text,
+          escaped: filters.prefix!,
+          filters,
+          descending,
+          limit: query.limit + 1,
+          ...(after && { after }),
+        })
+      : await q.listMemberPage(db, tenantId, {
+          filters,
+          sort,
+          descending,
+          limit: query.limit + 1,
+          // Broad substring matches are dense: walking the sort index meets a page of them soon.
+          sortAfterMatching: filters.prefix !== undefined || estimate <= EXACT_COUNT_UP_TO,
+          ...(after && { after }),
+        })
   const page = rows.slice(0, query.limit)
   const last = page.at(-1)
   const nextCursor =
     rows.length > query.limit && last
       ? encode(query.sort, { key: last.sort_key, id: last.sort_id })
       : null
-  // A page filled within a short walk says the matches are dense: past the cap, no count.
-  const dense = densityTotal !== undefined && densityTotal > EXACT_COUNT_UP_TO
-  const counted = !dense && estimate <= EXACT_COUNT_UP_TO && cost <= EXACT_COUNT_COST
+  const counted = estimate <= EXACT_COUNT_UP_TO && cost <= EXACT_COUNT_COST
   const exact = counted
     ? await q.countMembersUpTo(db, tenantId, filters, EXACT_COUNT_UP_TO)
     : undefined
   // Counted past the cap: more than it, whatever the estimate said. Not counted: the estimate.
-  const total =
-    exact ??
-    (dense ? densityTotal! : counted ? Math.max(EXACT_COUNT_UP_TO + 1, estimate) : estimate)
+  const total = exact ?? (counted ? Math.max(EXACT_COUNT_UP_TO + 1, estimate) : estimate)
   return { rows: page, nextCursor, total, totalIsEstimate: exact === undefined }
 }
