@@ -89,7 +89,7 @@ const sortKey = {
 } as const
 
 /** One page in the order asked, after the keyset; `limit` rows at most. */
-export function listMemberPage(
+export async function listMemberPage(
   db: Db,
   tenantId: string,
   input: {
@@ -119,6 +119,10 @@ export function listMemberPage(
     ...MEMBER_COLUMNS,
     sql<string>`(${key})::text`.as('sort_key'),
     sql<string>`${tie}::text`.as('sort_id'),
+    // Sorting the matches reads them all: the first page counts them on the way, for nothing.
+    (input.sortAfterMatching && !after ? sql<string>`count(*) over ()` : sql<string>`null`).as(
+      'matches',
+    ),
   ])
   if (after) {
     const value = sort === 'created' ? sql`${after.key}::timestamptz` : sql`${after.key}`
@@ -126,9 +130,19 @@ export function listMemberPage(
     query = query.where(sql<boolean>`(${key}, ${tie}) ${op} (${value}, ${after.id}::uuid)`)
   }
   const direction = descending ? 'desc' : 'asc'
-  return query.orderBy(key, direction).orderBy(tie, direction).limit(input.limit).execute()
+  const found = await query
+    .orderBy(key, direction)
+    .orderBy(tie, direction)
+    .limit(input.limit)
+    .execute()
+  const matches = found[0]?.matches
+  return {
+    rows: found.map(({ matches: _, ...row }) => row),
+    /** Every match, counted while sorting them (a first page sorted after matching), or undefined. */
+    matches: matches === null || matches === undefined ? undefined : Number(matches),
+  }
 }
-export type MemberRow = Awaited<ReturnType<typeof listMemberPage>>[number]
+export type MemberRow = Awaited<ReturnType<typeof listMemberPage>>['rows'][number]
 
 /** Prefixes of up to this many characters are stored (migrations/20261201_1200). */
 export const STORED_PREFIX = 3

@@ -109,6 +109,7 @@ export async function searchMembers(db: Db, tenantId: string, input: unknown) {
   // counting; and it tells the page query whether to walk the sort index or sort the matches.
   const { rows: estimate, cost } = await q.planMembers(db, tenantId, filters)
   const text = query.q?.toLowerCase() ?? ''
+  let sortedCount: number | undefined
   const rows =
     sort === 'name' && (await walkPrefixes(db, tenantId, filters, text, estimate, query.limit))
       ? await q.listPrefixPage(db, tenantId, {
@@ -119,25 +120,29 @@ export async function searchMembers(db: Db, tenantId: string, input: unknown) {
           limit: query.limit + 1,
           ...(after && { after }),
         })
-      : await q.listMemberPage(db, tenantId, {
-          filters,
-          sort,
-          descending,
-          limit: query.limit + 1,
-          // Broad substring matches are dense: walking the sort index meets a page of them soon.
-          sortAfterMatching: filters.prefix !== undefined || estimate <= EXACT_COUNT_UP_TO,
-          ...(after && { after }),
-        })
+      : await q
+          .listMemberPage(db, tenantId, {
+            filters,
+            sort,
+            descending,
+            limit: query.limit + 1,
+            // Broad substring matches are dense: walking the sort index meets a page of them soon.
+            sortAfterMatching: filters.prefix !== undefined || estimate <= EXACT_COUNT_UP_TO,
+            ...(after && { after }),
+          })
+          .then((page) => ((sortedCount = page.matches), page.rows))
   const page = rows.slice(0, query.limit)
   const last = page.at(-1)
   const nextCursor =
     rows.length > query.limit && last
       ? encode(query.sort, { key: last.sort_key, id: last.sort_id })
       : null
-  const counted = estimate <= EXACT_COUNT_UP_TO && cost <= EXACT_COUNT_COST
-  const exact = counted
-    ? await q.countMembersUpTo(db, tenantId, filters, EXACT_COUNT_UP_TO)
-    : undefined
+  // A first page found by sorting its matches has counted them already (count(*) over ()).
+  const counted =
+    sortedCount === undefined && estimate <= EXACT_COUNT_UP_TO && cost <= EXACT_COUNT_COST
+  const exact =
+    sortedCount ??
+    (counted ? await q.countMembersUpTo(db, tenantId, filters, EXACT_COUNT_UP_TO) : undefined)
   // Counted past the cap: more than it, whatever the estimate said. Not counted: the estimate.
   const total = exact ?? (counted ? Math.max(EXACT_COUNT_UP_TO + 1, estimate) : estimate)
   return { rows: page, nextCursor, total, totalIsEstimate: exact === undefined }

@@ -462,14 +462,16 @@ describe('members: a prefix search with filters', () => {
           ...(after && { after }),
         })
       const sorted = async (after?: q.Keyset) =>
-        q.listMemberPage(gw.db, tenant.id, {
-          filters,
-          sort: 'name',
-          descending,
-          limit: 4,
-          sortAfterMatching: true,
-          ...(after && { after }),
-        })
+        (
+          await q.listMemberPage(gw.db, tenant.id, {
+            filters,
+            sort: 'name',
+            descending,
+            limit: 4,
+            sortAfterMatching: true,
+            ...(after && { after }),
+          })
+        ).rows
       // Page by page to the end: the same people in the same order, cursors interchangeable.
       let after: q.Keyset | undefined
       let seen = 0
