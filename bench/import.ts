@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import pg from 'pg'
+import { copyIn } from './copy.js'
 import { createApiKey } from '../src/admin/api-keys.js'
 import { loadConfig } from '../src/config.js'
 import { dbOn } from '../src/db/database.js'
@@ -74,31 +75,6 @@ async function getJson(port: number, path: string, key: string) {
   })
 }
 
-/** COPY … FROM STDIN through pg's client protocol (as bench/members.ts does). */
-function copyIn(client: pg.Client, statement: string, rows: () => Generator<string>) {
-  return new Promise<void>((resolve, reject) => {
-    const submittable = {
-      submit: (connection: { query: (text: string) => void }) => connection.query(statement),
-      handleCopyInResponse(connection: {
-        sendCopyFromChunk: (b: Buffer) => void
-        endCopyFrom: () => void
-      }) {
-        let chunk: string[] = []
-        for (const row of rows()) {
-          chunk.push(row)
-          if (chunk.length === 5_000)
-            (connection.sendCopyFromChunk(Buffer.from(chunk.join(''))), (chunk = []))
-        }
-        if (chunk.length) connection.sendCopyFromChunk(Buffer.from(chunk.join('')))
-        connection.endCopyFrom()
-      },
-      handleCommandComplete() {},
-      handleReadyForQuery: () => resolve(),
-      handleError: (err: Error) => reject(err),
-    }
-    client.query(submittable as never)
-  })
-}
 const tsv = (values: (string | null)[]) =>
   `${values.map((v) => (v === null ? '\\N' : v)).join('\t')}\n`
 const hex = (b: Uint8Array) => `\\\\x${Buffer.from(b).toString('hex')}`

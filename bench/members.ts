@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { sql } from 'kysely'
 import pg from 'pg'
+import { copyIn } from './copy.js'
 import { loadConfig } from '../src/config.js'
 import { dbOn } from '../src/db/database.js'
 import { migrateToLatest } from '../src/db/migrate.js'
@@ -28,34 +29,6 @@ const LAST =
 const ROLES = ['user', 'user', 'user', 'user', 'manager', 'admin']
 const GROUPS = Array.from({ length: 10 }, (_, i) => `Group ${i}`)
 const pick = <T>(list: T[], i: number) => list[i % list.length]!
-
-/** COPY … FROM STDIN through pg's client protocol (what pg-copy-streams does, in 30 lines). */
-function copyIn(client: pg.Client, statement: string, rows: () => Generator<string>) {
-  return new Promise<void>((resolve, reject) => {
-    const submittable = {
-      submit: (connection: { query: (text: string) => void }) => connection.query(statement),
-      handleCopyInResponse(connection: {
-        sendCopyFromChunk: (b: Buffer) => void
-        endCopyFrom: () => void
-      }) {
-        let chunk: string[] = []
-        for (const row of rows()) {
-          chunk.push(row)
-          if (chunk.length === 5_000) {
-            connection.sendCopyFromChunk(Buffer.from(chunk.join('')))
-            chunk = []
-          }
-        }
-        if (chunk.length) connection.sendCopyFromChunk(Buffer.from(chunk.join('')))
-        connection.endCopyFrom()
-      },
-      handleCommandComplete() {},
-      handleReadyForQuery: () => resolve(),
-      handleError: (err: Error) => reject(err),
-    }
-    client.query(submittable as never)
-  })
-}
 
 const tsv = (values: (string | null)[]) =>
   `${values.map((v) => (v === null ? '\\N' : v.replace(/[\\\t\n]/g, ' '))).join('\t')}\n`
