@@ -6,6 +6,7 @@ import { durationMs } from '../lib/duration.js'
 import { isMailAddress } from '../lib/mail-address.js'
 import { seal } from '../lib/seal.js'
 import { hashToken, newToken } from '../lib/tokens.js'
+import { sealMailSecret } from '../mail/outbox.js'
 import { isLocale } from '../mail/templates.js'
 import { type MemberActor, removeMember, updateMember } from '../members/members.js'
 import type { Tenant } from '../tenants/tenants.js'
@@ -50,9 +51,6 @@ export class ChunkConflict extends Error {
   override readonly name = 'ChunkConflict'
 }
 
-// The outbox's seal purpose (mail/outbox.ts SEAL_PURPOSE): rows written here are the rows
-// enqueueMail writes, in one statement for the chunk.
-const OUTBOX_PURPOSE = 'outbox'
 const SHARED_PROFILE =
   'This person’s account is shared with other stores: only a platform admin changes their profile.'
 const PROFILE_KEYS = [
@@ -297,11 +295,8 @@ async function writeNewPeople(tx: Tx, ctx: ChunkContext, fresh: NewPerson[]) {
         expiresAt: expiresAt.toISOString(),
         storeKind: ctx.tenant.settings.store.kind,
       },
-      secret: seal(
-        ctx.secretKey,
-        OUTBOX_PURPOSE,
-        JSON.stringify({ link: invitationLink(ctx.tenant, token) }),
-      ),
+      // Sealed as enqueueMail seals it: these are its rows, written in one statement.
+      secret: sealMailSecret(ctx.secretKey, { link: invitationLink(ctx.tenant, token) }),
     })
   }
   await q.insertInvitations(

@@ -47,6 +47,10 @@ export type EnqueueMailInput = {
 export type ComposedMail = RenderedMail & { listUnsubscribe?: string }
 export type MailKeys = { secretKey: string; templates: MailDefaults }
 
+/** A mail's secrets (its link), sealed as the outbox stores them: for rows written in bulk too. */
+export const sealMailSecret = (secretKey: string, secret: Record<string, string>) =>
+  seal(secretKey, SEAL_PURPOSE, JSON.stringify(secret))
+
 /**
  * Queues a mail. Call it with the transaction of the change that causes it (DESIGN.md, mail):
  * the change and its mail commit together or not at all.
@@ -76,7 +80,7 @@ export async function enqueueMail(
     to_address: input.to.address,
     to_name: input.to.name ?? null,
     data: JSON.stringify(data),
-    secret: secret ? seal(secretKey, SEAL_PURPOSE, JSON.stringify(secret)) : null,
+    secret: secret ? sealMailSecret(secretKey, secret) : null,
     // Due on the gateway's clock, which the sender compares with (the database's now() runs in
     // microseconds: a mail queued within the sender's millisecond would wait for the next tick).
     next_attempt_at: new Date(),
