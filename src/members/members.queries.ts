@@ -240,7 +240,10 @@ export async function planMembers(db: Db, tenantId: string, filters: MemberFilte
 }
 
 export function findMember(db: Db, tenantId: string, id: string) {
-  return base(db, tenantId, {}).select(MEMBER_COLUMNS).where('m.id', '=', id).executeTakeFirst()
+  return base(db, tenantId, {})
+    .select([...MEMBER_COLUMNS, 'm.last_sign_in_at'])
+    .where('m.id', '=', id)
+    .executeTakeFirst()
 }
 
 /** The membership, locked until the caller's transaction ends: edits and removals queue. */
@@ -360,15 +363,4 @@ export async function deleteMembershipAndOrphan(
     )
     .executeTakeFirst()
   return { identityDeleted: deleted.numDeletedRows > 0n }
-}
-
-/** When the person last signed in here (kept on the membership with each session). */
-export async function lastSignInOf(db: Db, tenantId: string, membershipId: string) {
-  const row = await db
-    .selectFrom('memberships')
-    .select('last_sign_in_at')
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', membershipId)
-    .executeTakeFirst()
-  return row?.last_sign_in_at ?? null
 }

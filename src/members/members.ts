@@ -181,8 +181,8 @@ export async function requireMember(db: Db, tenantId: string, id: string) {
   return row
 }
 
-/** One member with every field, and the last sign-in the kept sessions know of. */
+/** One member with every field, and their last sign-in (kept on the membership). */
 export async function getMember(db: Db, tenantId: string, id: string) {
-  const row = await requireMember(db, tenantId, id)
-  return { row, lastSignInAt: await q.lastSignInOf(db, tenantId, row.id) }
+  const { last_sign_in_at: lastSignInAt, ...row } = await requireMember(db, tenantId, id)
+  return { row, lastSignInAt }
 }
