@@ -1,21 +1,25 @@
 import { readdirSync } from 'node:fs'
+import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
 import type { Db } from './database.js'
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url))
+// .ts beside the sources, .js in the build (dist/migrations): the migrations are named alike.
+const EXT = extname(fileURLToPath(import.meta.url))
+const MIGRATION_FILE = new RegExp(`^(\\d{8}_\\d{4}_[a-z0-9_]+)\\${EXT}$`)
 // Any constant shared by every gateway process; names the session lock that serialises migrations.
 const MIGRATION_LOCK_KEY = 7_340_812_291
 
 const provider: MigrationProvider = {
   async getMigrations() {
     const files = readdirSync(MIGRATIONS_DIR)
-      .filter((f) => /^\d{8}_\d{4}_[a-z0-9_]+\.ts$/.test(f))
+      .filter((f) => MIGRATION_FILE.test(f))
       .sort()
     const entries = await Promise.all(
       files.map(
         async (f) =>
-          [f.replace(/\.ts$/, ''), (await import(`${MIGRATIONS_DIR}${f}`)) as Migration] as const,
+          [f.slice(0, -EXT.length), (await import(`${MIGRATIONS_DIR}${f}`)) as Migration] as const,
       ),
     )
     return Object.fromEntries(entries)
