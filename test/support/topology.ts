@@ -59,13 +59,6 @@ async function until(d: Daemon, probe: () => Promise<boolean>, label: string): P
   throw new Error(`${label} exited (${d.child.exitCode}) before it was ready:\n${d.output()}`)
 }
 
-const listening = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1')
-    socket.once('connect', () => (socket.destroy(), resolve(true)))
-    socket.once('error', () => resolve(false))
-  })
-
 // PgBouncer refuses to run as root (CI runs as root): then it runs as nobody, owning its files.
 function unprivileged(dir: string): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined
@@ -184,7 +177,6 @@ export async function startHaproxy(
     ].join('\n'),
   )
   const d = daemon(HAPROXY, ['-db', '-f', join(dir, 'haproxy.cfg')], dir, port)
-  await until(d, () => listening(port), 'haproxy')
   const command = (line: string) =>
     new Promise<string>((resolve, reject) => {
       let answer = ''
@@ -194,6 +186,9 @@ export async function startHaproxy(
       s.once('error', reject)
       s.end(`${line}\n`)
     })
+  // Asked on its admin socket, which opens with the listeners: a probe of the public port
+  // would log a request of its own.
+  await until(d, async () => (await command('show info')).includes('Name: HAProxy'), 'haproxy')
   return {
     ...d,
     hops: () =>
