@@ -39,6 +39,11 @@ async function loadMigrations(): Promise<Named[]> {
 export async function migrateToLatest(db: Db): Promise<string[]> {
   const migrations = await loadMigrations()
   return db.transaction().execute(async (tx) => {
+    // Unbounded here alone: an index built on a large table takes what it takes, and the second
+    // process waits for the first one's lock. SET LOCAL ends with the transaction, so no server
+    // connection a pooler hands on keeps it (a plain SET would stay on it).
+    await sql`set local statement_timeout = 0`.execute(tx)
+    await sql`set local lock_timeout = 0`.execute(tx)
     await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(tx)
     const done = await appliedMigrations(tx)
     const pending = pendingAfter(migrations, done)
