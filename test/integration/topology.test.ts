@@ -67,6 +67,8 @@ describe.skipIf(!onPostgres() || !hasTopologyBinaries)(
     }, 300_000) // two node + tsx processes migrating an empty database on a loaded machine
 
     afterAll(async () => {
+      // A set-up that timed out says why: the gateways' own account (a refused connection…).
+      if (!haproxy) for (const g of gateways) console.error(g.output().slice(-4_000))
       const codes = await Promise.all(gateways.map((g) => g.stop()))
       await haproxy?.stop()
       await bouncer?.stop()
