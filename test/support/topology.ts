@@ -56,6 +56,7 @@ async function until(d: Daemon, probe: () => Promise<boolean>, label: string): P
     if (await probe().catch(() => false)) return
     await new Promise((r) => setTimeout(r, 100))
   }
+  await d.stop() // its files go with it
   throw new Error(`${label} exited (${d.child.exitCode}) before it was ready:\n${d.output()}`)
 }
 
