@@ -163,6 +163,9 @@ export function artefactAdapter({
         return row && clientMetadata(row)
       }
       const grant = grants.getStore()
+      // Written later in one go, but read back as if written now.
+      const pending = grant?.writes.get(`${this.model} ${id}`)
+      if (pending) return JSON.parse(pending.payload) as Payload
       const ahead = grant?.ahead.get(`${this.model} ${id}`)
       if (ahead !== undefined) return ahead ?? undefined
       if (grant && SOURCES.has(this.model)) return source(grant, this.model, id)
