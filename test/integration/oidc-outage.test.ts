@@ -1,6 +1,11 @@
+import { once } from 'node:events'
+import { connect, createServer, type Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import type { KyselyPlugin } from 'kysely'
 import supertest from 'supertest'
 import { describe, expect, it } from 'vitest'
+import { dbOn } from '../../src/db/database.js'
+import { onPostgres } from '../support/database.js'
 import { separateApp } from '../support/harness.js'
 import { authorize, REDIRECT, relyingParty, useOidcTestSetUp } from '../support/oidc.js'
 
@@ -136,4 +141,64 @@ describe('the OpenID Provider while the database is down', () => {
       'html',
     )
   })
+})
+
+/**
+ * A TCP relay to the test's PostgreSQL: `stop()` cuts every connection and refuses new ones, as
+ * a server going down looks to the driver.
+ */
+async function relayTo(url: string) {
+  const target = new URL(url)
+  const sockets = new Set<Socket>()
+  const server = createServer((inbound) => {
+    const outbound = connect(Number(target.port || 5432), target.hostname)
+    for (const s of [inbound, outbound]) {
+      sockets.add(s)
+      s.on('error', () => {})
+      s.on('close', () => sockets.delete(s))
+    }
+    inbound.pipe(outbound).pipe(inbound)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const relayed = new URL(url)
+  relayed.hostname = '127.0.0.1'
+  relayed.port = String((server.address() as AddressInfo).port)
+  return {
+    url: relayed.toString(),
+    stop: async () => {
+      const closed = new Promise((resolve) => server.close(resolve))
+      for (const s of sockets) s.destroy()
+      await closed
+    },
+  }
+}
+
+describe('the OpenID Provider while PostgreSQL is really gone', () => {
+  it.runIf(onPostgres())(
+    "answers 503 with Retry-After at the token endpoint on the driver's own errors",
+    async () => {
+      const { host, machine, basic } = await signedInWithMachine()
+      const relay = await relayTo(gw.url!)
+      const db = dbOn({ url: relay.url })
+      try {
+        // The tenant stays cached as in production (one second there; here a minute).
+        const config = { ...gw.config, tenantCacheTtlMs: 60_000 }
+        const http = supertest(separateApp(gw, { db, config }))
+        const clientCredentials = () =>
+          http
+            .post('/token')
+            .set('Host', host)
+            .set('Authorization', basic(machine))
+            .type('form')
+            .send({ grant_type: 'client_credentials' })
+        expect((await clientCredentials()).status).toBe(200)
+        await relay.stop()
+        for (let i = 0; i < 2; i++) expectUnavailable(await clientCredentials())
+      } finally {
+        await relay.stop()
+        await db.destroy()
+      }
+    },
+  )
 })
