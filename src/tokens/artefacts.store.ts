@@ -28,7 +28,7 @@ type Grant = {
   ahead: Map<string, Payload | null>
 }
 const grants = new AsyncLocalStorage<Grant>()
-// The records a grant issues: nothing in the same request reads them back.
+// The records a grant issues: written at its end (read back from there if asked before).
 const ISSUED = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken'])
 // What a grant starts from: its record comes with its grant's and its session's.
 const SOURCES = new Set(['AuthorizationCode', 'RefreshToken'])
