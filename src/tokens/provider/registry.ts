@@ -19,6 +19,7 @@ import {
 } from './gateway-session.js'
 import { providerLookups } from './lookups.js'
 import { pinOrigin } from './origin.js'
+import { countGrants } from '../../metrics/tokens.js'
 
 export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>
 
@@ -108,6 +109,7 @@ async function buildProvider(tenant: Tenant, { db, secretKey, endGatewaySession 
   provider.proxy = true
   endGatewaySessionOnLogout(provider, endGatewaySession)
   useHashedClientSecrets(provider)
+  countGrants(provider, tenant.id)
   const callback = provider.callback()
   // Express resolved the client's address with its TRUST_PROXY rule (the requests are Express's).
   const pinned = (req: IncomingMessage) => {
