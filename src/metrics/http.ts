@@ -42,25 +42,40 @@ export function timeRequest(req: IncomingMessage, res: ServerResponse): void {
 
 function routeOf(req: Routed): string {
   const path = req.route?.path
-  if (typeof path === 'string') return `${req.baseUrl ?? ''}${path}`
+  const full = pathOf(req.originalUrl ?? req.url)
+  if (typeof path === 'string') return mounted(req.baseUrl ?? '', path, full)
   // One route for several paths (routes.ts: app.all([...], handler)): the pattern that matches.
-  if (Array.isArray(path)) return matchingPattern(path, pathOf(req.originalUrl ?? req.url))
+  if (Array.isArray(path))
+    return (
+      path.find((p): p is string => typeof p === 'string' && compile(p).test(full)) ?? 'unmatched'
+    )
   return 'unmatched'
 }
 
 const pathOf = (url: string | undefined) => (url ?? '/').split('?', 1)[0] as string
 
-const compiled = new WeakMap<unknown[], [string, RegExp][]>()
+// The literal paths routers are mounted under (routes.ts: '/admin/api/v1'), as seen on answered
+// requests; capped, should a mount ever take a parameter.
+const mounts = new Set<string>()
 
-function matchingPattern(patterns: unknown[], path: string): string {
-  let table = compiled.get(patterns)
-  if (!table) {
-    table = patterns
-      .filter((p): p is string => typeof p === 'string')
-      .map((p) => [p, patternRegExp(p)] as [string, RegExp])
-    compiled.set(patterns, table)
+function mounted(baseUrl: string, pattern: string, full: string): string {
+  if (baseUrl) {
+    if (mounts.size < 16) mounts.add(baseUrl)
+    if (mounts.has(baseUrl)) return `${baseUrl}${pattern}`
   }
-  return table.find(([, re]) => re.test(path))?.[0] ?? 'unmatched'
+  // An error thrown in a mounted router reaches the app's error handler with baseUrl reset to
+  // '': find its mount again, or the admin API's 500s would be labelled as another route.
+  if (compile(pattern).test(full)) return pattern
+  for (const m of mounts)
+    if (full.startsWith(m) && compile(pattern).test(full.slice(m.length))) return `${m}${pattern}`
+  return 'unmatched'
+}
+
+const compiled = new Map<string, RegExp>()
+const compile = (pattern: string) => {
+  let re = compiled.get(pattern)
+  if (!re) compiled.set(pattern, (re = patternRegExp(pattern)))
+  return re
 }
 
 // Express 5 path syntax as routes.ts uses it: literal segments and `:name` parameters.

@@ -1,0 +1,17 @@
+import { register } from 'tsx/esm/api'
+register()
+let t = performance.now(), c = process.cpuUsage()
+const lap = (l) => { const n = performance.now(), cc = process.cpuUsage(c); console.log(l.padEnd(20), 'wall', Math.round(n - t), 'cpu', Math.round((cc.user+cc.system)/1000)); t = n; c = process.cpuUsage() }
+const { createDb } = await import('./src/db/database.ts'); lap('import database.ts')
+const { migrateToLatest } = await import('./src/db/migrate.ts')
+const { loadConfig } = await import('./src/config.ts'); lap('import config')
+const conf = loadConfig({ DATA_DIR: process.argv[2] }); lap('loadConfig')
+const tc = await import('./src/cli/tenant.command.ts'); lap('import tenant.command')
+const o = createDb(undefined, conf.dataDir)
+const { sql } = await import('kysely')
+await sql`select 1`.execute(o.db); lap('pglite open')
+await migrateToLatest(o.db); lap('migrate')
+await migrateToLatest(o.db); lap('migrate again')
+await tc.tenantCommand(['list'], { config: conf, db: o.db, io: { out: () => {}, err: () => {} } }); lap('tenant list')
+await o.close(); lap('close')
+const cli = await import('./src/cli/main.ts'); lap('import cli/main rest')
