@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import type { Server } from 'node:http'
 import * as client from 'openid-client'
@@ -128,6 +129,35 @@ describe('metrics after real sign-ins and grants', () => {
       details: { email: 'hedy@example.com', failures: 100 },
     })
     expect(valueOf(await scrape(), 'gateway_account_lockouts_total', { tenant: tenant.id })).toBe(1)
+  })
+
+  it('label an enterprise sign-in with its protocol and directory id, as sso-finish.ts records it', async () => {
+    const { tenant } = await member('radia@example.com')
+    const directoryId = randomUUID()
+    const sso = { tenantId: tenant.id, actor: { kind: 'anonymous' as const } }
+    await recordAudit(gw.db, {
+      ...sso,
+      action: 'sign_in.sso_refused',
+      details: { method: 'saml', directoryId, reason: 'sso_response_invalid' },
+    })
+    await recordAudit(gw.db, {
+      ...sso,
+      action: 'sign_in.sso_refused',
+      details: { method: 'oidc', directoryId, reason: 'Anything The IdP Said' },
+    })
+    const text = await scrape()
+    const labels = { tenant: tenant.id, directory: directoryId, outcome: 'failed' }
+    expect(
+      valueOf(text, 'gateway_sign_ins_total', {
+        ...labels,
+        method: 'saml',
+        reason: 'sso_response_invalid',
+      }),
+    ).toBe(1)
+    // A reason outside the closed vocabulary of lower_snake words is not a label value.
+    expect(
+      valueOf(text, 'gateway_sign_ins_total', { ...labels, method: 'oidc', reason: 'other' }),
+    ).toBe(1)
   })
 
   it('read the outbox backlog and the pool at scrape time', async () => {
