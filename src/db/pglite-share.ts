@@ -141,7 +141,14 @@ function turnTaker(pglite: PGlite, db: Db) {
     if (running) return
     running = true
     try {
-      for (let first = queue[0]; first; first = queue[0]) await turn(first.handlerId)
+      for (let first = queue[0]; first; first = queue[0]) {
+        const handlerId = first.handlerId
+        // The database closing under a turn: that client's messages fail, the others' wait on.
+        await turn(handlerId).catch((error: Error) => {
+          if (owner === handlerId) owner = undefined
+          for (let m = nextOf(handlerId); m; m = nextOf(handlerId)) m.reject(error)
+        })
+      }
     } finally {
       running = false
     }
