@@ -48,7 +48,7 @@ export function databaseMetrics(db: Db): Registry {
     async collect() {
       const b = await backlog()
       if (b) this.set(b.pending)
-      else this.reset()
+      else this.remove() // no figure rather than a false 0
     },
   })
   new Gauge({
@@ -58,7 +58,7 @@ export function databaseMetrics(db: Db): Registry {
     async collect() {
       const b = await backlog()
       if (b) this.set(b.oldestAgeSeconds)
-      else this.reset()
+      else this.remove() // no figure rather than a false 0
     },
   })
   return registry

@@ -5,6 +5,7 @@ import * as client from 'openid-client'
 import supertest from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { recordAudit } from '../../src/audit/audit.js'
+import { dbOn } from '../../src/db/database.js'
 import { managementApp } from '../../src/http/management.js'
 import { httpServer } from '../../src/http/server.js'
 import { tenantWithKey } from '../support/admin-api.js'
@@ -173,6 +174,23 @@ describe('metrics after real sign-ins and grants', () => {
     expect(states.sort()).toEqual(
       process.env.TEST_DATABASE_URL ? ['idle', 'total', 'waiting'] : ['in_flight'],
     )
+  })
+})
+
+describe('metrics during a database outage', () => {
+  it('still answer, with gateway_db_up 0 and no outbox figures', async () => {
+    const port = await freePort() // nothing listens there
+    const down = dbOn({ url: `postgres://postgres@127.0.0.1:${port}/none` })
+    try {
+      const res = await supertest(managementApp(down, { migrated: true }, memoryLog().log)).get(
+        '/metrics',
+      )
+      expect(res.status).toBe(200)
+      expect(valueOf(res.text, 'gateway_db_up', {})).toBe(0)
+      expect(valueOf(res.text, 'gateway_outbox_pending', {})).toBeUndefined()
+    } finally {
+      await down.destroy()
+    }
   })
 })
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, statSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
@@ -39,6 +39,20 @@ describe('the embedded database shared over a Unix socket', () => {
   it('is reachable only by its owner: a 0700 directory, a 0600 socket', () => {
     expect(statSync(join(dataDir, 'run')).mode & 0o777).toBe(0o700)
     expect(statSync(socketPathOf(dataDir)).mode & 0o777).toBe(0o600)
+  })
+
+  it('refuses a run directory that is not its own (a symlink planted in DATA_DIR)', async () => {
+    const planted = mkdtempSync(join(tmpdir(), 'gw-share-planted-'))
+    mkdirSync(join(planted, 'elsewhere'))
+    symlinkSync(join(planted, 'elsewhere'), join(planted, 'run'))
+    await expect(sharePglite(pglite, db, planted)).rejects.toThrow(
+      'must be a directory owned by this user',
+    )
+  })
+
+  it('refuses a socket path longer than a Unix socket can bind, naming DATA_DIR', async () => {
+    const deep = join(dataDir, 'x'.repeat(100))
+    await expect(sharePglite(pglite, db, deep)).rejects.toThrow('shorten DATA_DIR')
   })
 
   it("answers a client's queries, parameters included", async () => {
