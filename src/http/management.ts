@@ -25,24 +25,20 @@ export function managementApp(db: Db, readiness: Readiness, log: Log): Express {
       .send(await metrics.metrics())
   })
   app.use((_req, res) => {
-    res
-      .status(404)
-      .json({
-        error: 'not_found',
-        message: 'Only /metrics, /healthz and /readyz here.',
-        details: null,
-      })
+    res.status(404).json({
+      error: 'not_found',
+      message: 'Only /metrics, /healthz and /readyz here.',
+      details: null,
+    })
   })
   // Express's own handler would print the stack outside production.
   app.use(((err, _req, res, _next) => {
     log.error({ err }, 'metrics scrape failed')
-    res
-      .status(500)
-      .json({
-        error: 'internal_error',
-        message: 'Something went wrong on our side.',
-        details: null,
-      })
+    res.status(500).json({
+      error: 'internal_error',
+      message: 'Something went wrong on our side.',
+      details: null,
+    })
   }) satisfies ErrorRequestHandler)
   return app
 }
