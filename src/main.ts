@@ -36,7 +36,15 @@ export async function serve(loaded: Config, log: Log): Promise<void> {
           httpServer(managementApp(db, readiness, log)),
           config.managementPort,
           config.host,
-        )
+        ).catch(async (error: unknown) => {
+          // A taken MANAGEMENT_PORT stops the start: the open public listener would keep the
+          // process alive, serving tenants no operator can watch.
+          server.close()
+          // PGlite still starting would set process.exitCode when it finishes (Emscripten).
+          await pglite?.waitReady.catch(() => {})
+          await closeDb()
+          throw error
+        })
   log.info(
     {
       port: config.port,

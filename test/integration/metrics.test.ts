@@ -98,7 +98,8 @@ describe('metrics after real sign-ins and grants', () => {
         headers: { authorization: `Bearer ${key}` },
       })
     expect((await admin('')).status).toBe(200)
-    expect((await admin('/members/not-a-uuid')).status).toBeGreaterThanOrEqual(400)
+    const failed = await admin('/members/not-a-uuid')
+    expect(failed.status).toBeGreaterThanOrEqual(400)
 
     const text = await scrape()
     const routes = routesIn(text)
@@ -106,6 +107,13 @@ describe('metrics after real sign-ins and grants', () => {
     for (const route of ['/login', '/auth', '/token', '/interaction/:uid', '/invite/:token'])
       expect(routes).toContain(route)
     expect(routes).toContain('/admin/api/v1/tenants/:slug')
+    expect(
+      valueOf(text, 'gateway_http_request_duration_seconds_count', {
+        method: 'GET',
+        route: '/admin/api/v1/tenants/:slug/members/:id',
+        status: String(failed.status),
+      }),
+    ).toBeGreaterThanOrEqual(1)
     expect([...routes].filter((r) => r?.startsWith('/tenants/'))).toEqual([])
     expect(routes).toContain('unmatched')
     expect([...routes].filter((r) => r?.includes(token))).toEqual([])

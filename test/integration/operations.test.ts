@@ -1,5 +1,6 @@
 import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
+import { once } from 'node:events'
+import { type AddressInfo, connect, createServer } from 'node:net'
 import { networkInterfaces, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -83,6 +84,25 @@ describe('gateway serve in development, on the embedded database', SPAWNS, () =>
     const after = await runGateway(['tenant', 'list'], { DATA_DIR: dataDir })
     expect(after.code).toBe(0)
     expect(after.stdout).toContain('from-cli')
+  })
+})
+
+describe('gateway serve with a MANAGEMENT_PORT already taken', SPAWNS, () => {
+  it('stops with the reason instead of serving tenants unwatched', async () => {
+    const taken = createServer().listen(0, '127.0.0.1')
+    await once(taken, 'listening')
+    try {
+      const port = await freePort()
+      const { code, stdout, stderr } = await runGateway(['serve'], {
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-ops-taken-')),
+        PORT: String(port),
+        MANAGEMENT_PORT: String((taken.address() as AddressInfo).port),
+      })
+      expect(code).toBe(1)
+      expect(`${stdout}${stderr}`).toContain('EADDRINUSE')
+    } finally {
+      taken.close()
+    }
   })
 })
 
