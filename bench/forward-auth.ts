@@ -5,7 +5,8 @@
 // Run: npx tsx bench/forward-auth.ts
 // Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SECONDS
 // (per phase, default 8), BENCH_ROUNDS (default 3), BENCH_CONNECTIONS (default 8),
-// BENCH_NODE_ARGS (to the gateway's node, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof').
+// BENCH_NODE_ARGS (to the gateway's node, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof') and
+// BENCH_BARE_NODE_ARGS (to the bare server's).
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -166,7 +167,10 @@ async function main() {
   })
   const bare = fork(process.argv[1]!, {
     env: { ...process.env, FWD_BARE: '1' },
-    execArgv: process.execArgv,
+    execArgv: [
+      ...process.execArgv,
+      ...(process.env.BENCH_BARE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    ],
   })
   let closeDatabase = async () => {}
   try {

@@ -115,7 +115,10 @@ export function forwardAuthRoute(input: {
       return void res.set('WWW-Authenticate', 'Bearer').sendStatus(401)
     if (outcome.kind === 'forbidden')
       return void res.set('X-Auth-Kind', outcome.seen).sendStatus(403)
-    res.set(outcome.headers).sendStatus(200)
+    // No body: the proxy reads the status and the headers (and res.send would hash one for an ETag).
+    res.statusCode = 200
+    for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value)
+    res.end()
   }
 }
 
