@@ -33,6 +33,8 @@ function serveBare() {
   app.get('/auth/verify', (_req, res) => {
     res.sendStatus(200)
   })
+  // An exit of its own on SIGTERM, so that --cpu-prof writes its profile.
+  process.once('SIGTERM', () => process.exit(0))
   const server = app.listen(0, '127.0.0.1', () =>
     process.send?.((server.address() as { port: number }).port),
   )

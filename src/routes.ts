@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import express, { type Express, Router } from 'express'
+import express, { type Express, type RequestHandler, Router } from 'express'
 import { accessRequestAdminRoutes } from './access-requests/access-requests.routes.js'
 import { requestAccessRoutes } from './access-requests/request-access.routes.js'
 import { accessRequestsConsoleRoutes } from './console/access-requests.routes.js'
@@ -66,11 +66,13 @@ export function mountRoutes(app: Express, deps: Deps): void {
   // are logged at debug level (the proxy in front logs each request already).
   app.get(
     '/auth/verify',
-    requestContext(log, 'debug'),
-    headers,
-    requireMigrated(readiness),
-    tenants,
-    forwardAuthRoute({ db, view, providerOf: tokens.providerOf }),
+    inSequence(
+      requestContext(log, 'debug'),
+      headers,
+      requireMigrated(readiness),
+      tenants,
+      forwardAuthRoute({ db, view, providerOf: tokens.providerOf }),
+    ),
   )
 
   // Any host, no tenant: request id and access log, headers, a decodable path.
@@ -155,6 +157,29 @@ export function mountRoutes(app: Express, deps: Deps): void {
   )
 
   app.use(notFound, errorHandler)
+}
+
+/**
+ * Handlers run one after another inside one Express layer: on forward auth's path a layer of
+ * Express's own costs more than most of the handlers it would wrap. An error, thrown or
+ * rejected, goes to the app's error handler as from any route.
+ */
+function inSequence(...handlers: RequestHandler[]): RequestHandler {
+  return (req, res, next) => {
+    let index = 0
+    const step = (err?: unknown): void => {
+      if (err) return next(err)
+      const handler = handlers[index++]
+      if (!handler) return next()
+      try {
+        const answer: unknown = handler(req, res, step)
+        if (answer instanceof Promise) answer.catch(next)
+      } catch (error) {
+        next(error)
+      }
+    }
+    step()
+  }
 }
 
 /** /admin/api/v1: its document, then JSON bodies and bearer API keys; each feature brings its router. */

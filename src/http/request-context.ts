@@ -19,8 +19,9 @@ type Level = 'info' | 'debug'
  */
 export function requestContext(log: Log, level: Level = 'info'): RequestHandler {
   return (req, res, next) => {
-    const incoming = req.get('x-request-id')
-    const requestId = incoming && INCOMING_ID.test(incoming) ? incoming : randomUUID()
+    const incoming = req.headers['x-request-id']
+    const requestId =
+      typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID()
     res.locals.requestId = requestId
     lazyLog(res, log, requestId)
     res.setHeader('X-Request-Id', requestId)

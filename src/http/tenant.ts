@@ -16,7 +16,7 @@ export const TENANT_CACHE_TTL_MS = 1_000
 const WATCHED_TTL_MS = 60_000
 const MAX_ENTRIES = 10_000
 
-type Cached = { tenant: Tenant; at: number; since: number; keys: string[] }
+type Cached = { tenant: Tenant; host: string; at: number; since: number; keys: string[] }
 
 /** Host -> tenant (exact host, then {slug}.BASE_DOMAIN); an unknown host is a 404, never a default tenant. */
 export function resolveTenant(
@@ -25,31 +25,33 @@ export function resolveTenant(
   ttlMs = TENANT_CACHE_TTL_MS,
   view?: RevocationView,
 ): RequestHandler {
+  // Keyed by the Host header as sent: a hit costs no normalising.
   const cache = new Map<string, Cached>()
   // Within ttlMs in any case; then, while the view is fresh and no event names the tenant,
   // up to WATCHED_TTL_MS.
   const hit = (cached: Cached | undefined, now: number) => {
     if (!cached) return undefined
     const age = now - cached.at
-    if (age < ttlMs) return cached.tenant
+    if (age < ttlMs) return cached
     const watched = view && age < WATCHED_TTL_MS && view.fresh()
-    return watched && view.holds(cached.since, cached.keys) ? cached.tenant : undefined
+    return watched && view.holds(cached.since, cached.keys) ? cached : undefined
   }
   return async (req, res, next) => {
-    const host = normalizeHost(req.headers.host)
-    if (!host) throw new AppError('invalid_request', 'The Host header does not name a host.')
+    const header = req.headers.host ?? ''
     const now = Date.now()
-    let tenant = hit(cache.get(host), now)
-    if (!tenant) {
+    let found = hit(cache.get(header), now)
+    if (!found) {
+      const host = normalizeHost(header)
+      if (!host) throw new AppError('invalid_request', 'The Host header does not name a host.')
       const since = view?.now() ?? 0
-      tenant = await findTenantForHost(db, host, urls)
+      const tenant = await findTenantForHost(db, host, urls)
       if (!tenant) throw new AppError('not_found', 'No store is served at this address.')
       if (cache.size >= MAX_ENTRIES) cache.clear()
-      const keys = [revocationKeys.tenant(tenant.id)]
-      if (ttlMs > 0) cache.set(host, { tenant, at: now, since, keys })
+      found = { tenant, host, at: now, since, keys: [revocationKeys.tenant(tenant.id)] }
+      if (ttlMs > 0) cache.set(header, found)
     }
-    res.locals.tenant = tenant
-    res.locals.host = host
+    res.locals.tenant = found.tenant
+    res.locals.host = found.host
     next()
   }
 }
