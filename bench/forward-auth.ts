@@ -209,6 +209,12 @@ async function main() {
         .join(' ')} before`,
     )
     console.log(
+      `Authorization header ${bearer.length + 7} bytes; Cookie header ${cookie.length} bytes (${cookie
+        .split('; ')
+        .map((c) => c.split('=')[0])
+        .join(', ')})`,
+    )
+    console.log(
       'phase                 verif/s   p50 ms   p99 ms  CPU ms/op  PG ms/op  PG xact/op  non-200',
     )
     const seen: Record<string, Phase[]> = {}

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express'
+import type { RequestHandler, Response } from 'express'
 import type { Db } from '../db/database.js'
 import { AppError } from '../errors.js'
 import { type RevocationView, revocationKeys } from '../revocation/view.js'
@@ -36,22 +36,28 @@ export function resolveTenant(
     const watched = view && age < WATCHED_TTL_MS && view.fresh()
     return watched && view.holds(cached.since, cached.keys) ? cached : undefined
   }
-  return async (req, res, next) => {
-    const header = req.headers.host ?? ''
-    const now = Date.now()
-    let found = hit(cache.get(header), now)
-    if (!found) {
-      const host = normalizeHost(header)
-      if (!host) throw new AppError('invalid_request', 'The Host header does not name a host.')
-      const since = view?.now() ?? 0
-      const tenant = await findTenantForHost(db, host, urls)
-      if (!tenant) throw new AppError('not_found', 'No store is served at this address.')
-      if (cache.size >= MAX_ENTRIES) cache.clear()
-      found = { tenant, host, at: now, since, keys: [revocationKeys.tenant(tenant.id)] }
-      if (ttlMs > 0) cache.set(header, found)
-    }
+  const answer = (res: Response, found: Cached) => {
     res.locals.tenant = found.tenant
     res.locals.host = found.host
+  }
+  async function lookUp(header: string, res: Response, now: number) {
+    const host = normalizeHost(header)
+    if (!host) throw new AppError('invalid_request', 'The Host header does not name a host.')
+    const since = view?.now() ?? 0
+    const tenant = await findTenantForHost(db, host, urls)
+    if (!tenant) throw new AppError('not_found', 'No store is served at this address.')
+    if (cache.size >= MAX_ENTRIES) cache.clear()
+    const found = { tenant, host, at: now, since, keys: [revocationKeys.tenant(tenant.id)] }
+    if (ttlMs > 0) cache.set(header, found)
+    answer(res, found)
+  }
+  // A cached tenant is answered without a promise (see tokens/forward-auth.ts).
+  return (req, res, next) => {
+    const header = req.headers.host ?? ''
+    const now = Date.now()
+    const found = hit(cache.get(header), now)
+    if (!found) return lookUp(header, res, now).then(() => next())
+    answer(res, found)
     next()
   }
 }

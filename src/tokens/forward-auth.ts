@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from 'express'
+import type { Request, RequestHandler, Response } from 'express'
 import type { Db } from '../db/database.js'
 import { AppError } from '../errors.js'
 import { readCookie } from '../http/cookies.js'
@@ -75,10 +75,7 @@ export function forwardAuthRoute(input: {
   const tokens = view && revocableCache<VerifiedAccessToken>(view)
   const sessions = view && revocableCache<Session>(view)
 
-  async function tokenOf(tenant: Tenant, token: string) {
-    const id = `${tenant.id} ${tenant.publicUrl} ${token}`
-    const cached = tokens?.get(id)
-    if (cached) return cached
+  async function lookUpToken(tenant: Tenant, token: string, id: string) {
     const since = view?.now() ?? 0
     const verified = await (await providerOf(tenant)).verifyAccessToken(token)
     if (verified && tokens)
@@ -86,11 +83,7 @@ export function forwardAuthRoute(input: {
     return verified
   }
 
-  async function sessionOf(tenant: Tenant, token: string | undefined) {
-    if (!token) return undefined
-    const id = `${tenant.id} ${token}`
-    const cached = sessions?.get(id)
-    if (cached) return cached
+  async function lookUpSession(tenant: Tenant, token: string, id: string) {
     const since = view?.now() ?? 0
     const session = await findSession(db, tenant.id, token)
     if (session && sessions)
@@ -98,28 +91,47 @@ export function forwardAuthRoute(input: {
     return session
   }
 
-  return async (req, res) => {
+  // A cached credential is answered without a promise: in a process where oidc-provider's
+  // AsyncLocalStorage has switched async hooks on (Node 20), each promise costs a hook call.
+  return (req, res) => {
     res.setHeader('Cache-Control', 'no-store')
     const only = req.query.kind
     if (only !== undefined && !CALLER_KINDS.includes(only as CallerKind))
       throw new AppError('invalid_request', 'kind must be "person" or "machine".')
+    const asked = { res, only: only as CallerKind | undefined }
     const tenant = res.locals.tenant
     const bearer = BEARER.exec(req.headers.authorization ?? '')?.[1]
-    const session = bearer ? undefined : await sessionOf(tenant, sessionCookieOf(req, tenant))
-    const outcome = forwardAuth({
-      session: session && !session.pending ? session : undefined,
-      token: bearer ? await tokenOf(tenant, bearer) : undefined,
-      only: only as CallerKind | undefined,
-    })
-    if (outcome.kind === 'unauthenticated')
-      return void res.set('WWW-Authenticate', 'Bearer').sendStatus(401)
-    if (outcome.kind === 'forbidden')
-      return void res.set('X-Auth-Kind', outcome.seen).sendStatus(403)
-    // No body: the proxy reads the status and the headers (and res.send would hash one for an ETag).
-    res.statusCode = 200
-    for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value)
-    res.end()
+    if (bearer) {
+      const id = `${tenant.id} ${tenant.publicUrl} ${bearer}`
+      const cached = tokens?.get(id)
+      if (cached) return answer({ ...asked, token: cached })
+      return lookUpToken(tenant, bearer, id).then((token) => answer({ ...asked, token }))
+    }
+    const cookie = sessionCookieOf(req, tenant)
+    if (!cookie) return answer(asked)
+    const id = `${tenant.id} ${cookie}`
+    const cached = sessions?.get(id)
+    if (cached) return answer({ ...asked, session: cached })
+    return lookUpSession(tenant, cookie, id).then((session) => answer({ ...asked, session }))
   }
+}
+
+/** Writes forward auth's answer; a session that still owes a step is no credential yet. */
+function answer(input: {
+  res: Response
+  only: CallerKind | undefined
+  session?: Session | undefined
+  token?: VerifiedAccessToken | undefined
+}): void {
+  const { res, session, token, only } = input
+  const outcome = forwardAuth({ session: session?.pending ? undefined : session, token, only })
+  if (outcome.kind === 'unauthenticated')
+    return void res.set('WWW-Authenticate', 'Bearer').sendStatus(401)
+  if (outcome.kind === 'forbidden') return void res.set('X-Auth-Kind', outcome.seen).sendStatus(403)
+  // No body: the proxy reads the status and the headers (and res.send would hash one for an ETag).
+  res.statusCode = 200
+  for (const name in outcome.headers) res.setHeader(name, outcome.headers[name]!)
+  res.end()
 }
 
 // The session cookie's name follows the tenant's canonical URL (http/session-cookie.ts).
