@@ -1,6 +1,6 @@
-import { sql } from 'kysely'
 import type { Db } from '../db/database.js'
 import type { Log } from '../log.js'
+import { eventsSince, pruneEvents, snapshotXmin } from './revocation.queries.js'
 
 // DESIGN.md, "Hot paths answer from memory, kept fresh by the database": the triggers of
 // migration 20261202_1500 append an event to revocation_events for every change that may end a
@@ -45,8 +45,6 @@ export type RevocationView = {
   stop(): void
 }
 
-type EventRow = { xmin: string; id: string | null; tx: string | null; key: string | null }
-
 export function revocationView(db: Db, log: Log, pollMs = POLL_MS): RevocationView {
   /** When each key was last revoked (this process's clock). */
   const revoked = new Map<string, number>()
@@ -74,9 +72,7 @@ export function revocationView(db: Db, log: Log, pollMs = POLL_MS): RevocationVi
       failing = false
       if (began - lastPrune > PRUNE_EVERY_MS) {
         lastPrune = began
-        await sql`delete from revocation_events where created_at < now() - ${RETENTION}::interval`.execute(
-          db,
-        )
+        await pruneEvents(db, RETENTION)
         forgetOld(began)
       }
     } catch (err) {
@@ -93,12 +89,7 @@ export function revocationView(db: Db, log: Log, pollMs = POLL_MS): RevocationVi
   }
 
   async function readEvents(from: bigint) {
-    // One statement, one snapshot: its xmin and the rows it sees.
-    const { rows } = await sql<EventRow>`
-      select s.xmin::text as xmin, e.id::text as id, e.tx::text as tx, e.key
-      from (select pg_snapshot_xmin(pg_current_snapshot()) as xmin) s
-      left join revocation_events e on e.tx >= ${from.toString()}::xid8
-      order by e.id`.execute(db)
+    const rows = await eventsSince(db, from)
     const at = performance.now()
     for (const row of rows) {
       if (row.id === null || row.key === null || applied.has(row.id)) continue
@@ -141,11 +132,4 @@ export function revocationView(db: Db, log: Log, pollMs = POLL_MS): RevocationVi
       clearTimeout(timer)
     },
   }
-}
-
-async function snapshotXmin(db: Db): Promise<string> {
-  const { rows } = await sql<{
-    xmin: string
-  }>`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`.execute(db)
-  return rows[0]!.xmin
 }
