@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import express, { type Express, Router } from 'express'
+import express, { type Express, type RequestHandler, Router } from 'express'
 import { accessRequestAdminRoutes } from './access-requests/access-requests.routes.js'
 import { requestAccessRoutes } from './access-requests/request-access.routes.js'
 import { accessRequestsConsoleRoutes } from './console/access-requests.routes.js'
@@ -38,6 +38,8 @@ import { templateAdminRoutes } from './mail/templates.routes.js'
 import { tenantAdminRoutes } from './tenants/tenants.routes.js'
 import { appAdminRoutes } from './tokens/apps.routes.js'
 import { tokenRoutes } from './tokens/tokens.routes.js'
+import { forwardAuthRoute } from './tokens/forward-auth.routes.js'
+import { revocationView } from './revocation/view.js'
 import { exportAdminRoutes } from './exports/exports.routes.js'
 import { importAdminRoutes } from './imports/imports.routes.js'
 
@@ -53,9 +55,28 @@ const ASSETS = fileURLToPath(new URL('./http/assets/', import.meta.url))
 export function mountRoutes(app: Express, deps: Deps): void {
   const { config, db, log, readiness } = deps
   const tokens = tokenRoutes(deps)
+  // What the database says is cached per process while its revocation events say it holds
+  // (src/revocation/); tests that must see a change at once (tenantCacheTtlMs 0) cache nothing.
+  const view = config.tenantCacheTtlMs === 0 ? undefined : revocationView(db, log)
+  const headers = securityHeaders()
+  const tenants = resolveTenant(db, config, config.tenantCacheTtlMs, view)
+
+  // Forward auth first: proxies call it on every request of every protected app (issue 13), so
+  // it meets only what it needs: a request id, the headers, readiness, the tenant. Its answers
+  // are logged at debug level (the proxy in front logs each request already).
+  app.get(
+    '/auth/verify',
+    inSequence(
+      requestContext(log, 'debug'),
+      headers,
+      requireMigrated(readiness),
+      tenants,
+      forwardAuthRoute({ db, view, providerOf: tokens.providerOf }),
+    ),
+  )
 
   // Any host, no tenant: request id and access log, headers, a decodable path.
-  app.use(requestContext(log), securityHeaders(), requireDecodablePath)
+  app.use(requestContext(log), headers, requireDecodablePath)
   app.get(['/healthz', '/readyz'], healthRoutes(db, readiness))
   app.use('/assets', express.static(ASSETS, { fallthrough: false, index: false, maxAge: '1h' }))
   app.use(requireMigrated(readiness))
@@ -65,7 +86,7 @@ export function mountRoutes(app: Express, deps: Deps): void {
   app.use('/admin/api/v1', adminApi(deps))
 
   // Tenant hosts: the Host names the tenant (unknown: 404).
-  app.use(resolveTenant(db, config, config.tenantCacheTtlMs))
+  app.use(tenants)
   // Without SMTP a first-time user reads the mail here; never in production.
   if (!config.smtpUrl && !config.isProduction)
     app.get('/dev/mailbox', mailboxRoutes(db, config.secretKey, config.mailTemplates))
@@ -114,12 +135,8 @@ export function mountRoutes(app: Express, deps: Deps): void {
     samlRoutes(deps),
   )
 
-  // The tenant's OpenID Provider: our interaction step, userinfo and forward auth first,
-  app.all(
-    ['/interaction/:uid', '/interaction/:uid/abort', '/me', '/auth/verify'],
-    noStore,
-    tokens.routes,
-  )
+  // The tenant's OpenID Provider: our interaction step and userinfo first,
+  app.all(['/interaction/:uid', '/interaction/:uid/abort', '/me'], noStore, tokens.routes)
   // a JWT at introspection or revocation swapped for its record's id,
   app.post(['/token/introspection', '/token/revocation'], tokens.routes)
   // then oidc-provider's own endpoints (its default route names).
@@ -140,6 +157,29 @@ export function mountRoutes(app: Express, deps: Deps): void {
   )
 
   app.use(notFound, errorHandler)
+}
+
+/**
+ * Handlers run one after another inside one Express layer: on forward auth's path a layer of
+ * Express's own costs more than most of the handlers it would wrap. An error, thrown or
+ * rejected, goes to the app's error handler as from any route.
+ */
+function inSequence(...handlers: RequestHandler[]): RequestHandler {
+  return (req, res, next) => {
+    let index = 0
+    const step = (err?: unknown): void => {
+      if (err) return next(err)
+      const handler = handlers[index++]
+      if (!handler) return next()
+      try {
+        const answer: unknown = handler(req, res, step)
+        if (answer instanceof Promise) answer.catch(next)
+      } catch (error) {
+        next(error)
+      }
+    }
+    step()
+  }
 }
 
 /** /admin/api/v1: its document, then JSON bodies and bearer API keys; each feature brings its router. */

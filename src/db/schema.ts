@@ -244,6 +244,8 @@ export interface Database {
   access_request_unsubscribes: AccessRequestUnsubscribesTable
   imports: ImportsTable
   import_rows: ImportRowsTable
+  // Issue 13: what forward auth's per-process caches read (src/revocation/view.ts).
+  revocation_events: RevocationEventsTable
 }
 
 export interface SsoRequestsTable {
@@ -495,4 +497,15 @@ export interface ImportRowsTable {
   status: ColumnType<'pending' | 'done', 'pending' | 'done' | undefined, 'pending' | 'done'>
   outcome: string | null
   reason: string | null
+}
+
+/** Written by triggers only (migration 20261202_1500); read by src/revocation/view.ts. */
+export interface RevocationEventsTable {
+  /** bigint identity: read it as `id::text`. */
+  id: Generated<string>
+  /** The writing transaction (xid8): the readers' cursor. */
+  tx: Generated<string>
+  /** What a change may have ended (src/revocation/view.ts revocationKeys). */
+  key: string
+  created_at: CreatedAt
 }

@@ -6,7 +6,7 @@ import { AppError } from '../errors.js'
 import { noStore } from '../http/pages.js'
 import { finishSession } from '../http/session-cookie.js'
 import { claimsForScopes } from './accounts.js'
-import { CALLER_KINDS, type CallerKind, forwardAuth } from './forward-auth.js'
+import type { Tenant } from '../tenants/tenants.js'
 import { decideAbort, decideInteraction, type OpenSignIn } from './interaction.js'
 import { firstPartyGrant } from './provider/grants.js'
 import { answeredOutage } from './provider/outage.js'
@@ -42,12 +42,14 @@ const signInOf = (details: InteractionDetails): OpenSignIn => ({
 
 /**
  * The tenant's OpenID Provider: the provider's own endpoints, our interaction step (our login,
- * activation and Terms pages stand in for its prompts), userinfo and forward auth.
+ * activation and Terms pages stand in for its prompts) and userinfo.
  */
 export function tokenRoutes({ config, db }: Deps): {
   routes: Router
   /** oidc-provider's own endpoints; src/routes.ts names the paths it answers. */
   providerEndpoint: RequestHandler
+  /** The tenant's provider (forward auth, tokens/forward-auth.ts, verifies its tokens). */
+  providerOf: (tenant: Tenant) => Promise<TenantProvider>
 } {
   const registry = providerRegistry({
     db,
@@ -121,26 +123,6 @@ export function tokenRoutes({ config, db }: Deps): {
     res.set('Cache-Control', 'no-store').json(claimsForScopes(claims, scopes))
   })
 
-  // Forward auth: 200 with who it is, 401 without a live credential, 403 for the wrong kind
-  // when the location asks for one (`?kind=person`: people only, no machine app's token).
-  router.get('/auth/verify', async (req, res) => {
-    res.set('Cache-Control', 'no-store')
-    const only = req.query.kind
-    if (only !== undefined && !CALLER_KINDS.includes(only as CallerKind))
-      throw new AppError('invalid_request', 'kind must be "person" or "machine".')
-    const session = res.locals.session
-    const useSession = !bearerOf(req) && session && !session.pending
-    const outcome = forwardAuth({
-      session: useSession ? session : undefined,
-      token: useSession ? undefined : await liveToken(await providerOf(res), req),
-      only: only as CallerKind | undefined,
-    })
-    if (outcome.kind === 'unauthenticated')
-      return res.set('WWW-Authenticate', 'Bearer').sendStatus(401)
-    if (outcome.kind === 'forbidden') return res.set('X-Auth-Kind', outcome.seen).sendStatus(403)
-    res.set(outcome.headers).sendStatus(200)
-  })
-
   // The provider refuses JWTs at introspection and revocation: a JWT whose signature holds is
   // replaced by the id of the record kept for it; any other JWT by an id that matches nothing.
   router.post(
@@ -164,7 +146,7 @@ export function tokenRoutes({ config, db }: Deps): {
       if (!answeredOutage(err, req, res, res.locals.tenant)) throw err
     }
   }
-  return { routes: router, providerEndpoint }
+  return { routes: router, providerEndpoint, providerOf: (tenant) => registry.forTenant(tenant) }
 }
 
 async function liveToken(tokens: TenantProvider, req: Request) {

@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import { createServer, request } from 'node:http'
 import { afterAll, beforeAll } from 'vitest'
+import type { Deps } from '../../src/app.js'
 import { onPostgres } from './database.js'
 import { type Gateway, separateApp, TEST_ENV, useGateway } from './harness.js'
 import { freePort, ready, startGateway } from './process.js'
@@ -14,7 +15,11 @@ export type Hop = { backend: number; method: string; path: string; status: numbe
  * processes; on PGlite (one process per database) two apps built apart in this process.
  * `pick(n)` says which gateway answers the n-th request (from 0). Call with top-level await.
  */
-export async function useTwoGateways(pick: (n: number) => number) {
+export async function useTwoGateways(
+  pick: (n: number) => number,
+  /** What the two in-process apps (PGlite) get instead of the file's own deps. */
+  appDeps: (gw: Gateway) => Partial<Deps> = () => ({}),
+) {
   const port = await freePort()
   const env = { PUBLIC_URL_TEMPLATE: `http://{host}:${port}` }
   const gw: Gateway = useGateway(env)
@@ -61,7 +66,7 @@ export async function useTwoGateways(pick: (n: number) => number) {
       }
     } else {
       for (let i = 0; i < 2; i++) {
-        const server = separateApp(gw).listen(0, '127.0.0.1')
+        const server = separateApp(gw, appDeps(gw)).listen(0, '127.0.0.1')
         await once(server, 'listening')
         stops.push(() => new Promise((resolve) => server.close(resolve)))
         backends.push((server.address() as { port: number }).port)
