@@ -170,12 +170,20 @@ async function betterAuthServer() {
       BA_PASSWORD: PASSWORD,
     },
     execArgv: ['--import', 'tsx'],
+    // Its output is shown if it fails to start; later, it only reports the requests autocannon
+    // cuts off at the end of each phase (ECONNRESET), and failed sign-ins are counted anyway.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   })
+  let output = ''
+  child.stdout?.on('data', (d) => (output += d))
+  child.stderr?.on('data', (d) => (output += d))
   const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`the Better Auth server exited with ${code} before it was ready`)
+    throw new Error(`the Better Auth server exited with ${code} before it was ready:\n${output}`)
   })
   const [port] = (await Promise.race([once(child, 'message'), exited])) as [number]
   exited.catch(() => undefined)
+  child.stdout?.removeAllListeners('data').resume()
+  child.stderr?.removeAllListeners('data').resume()
   const server: Server = {
     name: 'Better Auth',
     port,

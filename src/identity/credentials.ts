@@ -145,7 +145,7 @@ export const isLocked = (credential: Pick<Credential, 'locked_until'>, now: Date
  * address, a missing password and a locked account cost what a wrong password costs.
  */
 export async function checkCredential(
-  credential: Credential | undefined,
+  credential: Pick<Credential, 'password_hash' | 'locked_until'> | undefined,
   password: string,
   hasher: Hasher,
   now: Date,
@@ -170,7 +170,7 @@ export const lockAfterFailures = (now: Date) => ({
  */
 export async function rehash(
   db: Db,
-  credential: Credential,
+  credential: Pick<Credential, 'directory_id' | 'user_id' | 'password_hash'>,
   password: string,
   hasher: Hasher,
 ): Promise<void> {

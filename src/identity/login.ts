@@ -32,7 +32,11 @@ export async function openSession(
 }
 
 /** A password proven right that this tenant's policy no longer accepts: it must be changed first. */
-export const weakPassword = (tenant: Tenant, user: User, password: string) =>
+export const weakPassword = (
+  tenant: Tenant,
+  user: Pick<User, 'email' | 'first_name' | 'last_name'>,
+  password: string,
+) =>
   checkPassword(tenant.settings.passwordPolicy, password, passwordContext(tenant, user)).length > 0
 
 const termsStep = async (db: Db, tenant: Tenant, membershipId: string) =>

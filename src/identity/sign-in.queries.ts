@@ -1,100 +1,74 @@
 import { sql } from 'kysely'
 import type { AuditRow } from '../audit/audit.queries.js'
 import type { Db } from '../db/database.js'
-import { addPoints, liveCounts } from '../security/rate-limits.store.js'
+import type { MembershipStatus } from '../db/schema.js'
+import { addPoints, type StoredCountRow } from '../security/rate-limits.store.js'
 import { clearFailedLogins, countFailedLogin } from './credentials.queries.js'
-import { openingSession, type SessionRow } from './sessions.queries.js'
-import type { User } from './users.queries.js'
+import type { SessionRow } from './sessions.queries.js'
 
 // A password sign-in talks to the database twice: one statement reads everything it decides
 // on (the throttle's counts, the account, the Terms owed), one writes everything it changes
 // (the session and the audit event, or the failure's counts). Every round trip is a system call
 // that wakes PostgreSQL on each login, and on a busy gateway they cost more than the queries.
+// A success's two are PL/pgSQL functions (migration 20261202_1400): PostgreSQL plans their
+// statements once per connection instead of on every login, which cost it more than running
+// them.
+
+type ReadRow = {
+  limit_counts: StoredCountRow[]
+  user_id: string | null
+  email: string | null
+  first_name: string | null
+  last_name: string | null
+  password_hash: string | null
+  failed_logins: number | null
+  locked_until: Date | null
+  membership_id: string | null
+  membership_status: MembershipStatus | null
+  terms_version: number | null
+  terms_accepted: boolean
+}
 
 /**
  * The live counts of the throttle's keys, and the address's user, password and membership of
- * this tenant with the Terms it owes: the user fields are null when the address is unknown (or
- * `emailKey` is null), the counts come back either way.
+ * this tenant with the Terms it owes (`found` undefined when the address is unknown, or
+ * `emailKey` null); the counts come back either way.
  */
 export async function readSignIn(
   db: Db,
   input: { tenantId: string; directoryId: string; emailKey: string | null; limitKeys: string[] },
 ) {
-  const row = await db
-    .selectFrom(sql<{ one: number }>`(select 1)`.as('one'))
-    .leftJoin('users as u', (j) =>
-      j.on('u.directory_id', '=', input.directoryId).on('u.email_key', '=', input.emailKey),
+  const { rows } =
+    await sql<ReadRow>`select * from sign_in_read(${input.tenantId}, ${input.directoryId}, ${input.emailKey}, ${input.limitKeys})`.execute(
+      db,
     )
-    .leftJoin('credentials as c', (j) =>
-      j.onRef('c.user_id', '=', 'u.id').onRef('c.directory_id', '=', 'u.directory_id'),
-    )
-    .leftJoin('memberships as m', (j) =>
-      j.onRef('m.user_id', '=', 'u.id').on('m.tenant_id', '=', input.tenantId),
-    )
-    .selectAll('u')
-    .select([
-      liveCounts(input.limitKeys).as('limit_counts'),
-      'c.password_hash',
-      'c.policy',
-      'c.changed_at',
-      'c.failed_logins',
-      'c.locked_until',
-      'm.id as membership_id',
-      'm.status as membership_status',
-    ])
-    .select((eb) => {
-      const current = eb
-        .selectFrom('terms_versions as t')
-        .select((t) => t.fn.max('t.version').as('version'))
-        .where('t.tenant_id', '=', input.tenantId)
-      return [
-        current.as('terms_version'),
-        eb
-          .exists(
-            eb
-              .selectFrom('terms_acceptances as a')
-              .select('a.version')
-              .where('a.tenant_id', '=', input.tenantId)
-              .whereRef('a.membership_id', '=', 'm.id')
-              .where('a.version', '=', current),
-          )
-          .as('terms_accepted'),
-      ]
-    })
-    .executeTakeFirstOrThrow()
-  const {
-    limit_counts,
-    password_hash,
-    policy,
-    changed_at,
-    failed_logins,
-    locked_until,
-    membership_id,
-    membership_status,
-    terms_version,
-    terms_accepted,
-    ...user
-  } = row
-  const counts = limit_counts
-  if (user.id === null) return { counts, found: undefined }
+  const row = rows[0]
+  if (!row) throw new Error('sign_in_read returned no row')
+  const counts = row.limit_counts
+  if (row.user_id === null || row.email === null) return { counts, found: undefined }
+  const user = {
+    id: row.user_id,
+    directory_id: input.directoryId,
+    email: row.email,
+    first_name: row.first_name,
+    last_name: row.last_name,
+  }
   const credential =
-    password_hash === null || changed_at === null || failed_logins === null
+    row.password_hash === null || row.failed_logins === null
       ? undefined
       : {
           user_id: user.id,
-          directory_id: user.directory_id as string,
-          password_hash,
-          policy,
-          changed_at,
-          failed_logins,
-          locked_until,
+          directory_id: input.directoryId,
+          password_hash: row.password_hash,
+          failed_logins: row.failed_logins,
+          locked_until: row.locked_until,
         }
   const membership =
-    membership_id && membership_status
-      ? { id: membership_id, status: membership_status }
+    row.membership_id && row.membership_status
+      ? { id: row.membership_id, status: row.membership_status }
       : undefined
-  const terms = { version: terms_version ?? null, accepted: !!terms_accepted }
-  return { counts, found: { user: user as User, credential, membership, terms } }
+  const terms = { version: row.terms_version, accepted: row.terms_accepted }
+  return { counts, found: { user, credential, membership, terms } }
 }
 
 export type SignInRead = Awaited<ReturnType<typeof readSignIn>>
@@ -116,20 +90,11 @@ export async function writeSignIn(
     audit: AuditRow
   },
 ): Promise<void> {
-  const { session } = input
-  await openingSession(db, session)
-    .with('replaced', (w) =>
-      w
-        .deleteFrom('sessions')
-        .where('tenant_id', '=', session.tenantId)
-        .where('id_hash', '=', input.replaces)
-        .returning('membership_id'),
-    )
-    .with('forgiven', (w) => w.deleteFrom('rate_limits').where('key', '=', input.forgive))
-    .with('cleared', () => clearFailedLogins(db, input.credential))
-    .insertInto('audit_events')
-    .values(input.audit)
-    .execute()
+  const { session, credential } = input
+  await sql`select sign_in_write(${session.idHash}, ${session.tenantId}, ${session.membershipId},
+    ${session.pending}, ${JSON.stringify(session.amr)}, ${session.expiresAt}, ${session.at},
+    ${input.replaces}, ${input.forgive}, ${credential.directoryId}, ${credential.userId},
+    ${JSON.stringify(input.audit)})`.execute(db)
 }
 
 /**

@@ -30,7 +30,7 @@ const expiryAfter = (msDuration: number) =>
     ? sql<Date>`now() + make_interval(secs => ${msDuration / 1000}::double precision)`
     : sql<Date>`'infinity'::timestamptz`
 
-export const msBeforeNext = sql<number>`case when isfinite(rate_limits.expires_at)
+const msBeforeNext = sql<number>`case when isfinite(rate_limits.expires_at)
   then greatest(0, ceil(extract(epoch from rate_limits.expires_at - now()) * 1000))::double precision
   else -1 end`
 
@@ -149,13 +149,5 @@ export function addPoints(
     )
 }
 
-/**
- * The live counts of several keys (full stored keys, prefix included) as one JSON array, for a
- * statement that reads them beside other rows (a sign-in reads them with the account).
- */
-export const liveCounts = (rlKeys: string[]) =>
-  sql<StoredCountRow[]>`(select coalesce(json_agg(json_build_object(
-    'key', rate_limits.key, 'points', rate_limits.points, 'ms_before_next', ${msBeforeNext})), '[]'::json)
-    from rate_limits where rate_limits.key in (${sql.join(rlKeys)}) and rate_limits.expires_at > now())`
-
+/** A live count as a sign-in reads it beside the account (migration 20261202_1400). */
 export type StoredCountRow = StoredCount & { key: string }
