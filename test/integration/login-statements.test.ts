@@ -14,8 +14,9 @@ import { cookieOf, PASSWORD, pageHelpers } from '../support/pages.js'
 // sends three statements: the tenant (its cache is off in tests: tenantCacheTtlMs 0), one that
 // reads the throttle's counts with the account and the Terms owed, one that writes the session
 // and the audit event (or the failure's counts); a browser that holds a session has it read
-// first (loadSession), and its end rides on the write. It was seven. A wrong password and an
-// unknown address send the same statements, so their round trips tell nothing apart.
+// first (loadSession), and its end rides on the write. A success sent six before (the Terms
+// unowed). A wrong password and an unknown address send the same statements, so their round
+// trips tell nothing apart (a wrong password of a known address sent one more).
 const MAX_STATEMENTS = 3
 
 const gw = useGateway()
