@@ -13,6 +13,9 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 // The cookie set earlier in this same response, so a page with two forms gets one cookie.
 const issued = new WeakMap<Response, string>()
+// Requests whose form passed the check: a route that hands a request on to the next router of
+// the same path (home-realm discovery, then the password login) checks it once.
+const verified = new WeakSet<Request>()
 
 /**
  * The value for the hidden `_csrf` field; sets the cookie when the browser has none. A page that
@@ -40,7 +43,7 @@ export function verifyCsrf(secretKey: string): RequestHandler {
   const refused = () =>
     new AppError('forbidden', 'This form has expired. Please reload the page and try again.')
   return (req, res, next) => {
-    if (SAFE_METHODS.has(req.method)) return next()
+    if (SAFE_METHODS.has(req.method) || verified.has(req)) return next()
     // Called back outside Express's promise handling: nothing in here may throw.
     readForm(req, res, (err?: unknown) => {
       if (err) return next(err)
@@ -50,7 +53,9 @@ export function verifyCsrf(secretKey: string): RequestHandler {
       } catch (error) {
         return next(error)
       }
-      next(valid ? undefined : refused())
+      if (!valid) return next(refused())
+      verified.add(req)
+      next()
     })
   }
   function isValid(req: Request, res: Response): boolean {

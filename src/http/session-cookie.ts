@@ -54,7 +54,18 @@ export async function beginSession(
   db: Db,
   started: { token: string; expiresAt: Date },
 ): Promise<void> {
-  await endSession(db, res.locals.tenant.id, readCookie(req, cookieName(res)))
+  await endSession(db, res.locals.tenant.id, sessionCookieOf(req, res))
+  setSessionCookie(res, started)
+}
+
+/** The session token the browser sent to this tenant's host (its session, or a planted one). */
+export const sessionCookieOf = (req: Request, res: Response) => readCookie(req, cookieName(res))
+
+/**
+ * The cookie of a session just started by a sign-in that has already ended the browser's
+ * previous session itself (identity/sign-in.ts, in its one write), as beginSession does.
+ */
+export function setSessionCookie(res: Response, started: { token: string; expiresAt: Date }) {
   setCookie(res, cookieName(res), started.token, {
     httpOnly: true,
     sameSite: 'lax',

@@ -1,6 +1,6 @@
-import { type Selectable, sql } from 'kysely'
+import { type QueryCreator, type Selectable, sql } from 'kysely'
 import type { Db } from '../db/database.js'
-import type { CredentialsTable } from '../db/schema.js'
+import type { CredentialsTable, Database } from '../db/schema.js'
 
 export type Credential = Selectable<CredentialsTable>
 
@@ -57,42 +57,41 @@ export async function replaceHash(
     .execute()
 }
 
-export function recordFailedLogin(db: Db, directoryId: string, userId: string) {
+/**
+ * One more failure in a row; the one that reaches `lockAt` locks the credential until
+ * `lockUntil`, in the same atomic update. A part of a sign-in's statement, or one of its own.
+ */
+export function countFailedLogin(
+  db: QueryCreator<Database>,
+  credential: { directoryId: string; userId: string | null },
+  lock: { at: number; until: Date },
+) {
   return db
     .updateTable('credentials')
-    .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
-    .where('directory_id', '=', directoryId)
-    .where('user_id', '=', userId)
-    .returning(['failed_logins'])
-    .executeTakeFirst()
+    .set((eb) => ({
+      failed_logins: eb('failed_logins', '+', 1),
+      locked_until: eb
+        .case()
+        .when(eb('failed_logins', '+', 1), '>=', lock.at)
+        .then(lock.until)
+        .else(eb.ref('locked_until'))
+        .end(),
+    }))
+    .where('directory_id', '=', credential.directoryId)
+    .where('user_id', '=', credential.userId)
 }
 
-export async function lockCredential(
-  db: Db,
-  directoryId: string,
-  userId: string,
-  until: Date,
-): Promise<void> {
-  await db
-    .updateTable('credentials')
-    .set({ locked_until: until })
-    .where('directory_id', '=', directoryId)
-    .where('user_id', '=', userId)
-    .execute()
-}
-
-export async function clearFailedLogins(
-  db: Db,
-  directoryId: string,
-  userId: string,
-): Promise<void> {
-  await db
+/** A success forgets the failures in a row (and an expired lock); no write when there are none. */
+export function clearFailedLogins(
+  db: QueryCreator<Database>,
+  credential: { directoryId: string; userId: string | null },
+) {
+  return db
     .updateTable('credentials')
     .set({ failed_logins: 0, locked_until: null })
-    .where('directory_id', '=', directoryId)
-    .where('user_id', '=', userId)
+    .where('directory_id', '=', credential.directoryId)
+    .where('user_id', '=', credential.userId)
     .where('failed_logins', '>', 0)
-    .execute()
 }
 
 /**

@@ -124,31 +124,61 @@ export async function proveCredential(
   hasher: Hasher,
   now = new Date(),
 ): Promise<boolean> {
-  if (!credential || (credential.locked_until && credential.locked_until > now)) {
-    await hasher.verifyDummy(password)
-    return false
-  }
-  const { directory_id: directoryId, user_id: userId } = credential
-  const { ok, needsRehash } = await hasher.verify(credential.password_hash, password)
+  const { ok, needsRehash } = await checkCredential(credential, password, hasher, now)
+  if (!credential || isLocked(credential, now)) return false
+  const account = { directoryId: credential.directory_id, userId: credential.user_id }
   if (!ok) {
-    const failed = await queries.recordFailedLogin(db, directoryId, userId)
-    if ((failed?.failed_logins ?? 0) >= MAX_CONSECUTIVE_FAILURES) {
-      await queries.lockCredential(db, directoryId, userId, new Date(now.getTime() + LOCK_MS))
-    }
+    await queries.countFailedLogin(db, account, lockAfterFailures(now)).execute()
     return false
   }
-  if (credential.failed_logins > 0) await queries.clearFailedLogins(db, directoryId, userId)
-  // Best effort: a busy hasher must not fail a login that already succeeded; the next one
-  // rehashes. Old parameters and every imported format (bcrypt, scrypt, PBKDF2, argon2i:
-  // imported-hashes.ts) are replaced by our argon2id here, at the first successful sign-in.
-  if (needsRehash) {
-    const from = credential.password_hash
-    await hasher.hash(password).then(
-      (to) => queries.replaceHash(db, directoryId, userId, { from, to }),
-      () => undefined,
-    )
-  }
+  if (credential.failed_logins > 0) await queries.clearFailedLogins(db, account).execute()
+  if (needsRehash) await rehash(db, credential, password, hasher)
   return true
+}
+
+export const isLocked = (credential: Pick<Credential, 'locked_until'>, now: Date) =>
+  !!credential.locked_until && credential.locked_until > now
+
+/**
+ * The hashing half of proving a password, no database: one argon2 verification against the
+ * credential, or against the dummy hash when there is none or it is locked, so an unknown
+ * address, a missing password and a locked account cost what a wrong password costs.
+ */
+export async function checkCredential(
+  credential: Pick<Credential, 'password_hash' | 'locked_until'> | undefined,
+  password: string,
+  hasher: Hasher,
+  now: Date,
+): Promise<{ ok: boolean; needsRehash: boolean }> {
+  if (!credential || isLocked(credential, now)) {
+    await hasher.verifyDummy(password)
+    return { ok: false, needsRehash: false }
+  }
+  return hasher.verify(credential.password_hash, password)
+}
+
+/** A failure counted now locks the account for a day if it is the 100th in a row. */
+export const lockAfterFailures = (now: Date) => ({
+  at: MAX_CONSECUTIVE_FAILURES,
+  until: new Date(now.getTime() + LOCK_MS),
+})
+
+/**
+ * Best effort: a busy hasher must not fail a login that already succeeded; the next one
+ * rehashes. Old parameters and every imported format (bcrypt, scrypt, PBKDF2, argon2i:
+ * imported-hashes.ts) are replaced by our argon2id here, at the first successful sign-in.
+ */
+export async function rehash(
+  db: Db,
+  credential: Pick<Credential, 'directory_id' | 'user_id' | 'password_hash'>,
+  password: string,
+  hasher: Hasher,
+): Promise<void> {
+  const from = credential.password_hash
+  await hasher.hash(password).then(
+    (to) => queries.replaceHash(db, credential.directory_id, credential.user_id, { from, to }),
+    () => undefined,
+  )
 }
 
 export async function hasPassword(db: Db, directoryId: string, userId: string): Promise<boolean> {

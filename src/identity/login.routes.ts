@@ -8,7 +8,13 @@ import { PENDING_PAGES } from '../http/pending-step.js'
 import { type FormContext, formContext, noStore, sendPage } from '../http/pages.js'
 import { clientAddress, rateLimit, tenantKey } from '../http/rate-limit.js'
 import { abortSignIn, continueTo, deferReturn, safeReturnTo } from '../http/return-to.js'
-import { beginSession, finishSession, requireSession, sessionOf } from '../http/session-cookie.js'
+import {
+  finishSession,
+  requireSession,
+  sessionCookieOf,
+  sessionOf,
+  setSessionCookie,
+} from '../http/session-cookie.js'
 import { addressKey } from './addresses.js'
 import { t } from '../lib/i18n.js'
 import { parse } from '../lib/validate.js'
@@ -72,6 +78,7 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
       password: body.password,
       clientKey: clientAddress(req),
       ip: req.ip,
+      replaces: sessionCookieOf(req, res),
     }
     const result = await signIn(db, res.locals.tenant, input, { limits: loginLimits, hasher })
     if (!result.ok) {
@@ -91,7 +98,7 @@ export function loginRoutes({ config, db, hasher }: Deps): Router {
       return sendPage(res, page, result.reason === 'refused' ? 401 : 403)
     }
     const started = result.session
-    await beginSession(req, res, db, started)
+    setSessionCookie(res, started)
     if (started.pending) {
       deferReturn(res, returnTo)
       return res.redirect(303, PENDING_PAGES[started.pending])

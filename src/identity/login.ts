@@ -20,13 +20,9 @@ export async function openSession(
   now = new Date(),
 ) {
   const { membership, user } = input
-  const context = passwordContext(tenant, user)
-  const weak = checkPassword(tenant.settings.passwordPolicy, input.password, context).length > 0
-  const pending: SessionPending | null = weak
+  const pending: SessionPending | null = weakPassword(tenant, user, input.password)
     ? 'password_change'
-    : (await termsOwed(db, tenant, membership.id))
-      ? 'terms'
-      : null
+    : await termsStep(db, tenant, membership.id)
   const session = await startSession(
     db,
     { tenantId: tenant.id, membershipId: membership.id, pending },
@@ -34,6 +30,17 @@ export async function openSession(
   )
   return { ...session, pending, membership, user }
 }
+
+/** A password proven right that this tenant's policy no longer accepts: it must be changed first. */
+export const weakPassword = (
+  tenant: Tenant,
+  user: Pick<User, 'email' | 'first_name' | 'last_name'>,
+  password: string,
+) =>
+  checkPassword(tenant.settings.passwordPolicy, password, passwordContext(tenant, user)).length > 0
+
+const termsStep = async (db: Db, tenant: Tenant, membershipId: string) =>
+  (await termsOwed(db, tenant, membershipId)) ? ('terms' as const) : null
 
 /** The step after a password change or a Terms acceptance: terms if still owed, else none. */
 export async function nextStep(

@@ -1,20 +1,23 @@
+import type { QueryCreator } from 'kysely'
 import type { Db } from '../db/database.js'
-import type { SessionPending } from '../db/schema.js'
+import type { Database, SessionPending } from '../db/schema.js'
 
-export async function insertSession(
-  db: Db,
-  row: {
-    idHash: Uint8Array
-    tenantId: string
-    membershipId: string
-    pending: SessionPending | null
-    amr: string[]
-    expiresAt: Date
-    at: Date
-  },
-): Promise<void> {
-  // One statement: the session, and the membership's last sign-in (kept after the session).
-  await db
+export type SessionRow = {
+  idHash: Uint8Array
+  tenantId: string
+  membershipId: string
+  pending: SessionPending | null
+  amr: string[]
+  expiresAt: Date
+  at: Date
+}
+
+/**
+ * The start of a statement that opens the session and stamps the membership's last sign-in
+ * (kept after the session): a statement of its own (insertSession), or part of a sign-in's.
+ */
+export function openingSession(db: QueryCreator<Database>, row: SessionRow) {
+  return db
     .with('opened', (w) =>
       w
         .insertInto('sessions')
@@ -28,11 +31,18 @@ export async function insertSession(
         })
         .returning('membership_id'),
     )
-    .updateTable('memberships')
-    .set({ last_sign_in_at: row.at })
-    .where('tenant_id', '=', row.tenantId)
-    .where('id', 'in', (eb) => eb.selectFrom('opened').select('membership_id'))
-    .execute()
+    .with('signed_in', (w) =>
+      w
+        .updateTable('memberships')
+        .set({ last_sign_in_at: row.at })
+        .where('tenant_id', '=', row.tenantId)
+        .where('id', 'in', (eb) => eb.selectFrom('opened').select('membership_id'))
+        .returning('id'),
+    )
+}
+
+export async function insertSession(db: Db, row: SessionRow): Promise<void> {
+  await openingSession(db, row).selectFrom('signed_in').select('id').execute()
 }
 
 /** A live session of this tenant whose membership is still active, with its user. */

@@ -22,12 +22,21 @@ export async function startSession(
   },
   now = new Date(),
 ): Promise<{ token: string; expiresAt: Date }> {
-  const token = newToken()
-  const expiresAt = new Date(now.getTime() + SESSION_TTL_MS)
+  const { token, idHash, expiresAt } = newSessionToken(now)
   const amr = input.amr ?? ['pwd']
-  await queries.insertSession(db, { idHash: hashToken(token), ...input, amr, expiresAt, at: now })
+  await queries.insertSession(db, { idHash, ...input, amr, expiresAt, at: now })
   return { token, expiresAt }
 }
+
+/** A new session's token, the hash the table keeps of it, and its end; the caller writes it. */
+export function newSessionToken(now: Date) {
+  const token = newToken()
+  return { token, idHash: hashToken(token), expiresAt: new Date(now.getTime() + SESSION_TTL_MS) }
+}
+
+/** The table's key of a session token a browser sent, if it is a well-formed one. */
+export const sessionKeyOf = (token: string | undefined): Uint8Array | undefined =>
+  token && TOKEN_PATTERN.test(token) ? hashToken(token) : undefined
 
 export async function findSession(
   db: Db,

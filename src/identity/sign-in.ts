@@ -1,18 +1,28 @@
-import { recordAudit } from '../audit/audit.js'
+import { type AuditEvent, auditRow } from '../audit/audit.js'
 import type { Db } from '../db/database.js'
+import type { SessionPending } from '../db/schema.js'
 import {
-  countFailure,
   createLimiter,
+  failurePoints,
+  type LimitCheck,
   type Limiter,
   refuseWhenExhausted,
-  reward,
+  storedKeys,
 } from '../security/limits.js'
 import { databaseDirectoryOf, type Tenant } from '../tenants/tenants.js'
 import { addressKey, normalizeEmail } from './addresses.js'
-import { MAX_CONSECUTIVE_FAILURES, proveCredential } from './credentials.js'
+import {
+  checkCredential,
+  isLocked,
+  lockAfterFailures,
+  MAX_CONSECUTIVE_FAILURES,
+  rehash,
+} from './credentials.js'
 import type { Hasher } from './hashing.js'
-import { openSession } from './login.js'
-import { findLoginCandidate } from './users.queries.js'
+import { weakPassword } from './login.js'
+import { newSessionToken, sessionKeyOf } from './sessions.js'
+import { readSignIn, type SignInRead, writeSignIn, writeSignInFailure } from './sign-in.queries.js'
+import { owesTerms } from './terms.js'
 
 export type SignInLimits = { perIp: Limiter; perAccount: Limiter; perAccountDaily: Limiter }
 
@@ -34,20 +44,31 @@ export function signInLimits(db: Db): SignInLimits {
 }
 
 export type SignInResult =
-  | { ok: true; session: Awaited<ReturnType<typeof openSession>> }
+  | {
+      ok: true
+      session: { token: string; expiresAt: Date; pending: SessionPending | null }
+    }
   /** `refused` covers an unknown email, a wrong password and no membership alike. */
   | { ok: false; reason: 'refused' | 'disabled' }
 
 /**
  * Email + password against the tenant's user database, throttled. A blocked IP or account is
  * refused (rate_limited) before any password hashing; only failures are counted, and a
- * success forgets the account's count. The new session says the step the user still owes.
+ * success forgets the account's count. The new session says the step the user still owes; it
+ * replaces the browser's previous one (`replaces`, the token of the session cookie it sent).
+ * Two statements either way (sign-in.queries.ts), whatever the outcome.
  */
 export async function signIn(
   db: Db,
   tenant: Tenant,
   /** `clientKey` keys the limits (an IPv6 /64); `ip` is the address the audit log keeps. */
-  input: { email: string; password: string; clientKey: string; ip?: string | undefined },
+  input: {
+    email: string
+    password: string
+    clientKey: string
+    ip?: string | undefined
+    replaces?: string | undefined
+  },
   deps: { limits: SignInLimits; hasher: Hasher },
   now = new Date(),
 ): Promise<SignInResult> {
@@ -56,49 +77,78 @@ export async function signIn(
   const address = normalizeEmail(input.email)
   // Counted under the key the lookup uses (addressKey), like the reset form's limit.
   const account = `${directoryId}:${addressKey(input.email)}`
-  const ip = `${tenant.id}:${input.clientKey}`
-  const [, accountCounted] = await refuseWhenExhausted(db, [
-    [limits.perIp, ip],
+  const checks: LimitCheck[] = [
+    [limits.perIp, `${tenant.id}:${input.clientKey}`],
     [limits.perAccount, account],
     [limits.perAccountDaily, account],
-  ])
-  const found = address.ok
-    ? await findLoginCandidate(db, { tenantId: tenant.id, directoryId, emailKey: address.key })
-    : undefined
-  const proven = await proveCredential(db, found?.credential, input.password, deps.hasher, now)
+  ]
+  const { counts, found } = await readSignIn(db, {
+    tenantId: tenant.id,
+    directoryId,
+    emailKey: address.ok ? address.key : null,
+    limitKeys: storedKeys(checks),
+  })
+  refuseWhenExhausted(checks, counts)
+  const credential = found?.credential
+  const { ok: proven, needsRehash } = await checkCredential(
+    credential,
+    input.password,
+    deps.hasher,
+    now,
+  )
   const membership = found?.membership
   // Someone invited here who already has this customer's password accepts through the link
   // (it asks for that password): until then this store does not know them.
   if (!proven || !found || !membership || membership.status !== 'active') {
-    await Promise.all([
-      countFailure(limits.perIp, ip),
-      countFailure(limits.perAccount, account),
-      countFailure(limits.perAccountDaily, account),
-    ])
+    const counted = credential && !isLocked(credential, now) ? credential.user_id : null
+    await writeSignInFailure(db, {
+      points: failurePoints(checks),
+      directoryId,
+      failed: proven ? null : counted,
+      proven: proven ? counted : null,
+      lock: lockAfterFailures(now),
+      audit: failureEvents(tenant, { input, found, proven, now }).map((e) => auditRow(e, now)),
+    })
     const disabled = proven && membership?.status === 'disabled'
-    await auditFailure(db, tenant, { input, found, proven, now })
     return { ok: false, reason: disabled ? 'disabled' : 'refused' }
   }
-  if (accountCounted) await reward(limits.perAccount, account)
-  const user = found.user
-  const session = await openSession(db, tenant, { membership, user, password: input.password }, now)
-  const person = { kind: 'member', id: membership.id, label: user.email }
-  await recordAudit(
-    db,
-    {
+  const { user } = found
+  const pending = weakPassword(tenant, user, input.password)
+    ? 'password_change'
+    : owesTerms(tenant, found.terms)
+      ? 'terms'
+      : null
+  const { token, idHash, expiresAt } = newSessionToken(now)
+  await writeSignIn(db, {
+    session: {
+      idHash,
       tenantId: tenant.id,
-      actor: { kind: 'person', id: membership.id, name: user.email },
-      action: 'sign_in.succeeded',
-      subject: person,
-      ip: input.ip,
-      details: { method: 'password' },
+      membershipId: membership.id,
+      pending,
+      amr: ['pwd'],
+      expiresAt,
+      at: now,
     },
-    now,
-  )
-  return { ok: true, session }
+    replaces: sessionKeyOf(input.replaces) ?? null,
+    forgive: storedKeys([checks[1]!])[0]!,
+    credential: { directoryId, userId: user.id },
+    audit: auditRow(
+      {
+        tenantId: tenant.id,
+        actor: { kind: 'person', id: membership.id, name: user.email },
+        action: 'sign_in.succeeded',
+        subject: { kind: 'member', id: membership.id, label: user.email },
+        ip: input.ip,
+        details: { method: 'password' },
+      },
+      now,
+    ),
+  })
+  if (needsRehash && credential) await rehash(db, credential, input.password, deps.hasher)
+  return { ok: true, session: { token, expiresAt, pending } }
 }
 
-type Candidate = Awaited<ReturnType<typeof findLoginCandidate>>
+type Candidate = SignInRead['found']
 
 /**
  * A refused sign-in, for the tenant's admins (the audit log is theirs alone): the address as
@@ -106,8 +156,7 @@ type Candidate = Awaited<ReturnType<typeof findLoginCandidate>>
  * Written on every path, so the refusal takes the same work whatever the reason. Never the
  * password.
  */
-async function auditFailure(
-  db: Db,
+function failureEvents(
   tenant: Tenant,
   a: {
     input: { email: string; ip?: string | undefined }
@@ -115,13 +164,13 @@ async function auditFailure(
     proven: boolean
     now: Date
   },
-) {
+): AuditEvent[] {
   const { found, now } = a
   // Only this tenant's members are named: an address known in a directory this tenant shares
   // with another store, but not a member here, is as unknown here as any other.
   const member = found?.membership && { ...found, membership: found.membership }
   const credential = member?.credential
-  const wasLocked = !!credential?.locked_until && credential.locked_until > now
+  const wasLocked = !!credential && isLocked(credential, now)
   const reason = !member
     ? 'unknown_account'
     : !credential
@@ -141,17 +190,9 @@ async function auditFailure(
     ip: a.input.ip,
   }
   const email = a.input.email.trim().slice(0, 320)
-  await recordAudit(db, { ...event, action: 'sign_in.failed', details: { email, reason } }, now)
-  // proveCredential locks the account at this many failures in a row (NIST SP 800-63B).
+  const failed = { ...event, action: 'sign_in.failed', details: { email, reason } }
+  // The failure counted now locks the account at this many in a row (NIST SP 800-63B).
   const failures = (credential?.failed_logins ?? 0) + 1
-  if (reason === 'wrong_password' && failures >= MAX_CONSECUTIVE_FAILURES)
-    await recordAudit(
-      db,
-      {
-        ...event,
-        action: 'sign_in.locked_out',
-        details: { email, failures },
-      },
-      now,
-    )
+  if (reason !== 'wrong_password' || failures < MAX_CONSECUTIVE_FAILURES) return [failed]
+  return [failed, { ...event, action: 'sign_in.locked_out', details: { email, failures } }]
 }

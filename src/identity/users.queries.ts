@@ -110,62 +110,6 @@ export async function updateMembershipGrant(
     .execute()
 }
 
-/** Everything a login needs about one address, in one statement (it runs on every login). */
-export async function findLoginCandidate(
-  db: Db,
-  input: { tenantId: string; directoryId: string; emailKey: string },
-) {
-  const row = await db
-    .selectFrom('users as u')
-    .leftJoin('credentials as c', (j) =>
-      j.onRef('c.user_id', '=', 'u.id').onRef('c.directory_id', '=', 'u.directory_id'),
-    )
-    .leftJoin('memberships as m', (j) =>
-      j.onRef('m.user_id', '=', 'u.id').on('m.tenant_id', '=', input.tenantId),
-    )
-    .selectAll('u')
-    .select([
-      'c.password_hash',
-      'c.policy',
-      'c.changed_at',
-      'c.failed_logins',
-      'c.locked_until',
-      'm.id as membership_id',
-      'm.status as membership_status',
-    ])
-    .where('u.directory_id', '=', input.directoryId)
-    .where('u.email_key', '=', input.emailKey)
-    .executeTakeFirst()
-  if (!row) return undefined
-  const {
-    password_hash,
-    policy,
-    changed_at,
-    failed_logins,
-    locked_until,
-    membership_id,
-    membership_status,
-    ...user
-  } = row
-  const credential =
-    password_hash === null || changed_at === null || failed_logins === null
-      ? undefined
-      : {
-          user_id: user.id,
-          directory_id: user.directory_id,
-          password_hash,
-          policy,
-          changed_at,
-          failed_logins,
-          locked_until,
-        }
-  const membership =
-    membership_id && membership_status
-      ? { id: membership_id, status: membership_status }
-      : undefined
-  return { user: user as User, credential, membership }
-}
-
 /** An enterprise identity by its key: (directory, IdP subject). */
 export function findUserBySubject(
   db: Db,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Db } from '../db/database.js'
 import { AppError } from '../errors.js'
-import { peekCounts, RateLimiterRes, RateLimitsStore } from './rate-limits.store.js'
+import { RateLimiterRes, RateLimitsStore, type StoredCountRow } from './rate-limits.store.js'
 
 // Limits as domain functions use them (sign-in, password reset): no HTTP in here; the
 // per-request middleware and the client address are in http/rate-limit.ts.
@@ -57,19 +57,29 @@ export async function reward(limiter: Limiter, key: string): Promise<void> {
 const storedKey = (key: string) =>
   key.length <= MAX_KEY ? key : `sha256:${createHash('sha256').update(key).digest('base64url')}`
 
+/** A limiter and the key it counts (as given to consumeOrThrow: scoped, not yet prefixed). */
+export type LimitCheck = readonly [Limiter, string]
+
+/** The stored keys of these checks, for a statement that reads their counts (liveCounts). */
+export const storedKeys = (checks: readonly LimitCheck[]): string[] =>
+  checks.map(([limiter, key]) => limiter.getKey(storedKey(key)))
+
 /**
- * For limits that count failures only (login): refuses when any key has used up its points,
- * without spending one, reading every key in one statement (this runs on every login). Says
- * which keys have a count at all, so success can skip `reward`. Concurrent requests may pass
- * the check together: the overshoot is bounded by the hashing slots, and each failure among
- * them is still counted.
+ * For limits that count failures only (login), on counts read beforehand (liveCounts, in the
+ * statement that reads the account: this runs on every login): refuses when any key has used
+ * up its points, without spending one. Says which keys have a count at all, so success can
+ * skip forgetting them. Concurrent requests may pass the check together: the overshoot is
+ * bounded by the hashing slots, and each failure among them is still counted.
  */
-export async function refuseWhenExhausted(db: Db, checks: [Limiter, string][]): Promise<boolean[]> {
-  const keys = checks.map(([limiter, key]) => limiter.getKey(storedKey(key)))
-  const counts = await peekCounts(db, keys)
+export function refuseWhenExhausted(
+  checks: readonly LimitCheck[],
+  counts: readonly StoredCountRow[],
+): boolean[] {
+  const byKey = new Map(counts.map((c) => [c.key, c]))
+  const keys = storedKeys(checks)
   let retryAfterMs = 0
   checks.forEach(([limiter], i) => {
-    const count = counts.get(keys[i] ?? '')
+    const count = byKey.get(keys[i] ?? '')
     if (count && count.points >= limiter.points && count.ms_before_next !== 0) {
       retryAfterMs = Math.max(
         retryAfterMs,
@@ -82,12 +92,17 @@ export async function refuseWhenExhausted(db: Db, checks: [Limiter, string][]): 
       details: { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) },
     })
   }
-  return keys.map((key) => counts.has(key))
+  return keys.map((key) => byKey.has(key))
 }
 
-/** Counts one failure; being already over the limit is no error here. */
-export async function countFailure(limiter: Limiter, key: string): Promise<void> {
-  await limiter.consume(storedKey(key)).catch((err: unknown) => {
-    if (!(err instanceof RateLimiterRes)) throw err
+/**
+ * One failure for each check, as rows for addPoints (all counted in one statement). Only for
+ * limiters without a block: a block is rate-limiter-flexible's to write, one consume at a time.
+ */
+export function failurePoints(checks: readonly LimitCheck[]) {
+  return checks.map(([limiter, key]) => {
+    if (limiter.blockDuration > 0)
+      throw new Error(`failurePoints: limiter "${limiter.keyPrefix}" blocks; consume it instead`)
+    return { key: limiter.getKey(storedKey(key)), points: 1, msDuration: limiter.duration * 1000 }
   })
 }

@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module'
-import { sql } from 'kysely'
+import { type QueryCreator, sql } from 'kysely'
 import {
   RateLimiterRes,
   type RateLimiterStoreAbstract as StoreAbstractType,
 } from 'rate-limiter-flexible'
 import type { Db } from '../db/database.js'
+import type { Database } from '../db/schema.js'
 
 // rate-limiter-flexible 11.4 declares RateLimiterStoreAbstract in its types and documents it as the
 // base of every store, but its index does not export it at runtime: load it from its own file.
@@ -20,7 +21,7 @@ export type RateLimitsStoreOptions = {
   blockSeconds?: number
 }
 
-type StoredCount = { points: number; ms_before_next: number }
+export type StoredCount = { points: number; ms_before_next: number }
 
 // Expiry is decided by the database clock alone, so gateway processes whose clocks drift still
 // agree on when a window ends. A duration of 0 means "never expires" in rate-limiter-flexible.
@@ -58,33 +59,19 @@ export class RateLimitsStore extends RateLimiterStoreAbstract {
     msDuration: number,
     forceExpire = false,
   ): Promise<StoredCount> {
-    return this.#db
-      .insertInto('rate_limits')
-      .values({ key: rlKey, points, expires_at: expiryAfter(msDuration) })
-      .onConflict((oc) =>
-        oc.column('key').doUpdateSet((eb) => {
-          const expired = eb('rate_limits.expires_at', '<=', sql<Date>`now()`)
-          // forceExpire (block, set): overwrite both, whatever the current window holds.
-          if (forceExpire)
-            return { points: eb.ref('excluded.points'), expires_at: eb.ref('excluded.expires_at') }
-          return {
-            points: eb
-              .case()
-              .when(expired)
-              .then(eb.ref('excluded.points'))
-              .else(eb('rate_limits.points', '+', eb.ref('excluded.points')))
-              .end(),
-            expires_at: eb
-              .case()
-              .when(expired)
-              .then(eb.ref('excluded.expires_at'))
-              .else(eb.ref('rate_limits.expires_at'))
-              .end(),
-          }
-        }),
-      )
-      .returning(['points', msBeforeNext.as('ms_before_next')])
-      .executeTakeFirstOrThrow()
+    // forceExpire (block, set): overwrite both, whatever the current window holds.
+    const query = forceExpire
+      ? this.#db
+          .insertInto('rate_limits')
+          .values({ key: rlKey, points, expires_at: expiryAfter(msDuration) })
+          .onConflict((oc) =>
+            oc.column('key').doUpdateSet((eb) => ({
+              points: eb.ref('excluded.points'),
+              expires_at: eb.ref('excluded.expires_at'),
+            })),
+          )
+      : addPoints(this.#db, [{ key: rlKey, points, msDuration }])
+    return query.returning(['points', msBeforeNext.as('ms_before_next')]).executeTakeFirstOrThrow()
   }
 
   async _get(rlKey: string): Promise<StoredCount | null> {
@@ -127,13 +114,40 @@ export async function deleteExpiredRateLimits(db: Db, now: Date): Promise<number
   return Number(result.numDeletedRows)
 }
 
-/** Live counts of several keys (full stored keys, prefix included) in one statement. */
-export async function peekCounts(db: Db, rlKeys: string[]): Promise<Map<string, StoredCount>> {
-  const rows = await db
-    .selectFrom('rate_limits')
-    .select(['key', 'points', msBeforeNext.as('ms_before_next')])
-    .where('key', 'in', rlKeys)
-    .where('expires_at', '>', sql<Date>`now()`)
-    .execute()
-  return new Map(rows.map((r) => [r.key, { points: r.points, ms_before_next: r.ms_before_next }]))
+/**
+ * Adds points to each key's window (a new window where the old one has expired), several keys
+ * in one atomic upsert: a statement of its own, or a part of a larger one (a sign-in's failure).
+ * The keys must differ (one row may be updated once per statement).
+ */
+export function addPoints(
+  db: QueryCreator<Database>,
+  rows: { key: string; points: number; msDuration: number }[],
+) {
+  return db
+    .insertInto('rate_limits')
+    .values(
+      rows.map((r) => ({ key: r.key, points: r.points, expires_at: expiryAfter(r.msDuration) })),
+    )
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet((eb) => {
+        const expired = eb('rate_limits.expires_at', '<=', sql<Date>`now()`)
+        return {
+          points: eb
+            .case()
+            .when(expired)
+            .then(eb.ref('excluded.points'))
+            .else(eb('rate_limits.points', '+', eb.ref('excluded.points')))
+            .end(),
+          expires_at: eb
+            .case()
+            .when(expired)
+            .then(eb.ref('excluded.expires_at'))
+            .else(eb.ref('rate_limits.expires_at'))
+            .end(),
+        }
+      }),
+    )
 }
+
+/** A live count as a sign-in reads it beside the account (migration 20261202_1400). */
+export type StoredCountRow = StoredCount & { key: string }

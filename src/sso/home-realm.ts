@@ -19,11 +19,13 @@ export async function signInRoute(
   input: { tenant: Tenant; host: string },
 ): Promise<SignInRoute> {
   const { tenant, host } = input
+  const hasPasswords = tenant.databaseDirectoryId !== null
+  // The common store, its user database alone: known from the tenant, no query.
+  if (hasPasswords && !tenant.hasEnterpriseDirectories) return { kind: 'password' }
   const bound = tenant.directoryHosts[host]
   const directories = await listEnterpriseDirectories(db, tenant.id)
   const dedicated = bound ? directories.find((d) => d.id === bound) : undefined
   if (dedicated) return { kind: 'directory', directory: dedicated }
-  const hasPasswords = tenant.databaseDirectoryId !== null
   // A store without a user database and one company directory: nothing to ask.
   const only = directories.length === 1 ? directories[0] : undefined
   if (!hasPasswords && only) return { kind: 'directory', directory: only }

@@ -11,6 +11,7 @@ export type TenantRow = {
   updated_at: Date
   hosts: { host: string; is_primary: boolean; directory_id: string | null }[]
   database_directory_id: string | null
+  has_enterprise_directories: boolean
 }
 
 function tenantsWithHosts(db: Db) {
@@ -28,6 +29,12 @@ function tenantsWithHosts(db: Db) {
       join directories d on d.id = td.directory_id
       where td.tenant_id = tenants.id and d.kind = 'database'
       order by td.created_at limit 1)`.as('database_directory_id'),
+    // Read with the tenant so that a store without company sign-in asks nothing more at /login.
+    sql<boolean>`exists(select 1 from tenant_directories td
+      join directories d on d.id = td.directory_id
+      where td.tenant_id = tenants.id and d.kind in ('saml', 'oidc'))`.as(
+      'has_enterprise_directories',
+    ),
   ])
 }
 

@@ -25,6 +25,8 @@ export type Tenant = {
   primaryHost: string
   /** Its own user database, if it has one (enterprise-only tenants do not). */
   databaseDirectoryId: string | null
+  /** Whether a company directory (SAML, OpenID Connect) serves it too. */
+  hasEnterpriseDirectories: boolean
   /**
    * Canonical origin: every URL we emit (links in mail, issuer) is built from it, never from the
    * request. A tenant found by host is seen on that host (its own stored host, or the default
@@ -76,6 +78,7 @@ function summarize(
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
     databaseDirectoryId: row.database_directory_id,
+    hasEnterpriseDirectories: row.has_enterprise_directories,
   }
 }
 
