@@ -29,6 +29,11 @@ const provider: MigrationProvider = {
  */
 export async function migrateToLatest(db: Db): Promise<string[]> {
   return db.connection().execute(async (conn) => {
+    // Unbounded here alone (database.ts, SESSION_LIMITS): an index built on a large table takes
+    // what it takes, and the second process waits for the first one's migrations.
+    await sql`select set_config('statement_timeout', '0', false), set_config('lock_timeout', '0', false)`.execute(
+      conn,
+    )
     await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`.execute(conn)
     try {
       const { error, results = [] } = await new Migrator({ db: conn, provider }).migrateToLatest()
@@ -42,6 +47,9 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
       return results.filter((r) => r.status === 'Success').map((r) => r.migrationName)
     } finally {
       await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(conn)
+      // Back to the connection's startup values before the pool lends it out again.
+      await sql`reset statement_timeout`.execute(conn)
+      await sql`reset lock_timeout`.execute(conn)
     }
   })
 }
