@@ -24,8 +24,17 @@ export type TestSmtp = {
   close(): Promise<void>
 }
 
+export type SmtpOptions = {
+  /** A given port: a server stopped and started again where the gateway expects it. */
+  port?: number
+  /** A reply code refusing this recipient at RCPT TO (550: no such user), or none to accept. */
+  refuse?: (rcptTo: string) => number | undefined
+  /** Runs once a message is recorded, before the server says 250 (a crash in that window). */
+  beforeAccept?: (mail: ReceivedMail) => void | Promise<void>
+}
+
 /** A real SMTP server in this process, on 127.0.0.1 and a free port, without TLS or auth. */
-export async function startSmtp(): Promise<TestSmtp> {
+export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
   const messages: ReceivedMail[] = []
   const waiters: { to: string; resolve: (mail: ReceivedMail) => void }[] = []
   let isFailing = false
@@ -34,6 +43,11 @@ export async function startSmtp(): Promise<TestSmtp> {
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      const code = options.refuse?.(address.address)
+      if (code === undefined) return callback()
+      callback(Object.assign(new Error('No such user here'), { responseCode: code }))
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = []
       stream.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -43,7 +57,9 @@ export async function startSmtp(): Promise<TestSmtp> {
           return callback(error)
         }
         const raw = Buffer.concat(chunks).toString('utf8')
-        record(raw, session.envelope).then(() => callback(), callback)
+        record(raw, session.envelope)
+          .then((mail) => options.beforeAccept?.(mail))
+          .then(() => callback(), callback)
       })
     },
   })
@@ -68,11 +84,12 @@ export async function startSmtp(): Promise<TestSmtp> {
       if (isFor(mail, waiter.to)) waiter.resolve(mail)
       else waiters.push(waiter)
     }
+    return mail
   }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
   })
   const { port } = server.server.address() as AddressInfo
 
