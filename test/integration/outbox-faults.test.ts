@@ -22,6 +22,7 @@ const HOUR = 3_600_000
 const gw = useGateway({}, { database: 'own' })
 const REFUSED = 'nobody-'
 let port: number
+let senderRefused = false
 let smtp: TestSmtp | undefined
 let mailer: Mailer
 beforeAll(async () => {
@@ -35,7 +36,11 @@ afterAll(async () => {
 })
 
 const startSmtpHere = () =>
-  startSmtp({ port, refuse: (to) => (to.startsWith(REFUSED) ? 550 : undefined) })
+  startSmtp({
+    port,
+    refuse: (to) => (to.startsWith(REFUSED) ? 550 : undefined),
+    refuseSender: () => (senderRefused ? 553 : undefined),
+  })
 const address = (label: string) => `${label}${randomBytes(4).toString('hex')}@example.test`
 const deps = (now: Date, extra: Partial<SendOutboxDeps> = {}): SendOutboxDeps => ({
   mailer,
@@ -149,6 +154,35 @@ describe('mail while the SMTP server is down, refuses for good, or loses its rep
     expect(JSON.stringify(all.body) + JSON.stringify(next.body)).not.toContain('/invite/')
     expect((await api('get', '/outbox?status=lost')).status).toBe(400)
     expect((await api('get', '/outbox?cursor=nonsense')).status).toBe(400)
+  })
+
+  it('fails a message the server refuses for good after its data (554) at once', async () => {
+    const tenant = await gw.createTenant()
+    const { id } = await enqueue(tenant, address('content-'))
+    smtp!.setFailing(true, 554)
+    try {
+      expect(await sendDueMail(gw.db, deps(new Date()))).toEqual({ sent: 0, failed: 1 })
+    } finally {
+      smtp!.setFailing(false)
+    }
+    const failed = await row(id)
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1 })
+    expect(failed.last_error).toMatch(/^554: /)
+  })
+
+  it('keeps retrying when the server refuses our sender (a 5xx the operator fixes, for every mail)', async () => {
+    const tenant = await gw.createTenant()
+    const { id } = await enqueue(tenant, address('sender-'))
+    senderRefused = true
+    try {
+      expect(await sendDueMail(gw.db, deps(new Date()))).toEqual({ sent: 0, failed: 1 })
+    } finally {
+      senderRefused = false
+    }
+    const waiting = await row(id)
+    expect(waiting).toMatchObject({ status: 'pending', attempts: 1 })
+    expect(waiting.last_error).toMatch(/^553: /)
+    await gw.db.updateTable('outbox').set({ status: 'failed' }).where('id', '=', id).execute()
   })
 
   it('keeps retrying a temporary refusal (451)', async () => {

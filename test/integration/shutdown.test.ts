@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
 import { describe, expect, it } from 'vitest'
+import { createDb } from '../../src/db/database.js'
 import { enqueueMail } from '../../src/mail/outbox.js'
 import { createTenant } from '../../src/tenants/tenants.js'
 import { migratedDataDir, onPostgres, openTestDb } from '../support/database.js'
@@ -61,6 +62,56 @@ describe('SIGTERM', SPAWNS, () => {
     expect(code).toBe(0)
     expect(gw.output()).toContain('requests still running after 7 s: closing their connections')
     expect(gw.output()).not.toContain('exiting now')
+  })
+
+  it('exits at the 10 s budget when a mail in hand will not end (an SMTP server that never answers its data)', async () => {
+    const dataDir = await migratedDataDir()
+    const config = testConfig()
+    const opened = createDb(undefined, dataDir)
+    const { id } = await opened.db.transaction().execute(async (tx) => {
+      const tenant = await createTenant(
+        tx,
+        { slug: randomSlug(), name: 'Shop', hosts: [], settings: config.tenantDefaults },
+        config,
+      )
+      return enqueueMail(
+        tx,
+        {
+          tenantId: tenant.id,
+          template: 'invitation',
+          locale: 'en',
+          to: { address: 'stuck@example.test' },
+          data: { firstName: 'S', expiresAt: '2026-12-05T14:30:00.000Z' },
+          secret: { link: `${tenant.publicUrl}/invite/stuck` },
+        },
+        TEST_ENV.SECRET_KEY,
+      )
+    })
+    await opened.close()
+    const smtp = await startSmtp({ beforeAccept: () => new Promise(() => {}) })
+    try {
+      const gw = await startGateway({ ...TEST_ENV, DATA_DIR: dataDir, SMTP_URL: smtp.url })
+      await gw.until(ready, 'ready')
+      await gw.until(async () => smtp.messages.length > 0, 'the mail in hand')
+      const { code, ms } = await terminate(gw)
+      console.log(`a mail that never ends: exit ${ms} ms after SIGTERM, code ${code}`)
+      expect(code).toBe(1)
+      expect(gw.output()).toContain('still stopping after 10 s: exiting now')
+      // Not recorded as sent: the next start tries it again, under the same Message-ID.
+      const reopened = createDb(undefined, dataDir)
+      try {
+        const row = await reopened.db
+          .selectFrom('outbox')
+          .select(['status'])
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow()
+        expect(row.status).toBe('pending')
+      } finally {
+        await reopened.close()
+      }
+    } finally {
+      await smtp.close()
+    }
   })
 
   it.runIf(onPostgres())(

@@ -19,8 +19,11 @@ export type TestSmtp = {
   port: number
   messages: ReceivedMail[]
   waitFor(to: string, timeoutMs?: number): Promise<ReceivedMail>
-  /** While on, every message is refused with a temporary 451, as a server under load would. */
-  setFailing(on: boolean): void
+  /**
+   * While on, every message is refused after its data: by default with a temporary 451, as a
+   * server under load would; `code` 554 is a permanent refusal of the message.
+   */
+  setFailing(on: boolean, code?: number): void
   close(): Promise<void>
 }
 
@@ -29,6 +32,8 @@ export type SmtpOptions = {
   port?: number
   /** A reply code refusing this recipient at RCPT TO (550: no such user), or none to accept. */
   refuse?: (rcptTo: string) => number | undefined
+  /** A reply code refusing the sender at MAIL FROM (553: not allowed to send as this address). */
+  refuseSender?: () => number | undefined
   /** Runs once a message is recorded, before the server says 250 (a crash in that window). */
   beforeAccept?: (mail: ReceivedMail) => void | Promise<void>
 }
@@ -38,11 +43,17 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
   const messages: ReceivedMail[] = []
   const waiters: { to: string; resolve: (mail: ReceivedMail) => void }[] = []
   let isFailing = false
+  let failCode = 451
 
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onMailFrom(_address, _session, callback) {
+      const code = options.refuseSender?.()
+      if (code === undefined) return callback()
+      callback(Object.assign(new Error('Sender not allowed'), { responseCode: code }))
+    },
     onRcptTo(address, _session, callback) {
       const code = options.refuse?.(address.address)
       if (code === undefined) return callback()
@@ -53,7 +64,12 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
       stream.on('data', (chunk: Buffer) => chunks.push(chunk))
       stream.on('end', () => {
         if (isFailing) {
-          const error = Object.assign(new Error('Try again later'), { responseCode: 451 })
+          const error = Object.assign(
+            new Error(failCode < 500 ? 'Try again later' : 'Message refused'),
+            {
+              responseCode: failCode,
+            },
+          )
           return callback(error)
         }
         const raw = Buffer.concat(chunks).toString('utf8')
@@ -114,8 +130,9 @@ export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
         })
       })
     },
-    setFailing(on) {
+    setFailing(on, code = 451) {
       isFailing = on
+      failCode = code
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
