@@ -1,7 +1,9 @@
-import { sql } from 'kysely'
+import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { dbOn, SESSION_LIMITS, withSessionLimits } from '../../src/db/database.js'
+import { MIGRATION_LOCK_KEY, migrateToLatest } from '../../src/db/migrate.js'
+import type { Database } from '../../src/db/schema.js'
 import { tenantWithKey } from '../support/admin-api.js'
 import { onPostgres } from '../support/database.js'
 import { useGateway } from '../support/harness.js'
@@ -84,6 +86,38 @@ describe('session bounds on PostgreSQL connections (issue 13: a request waited 1
         await holder.end()
       }
       expect((await api('get', '/invitations')).status).toBe(200)
+    },
+  )
+
+  it.runIf(onPostgres())(
+    'lets migrations wait for another process beyond lock_timeout, then gives the connection its bounds back',
+    async () => {
+      // One connection, so the one the migrations used is the one asked afterwards.
+      const pool = new pg.Pool({ ...withSessionLimits(gw.url!), max: 1 })
+      const single = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+      const other = new pg.Client({ connectionString: gw.url })
+      await other.connect()
+      try {
+        // Another process migrating for longer than lock_timeout (3 s).
+        await other.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
+        const release = setTimeout(
+          () => void other.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]),
+          4_500,
+        )
+        try {
+          expect(await migrateToLatest(single)).toEqual([])
+        } finally {
+          clearTimeout(release)
+        }
+        const { rows } = await sql<{ s: string; l: string }>`
+          select current_setting('statement_timeout') as s, current_setting('lock_timeout') as l`.execute(
+          single,
+        )
+        expect(rows[0]).toEqual({ s: '10s', l: '3s' })
+      } finally {
+        await other.end()
+        await single.destroy()
+      }
     },
   )
 })
