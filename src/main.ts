@@ -6,7 +6,7 @@ import { startJobs } from './jobs/runner.js'
 import { createMailer } from './mail/smtp.js'
 import type { Config, RuntimeConfig } from './config.js'
 import { DEMO_ADMIN_LINK_TTL, type FirstRun, firstRun } from './console/first-run.js'
-import { createDb, type Db } from './db/database.js'
+import { createDb, type Db, dbOn, JOB_SESSION_LIMITS } from './db/database.js'
 import { describeDatabaseError } from './db/errors.js'
 import { migrateToLatest } from './db/migrate.js'
 import type { Readiness } from './db/readiness.js'
@@ -41,25 +41,25 @@ export async function serve(loaded: Config, log: Log): Promise<void> {
       `SMTP_URL is not set: mail stays in the outbox; read it at ${config.publicUrlTemplate}/dev/mailbox`,
     )
   let jobs: ReturnType<typeof startJobs> | undefined
+  // On PostgreSQL the jobs have a small pool of their own, with their longer statement bound
+  // (database.ts, JOB_SESSION_LIMITS); the embedded database has one connection for everything.
+  const jobsDb = config.databaseUrl
+    ? dbOn({ url: config.databaseUrl, limits: JOB_SESSION_LIMITS, max: 3 })
+    : undefined
+  const closeAll = async () => (mailer?.close(), await jobsDb?.destroy(), await close())
   const starting = bringUp(db, config, log, readiness, () => {
-    jobs = startJobs({ db, config, log, templates: config.mailTemplates, mailer })
+    jobs = startJobs({ db: jobsDb ?? db, config, log, templates: config.mailTemplates, mailer })
   })
   await new Promise<void>((resolve, reject) => {
     // A start that cannot serve (a wrong SECRET_KEY) stops; `gateway serve` exits with the reason.
     void starting.refused.then((reason) =>
-      shutdown(server, { close: async () => (mailer?.close(), await close()) }, log).then(() =>
-        reject(new Error(reason)),
-      ),
+      shutdown(server, { close: closeAll }, log).then(() => reject(new Error(reason))),
     )
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
         log.info({ signal }, 'shutting down')
         starting.stop()
-        void shutdown(
-          server,
-          { stopJobs: () => jobs?.stop(), close: async () => (mailer?.close(), await close()) },
-          log,
-        ).then(resolve)
+        void shutdown(server, { stopJobs: () => jobs?.stop(), close: closeAll }, log).then(resolve)
       })
     }
   })

@@ -19,7 +19,7 @@ export type Tx = Transaction<Database>
  */
 export const PGLITE_EXTENSIONS = { pg_trgm }
 
-export type DbTarget = { url: string } | { pglite: PGlite }
+export type DbTarget = { url: string; limits?: SessionLimits; max?: number } | { pglite: PGlite }
 
 export type OpenDb = { db: Db; close: () => Promise<void>; description: string }
 
@@ -64,7 +64,14 @@ export const SESSION_LIMITS = {
   statement_timeout: '10s',
   lock_timeout: '3s',
   idle_in_transaction_session_timeout: '60s',
-} as const
+}
+export type SessionLimits = typeof SESSION_LIMITS
+
+/**
+ * The background jobs' bounds: no person waits on them, and a purge or cleanup deleting a
+ * backlog in one statement may take minutes; a lock they wait on still gives up.
+ */
+export const JOB_SESSION_LIMITS: SessionLimits = { ...SESSION_LIMITS, statement_timeout: '10min' }
 
 /**
  * The pool's connection string and its startup `options` (`-c name=value`): sent once when the
@@ -73,8 +80,11 @@ export const SESSION_LIMITS = {
  * `options` already in the URL come after ours, and PostgreSQL keeps the last value of a
  * setting: an operator tunes a bound in DATABASE_URL (`?options=-c%20lock_timeout%3D5s`).
  */
-export function withSessionLimits(url: string): { connectionString: string; options: string } {
-  const ours = Object.entries(SESSION_LIMITS)
+export function withSessionLimits(
+  url: string,
+  limits: SessionLimits = SESSION_LIMITS,
+): { connectionString: string; options: string } {
+  const ours = Object.entries(limits)
     .map(([name, value]) => `-c ${name}=${value}`)
     .join(' ')
   let parsed: URL
@@ -94,9 +104,9 @@ export function dbOn(target: DbTarget): Db {
   // connection has no other session to wait on: the bounds are PostgreSQL's alone.
   if ('pglite' in target) return new Kysely<Database>({ dialect: new PGliteDialect(target.pglite) })
   const pool = new pg.Pool({
-    ...withSessionLimits(target.url),
+    ...withSessionLimits(target.url, target.limits),
     connectionTimeoutMillis: 5_000,
-    max: 10,
+    max: target.max ?? 10,
   })
   // A connection dropped by the server must not crash the process. An idle one is the pool's
   // 'error'; one checked out (mid-transaction) emits on the client itself, where pg-pool

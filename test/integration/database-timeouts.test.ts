@@ -1,7 +1,12 @@
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
-import { dbOn, SESSION_LIMITS, withSessionLimits } from '../../src/db/database.js'
+import {
+  dbOn,
+  JOB_SESSION_LIMITS,
+  SESSION_LIMITS,
+  withSessionLimits,
+} from '../../src/db/database.js'
 import { MIGRATION_LOCK_KEY, migrateToLatest } from '../../src/db/migrate.js'
 import type { Database } from '../../src/db/schema.js'
 import { tenantWithKey } from '../support/admin-api.js'
@@ -43,6 +48,17 @@ describe('session bounds on PostgreSQL connections (issue 13: a request waited 1
         lock_timeout: SESSION_LIMITS.lock_timeout,
         idle: '1min',
       })
+      // The jobs' pool (main.ts): a purge deleting a backlog may run for minutes.
+      const jobs = dbOn({ url: gw.url!, limits: JOB_SESSION_LIMITS, max: 1 })
+      try {
+        const { rows } = await sql<{ s: string; l: string }>`
+          select current_setting('statement_timeout') as s, current_setting('lock_timeout') as l`.execute(
+          jobs,
+        )
+        expect(rows[0]).toEqual({ s: '10min', l: '3s' })
+      } finally {
+        await jobs.destroy()
+      }
       const url = new URL(gw.url!)
       url.searchParams.set('options', '-c lock_timeout=5s')
       const tuned = dbOn({ url: url.toString() })
