@@ -9,7 +9,8 @@ import { setPassword } from '../src/identity/credentials.js'
 import { createHasher } from '../src/identity/hashing.js'
 import { insertMembership, upsertUser } from '../src/identity/users.queries.js'
 import { createTenant, databaseDirectoryOf } from '../src/tenants/tenants.js'
-import { httpGet, startGateway, waitFor } from '../test/support/process.js'
+import { execFileSync } from 'node:child_process'
+import { COMPILED_BIN, httpGet, startGateway, waitFor } from '../test/support/process.js'
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
@@ -17,6 +18,14 @@ async function admin(statement: string) {
   const client = new pg.Client({ connectionString: ADMIN_URL })
   await client.connect()
   await client.query(statement).finally(() => client.end())
+}
+
+/** The benches measure what production runs: the compiled gateway, built first if stale. */
+export function compiledGateway(): string {
+  execFileSync(process.execPath, [new URL('../scripts/build.js', import.meta.url).pathname, '--if-stale'], {
+    stdio: 'inherit',
+  })
+  return COMPILED_BIN
 }
 
 /**
@@ -38,6 +47,7 @@ export async function benchGateway(env: Record<string, string>) {
       ...env,
     },
     process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean),
+    compiledGateway(),
   )
   return {
     gw,

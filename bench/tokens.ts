@@ -1,10 +1,13 @@
-// Token rates of a running gateway on PostgreSQL against the raw jose rates with the same key type,
-// in one run: access-token verifications/s with jose against the tenant's JWKS, token-endpoint
-// code exchanges/s, raw RS256 sign and verify. Run: npx tsx bench/tokens.ts
+// Token rates of a running gateway on PostgreSQL, in one run, next to their peers and floor:
+// client-credentials grants/s (Ory Hydra publishes 513/s on 2 CPUs), refresh-token grants/s
+// (Keycloak publishes 120/s per vCPU), code exchanges/s (goal 300/s), the raw jose RS256 sign
+// rate (every grant signs at least once), and access-token verifications/s with jose against
+// the tenant's JWKS next to raw verify. Each grant phase prints the CPU time the gateway and
+// PostgreSQL spend per grant (/proc). Run: npx tsx bench/tokens.ts
 // Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SECONDS,
 // BENCH_ROUNDS, BENCH_NODE_ARGS (as in bench/login.ts).
 import { randomUUID } from 'node:crypto'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import {
   createRemoteJWKSet,
@@ -16,6 +19,7 @@ import {
   SignJWT,
 } from 'jose'
 import * as client from 'openid-client'
+import pg from 'pg'
 import { createApp } from '../src/tokens/apps.js'
 import {
   authorizationRequest,
@@ -35,7 +39,7 @@ const BATCH = 200
 const TOKENS = 8
 const cores = availableParallelism()
 
-/** The tenant "bench" with one member, and a confidential web app. */
+/** The tenant "bench" with one member, a confidential web app and a machine app. */
 async function setUp(bench: Awaited<ReturnType<typeof benchGateway>>) {
   const { db, tenant } = await seedBenchTenant(
     bench.databaseUrl,
@@ -43,13 +47,14 @@ async function setUp(bench: Awaited<ReturnType<typeof benchGateway>>) {
     [EMAIL],
     PASSWORD,
   )
-  const app = await createApp(db, tenant.id, {
+  const web = await createApp(db, tenant.id, {
     name: 'Bench',
     type: 'web',
     redirectUris: [REDIRECT],
   })
+  const machine = await createApp(db, tenant.id, { name: 'Bench machine', type: 'machine' })
   await db.destroy()
-  return app
+  return { web, machine }
 }
 
 type Stats = { rate: number; p50: number; p99: number; n: number }
@@ -62,16 +67,16 @@ function stats(latencies: number[], seconds: number): Stats {
 }
 
 /** `op` in `concurrency` loops for SECONDS; its rate and latencies. */
-async function loop(op: (i: number) => Promise<unknown>, concurrency = cores) {
+async function loop(op: (i: number, worker: number) => Promise<unknown>, concurrency = cores) {
   const latencies: number[] = []
   let i = 0
   const started = performance.now()
   const deadline = started + SECONDS * 1000
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: concurrency }, async (_, worker) => {
       while (performance.now() < deadline) {
         const t = performance.now()
-        await op(i++)
+        await op(i++, worker)
         latencies.push(performance.now() - t)
       }
     }),
@@ -85,26 +90,21 @@ type Code = { url: URL; verifier: string; state: string }
 async function code(
   config: client.Configuration,
   browser: ReturnType<typeof httpBrowser>,
+  params: Record<string, string> = { scope: 'openid profile email' },
 ): Promise<Code> {
-  const { url, verifier, state } = await authorizationRequest(config, {
-    scope: 'openid profile email',
-  })
+  const { url, verifier, state } = await authorizationRequest(config, params)
   const at = await browser.follow(url)
   if (!at.url.href.startsWith(REDIRECT) || !at.url.searchParams.has('code'))
     throw new Error(`no code: the flow ended at ${at.url.href} (${at.res.status})`)
   return { url: at.url, verifier, state }
 }
 
-/** CPU time (ms) so far of each process named `comm`, or of `pid` (Linux /proc; 100 ticks/s). */
-function cpuTimes(filter: { pid: number } | { comm: string }) {
-  const times = new Map<string, number>()
-  const pids =
-    'pid' in filter ? [String(filter.pid)] : readdirSync('/proc').filter((d) => /^\d+$/.test(d))
+/** CPU time (ms) so far of each process of `pids` still running (Linux /proc; 100 ticks/s). */
+function cpuTimes(pids: number[]) {
+  const times = new Map<number, number>()
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-      if ('comm' in filter && comm !== filter.comm) continue
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
       times.set(pid, (Number(fields[11]) + Number(fields[12])) * 10)
     } catch {
@@ -113,8 +113,68 @@ function cpuTimes(filter: { pid: number } | { comm: string }) {
   }
   return times
 }
-const cpuSince = (before: Map<string, number>, after: Map<string, number>) =>
+const cpuSince = (before: Map<number, number>, after: Map<number, number>) =>
   [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0)
+
+/**
+ * The PostgreSQL backends serving the bench's database: the server is shared with other work,
+ * whose backends must not count. A backend started while metering counts from its start.
+ */
+async function backendsOf(databaseUrl: string) {
+  const watcher = new pg.Client({ connectionString: databaseUrl })
+  await watcher.connect()
+  return {
+    pids: async () =>
+      (
+        await watcher.query<{ pid: number }>(
+          'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+        )
+      ).rows.map((r) => r.pid),
+    end: () => watcher.end(),
+  }
+}
+type Backends = Awaited<ReturnType<typeof backendsOf>>
+
+type Meter = { gatewayPid: number; backends: Backends }
+
+/** The CPU time the gateway, PostgreSQL and this process (the client) spend while metered. */
+function cpuMeter({ gatewayPid, backends }: Meter) {
+  const total = { gateway: 0, postgres: 0, bench: 0 }
+  return {
+    async meter<T>(work: () => Promise<T>): Promise<T> {
+      const pids = await backends.pids()
+      const before = {
+        gateway: cpuTimes([gatewayPid]),
+        postgres: cpuTimes(pids),
+        bench: process.cpuUsage(),
+      }
+      const result = await work()
+      const used = process.cpuUsage(before.bench)
+      total.bench += (used.user + used.system) / 1000
+      total.gateway += cpuSince(before.gateway, cpuTimes([gatewayPid]))
+      const after = new Set([...pids, ...(await backends.pids())])
+      total.postgres += cpuSince(before.postgres, cpuTimes([...after]))
+      return result
+    },
+    per: (n: number) => ({
+      gateway: total.gateway / n,
+      postgres: total.postgres / n,
+      bench: total.bench / n,
+    }),
+  }
+}
+
+type Grants = Stats & { cpuMs: ReturnType<ReturnType<typeof cpuMeter>['per']> }
+
+/** `grant` in 2 x cores loops for SECONDS at the token endpoint, with the CPU it costs. */
+async function grants(
+  meter: Meter,
+  grant: (i: number, worker: number) => Promise<unknown>,
+): Promise<Grants> {
+  const cpu = cpuMeter(meter)
+  const measured = await cpu.meter(() => loop(grant, 2 * cores))
+  return { ...measured, cpuMs: cpu.per(measured.n) }
+}
 
 /**
  * Code exchanges/s at the token endpoint, concurrency = 2 x cores, for `seconds` of exchanging
@@ -124,12 +184,12 @@ const cpuSince = (before: Map<string, number>, after: Map<string, number>) =>
 async function exchanges(
   config: client.Configuration,
   browser: ReturnType<typeof httpBrowser>,
-  gatewayPid: number,
+  meter: Meter,
   { batch = BATCH, seconds = SECONDS } = {},
 ) {
   const latencies: number[] = []
   const accessTokens: string[] = []
-  const cpu = { gateway: 0, postgres: 0, bench: 0 }
+  const cpu = cpuMeter(meter)
   let busy = 0
   let collect = 0
   let collected = 0
@@ -139,66 +199,113 @@ async function exchanges(
     for (let i = 0; i < batch; i++) codes.push(await code(config, browser))
     collect += performance.now() - t
     collected += codes.length
-    const before = {
-      gateway: cpuTimes({ pid: gatewayPid }),
-      postgres: cpuTimes({ comm: 'postgres' }),
-      bench: process.cpuUsage(),
-    }
     t = performance.now()
-    await Promise.all(
-      Array.from({ length: 2 * cores }, async () => {
-        for (let c = codes.pop(); c; c = codes.pop()) {
-          const s = performance.now()
-          const tokens = await client.authorizationCodeGrant(config, c.url, {
-            pkceCodeVerifier: c.verifier,
-            expectedState: c.state,
-          })
-          latencies.push(performance.now() - s)
-          if (accessTokens.length < TOKENS) accessTokens.push(tokens.access_token)
-        }
-      }),
+    await cpu.meter(() =>
+      Promise.all(
+        Array.from({ length: 2 * cores }, async () => {
+          for (let c = codes.pop(); c; c = codes.pop()) {
+            const s = performance.now()
+            const tokens = await client.authorizationCodeGrant(config, c.url, {
+              pkceCodeVerifier: c.verifier,
+              expectedState: c.state,
+            })
+            latencies.push(performance.now() - s)
+            if (accessTokens.length < TOKENS) accessTokens.push(tokens.access_token)
+          }
+        }),
+      ),
     )
     busy += performance.now() - t
-    const used = process.cpuUsage(before.bench)
-    cpu.bench += (used.user + used.system) / 1000
-    cpu.gateway += cpuSince(before.gateway, cpuTimes({ pid: gatewayPid }))
-    cpu.postgres += cpuSince(before.postgres, cpuTimes({ comm: 'postgres' }))
   } while (busy < seconds * 1000)
-  const n = latencies.length
   return {
     ...stats(latencies, busy / 1000),
     accessTokens,
     collectMs: collect / collected,
-    cpuMs: { gateway: cpu.gateway / n, postgres: cpu.postgres / n, bench: cpu.bench / n },
+    cpuMs: cpu.per(latencies.length),
   }
 }
 
-const fmt = (n: number) => n.toFixed(1).padStart(8)
-const row = (label: string, s: Stats) =>
-  console.log(`${label.padEnd(28)} ${fmt(s.rate)} ${fmt(s.p50)} ${fmt(s.p99)}`)
+/**
+ * One refresh token per loop, each from a code of its own (offline_access, which the provider
+ * grants on a consent prompt: our interaction step answers it without a page). Every refresh
+ * rotates it: the loop goes on with the new one.
+ */
+async function refreshChains(
+  config: client.Configuration,
+  browser: ReturnType<typeof httpBrowser>,
+) {
+  const chains: string[] = []
+  for (let i = 0; i < 2 * cores; i++) {
+    const c = await code(config, browser, {
+      scope: 'openid profile email offline_access',
+      prompt: 'consent',
+    })
+    const tokens = await client.authorizationCodeGrant(config, c.url, {
+      pkceCodeVerifier: c.verifier,
+      expectedState: c.state,
+    })
+    if (!tokens.refresh_token) throw new Error('no refresh token issued')
+    chains.push(tokens.refresh_token)
+  }
+  return chains
+}
+
+const fmt = (n: number, width = 8, digits = 1) => n.toFixed(digits).padStart(width)
+const HEAD = `${'phase'.padEnd(30)} ${'ops/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'gw ms/op'.padStart(9)} ${'pg ms/op'.padStart(9)}  peer / goal / floor`
+function row(
+  label: string,
+  s: Stats & { cpuMs?: { gateway: number; postgres: number } },
+  against = '',
+) {
+  const cpu = s.cpuMs
+    ? `${fmt(s.cpuMs.gateway, 9, 2)} ${fmt(s.cpuMs.postgres, 9, 2)}`
+    : ' '.repeat(19)
+  console.log(`${label.padEnd(30)} ${fmt(s.rate)} ${fmt(s.p50)} ${fmt(s.p99)} ${cpu}  ${against}`)
+}
+const versus = (rate: number, peer: number, name: string) =>
+  `${name}: ${(rate / peer).toFixed(2)}x ${rate >= peer ? '(ahead)' : '(behind)'}`
+
+// Published peers, per machine of this one's size (the bench prints `cores`).
+const HYDRA_CLIENT_CREDENTIALS_PER_S = 513 // Ory Hydra's benchmark, 2 CPUs
+const KEYCLOAK_REFRESHES_PER_VCPU_S = 120 // Keycloak's sizing guide, per vCPU
+const CODE_EXCHANGE_GOAL_PER_S = 300 // issue 13
 
 async function main() {
   // startGateway picks the port and passes it as PORT; the template's {port} takes it from there.
   const bench = await benchGateway({ PUBLIC_URL_TEMPLATE: 'http://{host}:{port}' })
   const { gw } = bench
+  let backends: Backends | undefined
   try {
-    const app = await setUp(bench)
+    const { web, machine } = await setUp(bench)
     await bench.ready()
+    backends = await backendsOf(bench.databaseUrl)
+    const meter: Meter = { gatewayPid: gw.child.pid!, backends }
     const issuer = `http://bench.localhost:${gw.port}`
-    const config = await client.discovery(
-      new URL(issuer),
-      app.clientId,
-      { client_secret: app.clientSecret },
-      client.ClientSecretBasic(app.clientSecret),
-      { execute: [client.allowInsecureRequests], [client.customFetch]: tenantFetch },
-    )
+    const discover = (app: { clientId: string; clientSecret?: string | undefined }) =>
+      client.discovery(
+        new URL(issuer),
+        app.clientId,
+        { client_secret: app.clientSecret! },
+        client.ClientSecretBasic(app.clientSecret!),
+        { execute: [client.allowInsecureRequests], [client.customFetch]: tenantFetch },
+      )
+    const config = await discover(web)
+    const machineConfig = await discover(machine)
     // One login: every later code comes from this browser's gateway session.
     const first = await authorize(config, { email: EMAIL, password: PASSWORD })
     if (!first.tokens)
       throw new Error(`login failed at ${first.at.url.href} (${first.at.res.status})`)
     const browser = first.browser
     // Untimed: warms up the gateway's token path and yields distinct access tokens to verify.
-    const { accessTokens } = await exchanges(config, browser, gw.child.pid!, { seconds: 0 })
+    const { accessTokens } = await exchanges(config, browser, meter, { seconds: 0 })
+    const chains = await refreshChains(config, browser)
+    const clientCredentials = () => client.clientCredentialsGrant(machineConfig)
+    // Each loop owns a chain.
+    const refresh = async (_: number, worker: number) => {
+      const tokens = await client.refreshTokenGrant(config, chains[worker]!)
+      chains[worker] = tokens.refresh_token!
+    }
+    for (let i = 0; i < 50; i++) await clientCredentials()
 
     const jwks = createRemoteJWKSet(new URL(`${issuer}/jwks`), { [customFetch]: tenantFetch })
     const expected = { issuer, audience: `${issuer}/api`, typ: 'at+jwt' }
@@ -213,32 +320,54 @@ async function main() {
     const jwksVerify = (i: number) =>
       jwtVerify(accessTokens[i % accessTokens.length]!, jwks, expected)
 
+    const keycloak = KEYCLOAK_REFRESHES_PER_VCPU_S * cores
     console.log(
-      `cores ${cores} (${cpus()[0]?.model ?? '?'}), node ${process.version}, RS256 2048-bit, ${SECONDS} s per phase, load average ${loadavg()[0]!.toFixed(2)} before`,
+      `${new Date().toISOString()} cores ${cores} (${cpus()[0]?.model ?? '?'}), node ${process.version}, RS256 2048-bit, ${SECONDS} s per phase, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} before`,
     )
     console.log(
-      `concurrency: jose ${cores}, code exchanges ${2 * cores} (codes collected beforehand, untimed)`,
+      `concurrency: jose ${cores}, grants ${2 * cores} (codes collected beforehand, untimed); peers: Ory Hydra ${HYDRA_CLIENT_CREDENTIALS_PER_S} client-credentials grants/s on 2 CPUs, Keycloak ${KEYCLOAK_REFRESHES_PER_VCPU_S} refreshes/s per vCPU = ${keycloak}/s on ${cores}`,
     )
-    console.log('phase                           ops/s   p50 ms   p99 ms')
+    console.log(HEAD)
     for (let round = 0; round < ROUNDS; round++) {
-      row('raw jose sign', await loop(sign))
+      const signing = await loop(sign)
+      row('raw jose RS256 sign (floor)', signing)
       row('raw jose verify', await loop(rawVerify))
       row('jose verify, gateway JWKS', await loop(jwksVerify))
-      const exchanged = await exchanges(config, browser, gw.child.pid!)
-      row('code exchange (token endpt)', exchanged)
-      const { gateway, postgres, bench } = exchanged.cpuMs
+      const cc = await grants(meter, clientCredentials)
+      row(
+        'client-credentials grant',
+        cc,
+        versus(cc.rate, HYDRA_CLIENT_CREDENTIALS_PER_S, 'Hydra 513/s'),
+      )
+      const refreshed = await grants(meter, refresh)
+      row(
+        'refresh-token grant',
+        refreshed,
+        versus(refreshed.rate, keycloak, `Keycloak ${keycloak}/s`),
+      )
+      const exchanged = await exchanges(config, browser, meter)
+      row(
+        'code exchange',
+        exchanged,
+        versus(exchanged.rate, CODE_EXCHANGE_GOAL_PER_S, 'goal 300/s'),
+      )
       console.log(
-        `  CPU per exchange: gateway ${gateway.toFixed(1)} ms, PostgreSQL ${postgres.toFixed(1)} ms, openid-client ${bench.toFixed(1)} ms; collecting a code (GET /auth on the session, sequential) took ${exchanged.collectMs.toFixed(1)} ms`,
+        `  client CPU per grant (openid-client, this process): client credentials ${cc.cpuMs.bench.toFixed(2)} ms, refresh ${refreshed.cpuMs.bench.toFixed(2)} ms, exchange ${exchanged.cpuMs.bench.toFixed(2)} ms; sign floor ${signing.rate.toFixed(0)}/s; collecting a code (GET /auth on the session, sequential) took ${exchanged.collectMs.toFixed(1)} ms; load average ${loadavg()[0]!.toFixed(2)}`,
       )
     }
     console.log(
-      `load average ${loadavg()[0]!.toFixed(2)} after (other work on the machine skews every rate)`,
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} after (other work on the machine skews every rate; CPU per grant much less)`,
     )
     const one = { raw: await loop(rawVerify, 1), jwks: await loop(jwksVerify, 1) }
     console.log(
       `jose verify at concurrency 1: raw ${one.raw.rate.toFixed(0)}/s, gateway JWKS ${one.jwks.rate.toFixed(0)}/s`,
     )
   } finally {
+    await backends?.end()
     await bench.close()
   }
 }

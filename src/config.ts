@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as z from 'zod'
 import { normalizeHost } from './tenants/hosts.js'
+import { FirstTenantEnv, firstTenantOf } from './console/first-tenant.js'
 import { loadTemplates, type MailDefaults } from './mail/templates.js'
 import { PasswordPolicy, TenantSettings, TenantSettingsShape } from './tenants/settings.js'
 
@@ -75,6 +76,7 @@ const Env = z.object({
     .max(300, 'a number of seconds from 0 to 300')
     .default(60),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  ...FirstTenantEnv,
 })
 
 const TenantDefaultsFile = TenantSettingsShape.extend({ passwordPolicy: z.string() })
@@ -148,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = PACKAGE_C
       )
   }
   const mailTemplates = readTemplates(dir, problems)
+  const firstTenant = e && firstTenantOf(e, problems)
   if (!e || !policies || !tenantDefaults || !seed || !mailTemplates || problems.length > 0) {
     throw new ConfigError(problems)
   }
@@ -166,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = PACKAGE_C
     logLevel: e.LOG_LEVEL,
     isProduction: e.NODE_ENV === 'production',
     ssoClockSkewSeconds: e.SSO_CLOCK_SKEW,
+    firstTenant,
     passwordPolicies: policies,
     tenantDefaults,
     seed,

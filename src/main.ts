@@ -5,7 +5,7 @@ import { createHasher } from './identity/hashing.js'
 import { startJobs } from './jobs/runner.js'
 import { createMailer } from './mail/smtp.js'
 import type { Config, RuntimeConfig } from './config.js'
-import { DEMO_ADMIN_LINK_TTL, type FirstRun, firstRun } from './console/first-run.js'
+import { DEMO_ADMIN_LINK_TTL, type FirstRun, firstRun, firstRunNotes } from './console/first-run.js'
 import { createDb, type Db, dbOn, JOB_SESSION_LIMITS } from './db/database.js'
 import { describeDatabaseError } from './db/errors.js'
 import { migrateToLatest } from './db/migrate.js'
@@ -86,6 +86,7 @@ function bringUp(
       if (!secret.ok) return refuse(secret.reason)
       const first = await firstRun(db, config)
       if (first.platformProblem) log.warn(first.platformProblem)
+      if (first.firstProblem) log.warn(first.firstProblem)
       // Ready once the first run's tenant exists: a probe that sees 200 finds it.
       readiness.migrated = true
       announce(log, config, first, await listTenants(db, config))
@@ -116,6 +117,7 @@ function announce(log: Log, config: Config, first: FirstRun, tenants: TenantSumm
           : ''),
     )
   }
+  for (const note of firstRunNotes(first, config)) log.info(note)
   if (first.platform?.created)
     log.info(
       `created the platform tenant at ${first.platform.tenant.publicUrl}/admin; ` +

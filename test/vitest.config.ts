@@ -13,6 +13,12 @@ const WORKERS = 2
 
 export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
+  // The package's exports point at dist/; tests run the sources (tsconfig.json's paths agree).
+  resolve: {
+    alias: {
+      'auth-gateway/verifier': fileURLToPath(new URL('../src/verifier/index.ts', import.meta.url)),
+    },
+  },
   test: {
     maxWorkers: WORKERS,
     projects: [

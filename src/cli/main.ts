@@ -154,9 +154,12 @@ export async function runCommand(argv: string[], ctx: CommandContext): Promise<n
 
 /** parseArgs with our usage errors instead of its exceptions. */
 type Options = NonNullable<ParseArgsConfig['options']>
-export function parseCommand<T extends Options>(args: string[], options: T) {
+type Strict<T extends Options> = { args: string[]; options: T; allowPositionals: true; strict: true }
+// Named, so the build's declarations can spell it.
+type Parsed<T extends Options> = ReturnType<typeof parseArgs<Strict<T>>>
+export function parseCommand<T extends Options>(args: string[], options: T): Parsed<T> {
   try {
-    return parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>({
+    return parseArgs<Strict<T>>({
       args,
       options,
       allowPositionals: true,

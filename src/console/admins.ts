@@ -52,13 +52,22 @@ export async function inviteAdmin(
   }
   if (result.status === 'already_member') return result
   if (result.status === 'already_invited') throw new Error('reinvite: true answers reinvited')
-  const sealed = await findPendingInvitationSeal(db, tenant.id, result.invitationId)
-  if (!sealed) throw new Error(`invitation ${result.invitationId} vanished`)
-  const token = open(ctx.secretKey, 'invitation', sealed)
   return {
     status: result.status,
     email: result.email,
-    link: invitationLink(tenant, token),
+    link: await pendingInvitationLink(db, tenant, result.invitationId, ctx.secretKey),
     expiresAt: result.expiresAt,
   }
+}
+
+/** The link of a pending invitation, from its sealed token: for a person who has no mail yet. */
+export async function pendingInvitationLink(
+  db: Db,
+  tenant: Tenant,
+  invitationId: string,
+  secretKey: string,
+): Promise<string> {
+  const sealed = await findPendingInvitationSeal(db, tenant.id, invitationId)
+  if (!sealed) throw new Error(`invitation ${invitationId} vanished`)
+  return invitationLink(tenant, open(secretKey, 'invitation', sealed))
 }

@@ -1,5 +1,5 @@
 import { type Selectable, sql } from 'kysely'
-import type { Db } from '../db/database.js'
+import type { Db, Tx } from '../db/database.js'
 import type { TermsVersionsTable } from '../db/schema.js'
 
 export type TermsVersion = Selectable<TermsVersionsTable>
@@ -62,9 +62,9 @@ export async function insertAcceptance(
     .execute()
 }
 
-/** Two publications at once must not both take the same version number. */
-export async function lockTermsOf(db: Db, tenantId: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtext(${`terms:${tenantId}`}))`.execute(db)
+/** Two publications at once must not both take the same version number: the lock lasts until the Tx ends. */
+export async function lockTermsOf(tx: Tx, tenantId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext(${`terms:${tenantId}`}))`.execute(tx)
 }
 
 /** Every published version, newest first, with how many members accepted each. */

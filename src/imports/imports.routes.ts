@@ -6,7 +6,7 @@ import { auditActorOf } from '../audit/audit.js'
 import { AppError } from '../errors.js'
 import { tenantInPath } from '../http/auth.js'
 import { actorOf } from '../members/actor.js'
-import { MAX_IMPORT_BYTES, tooLarge } from './csv-source.js'
+import { MAX_IMPORT_BYTES, spoolUpload, tooLarge } from './csv-source.js'
 import {
   getImport,
   importPath,
@@ -35,10 +35,12 @@ export function importAdminRoutes({ config, db }: Deps): Router {
       // Said too large up front: refused before a byte is read.
       if (declared > MAX_IMPORT_BYTES + 64 * 1024) throw tooLarge(MAX_IMPORT_BYTES)
       const upload = await uploadOf(req)
+      const spooled = await spoolUpload(upload.source, MAX_IMPORT_BYTES)
       const result = await receiveImport(db, tenant, {
-        ...upload,
+        source: spooled.source,
+        fileName: upload.fileName,
         actor: { audit: auditActorOf(res), member: actorOf(res) },
-      })
+      }).finally(spooled.remove)
       const location = importPath(tenant, result.id)
       closeUnread()
       res

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Db } from '../db/database.js'
+import type { Db, Tx } from '../db/database.js'
 
 /** An enterprise directory the tenant uses, with the tenant's host bound to it (if any). */
 export type DirectoryRow = {
@@ -82,10 +82,13 @@ export async function insertDirectoryRow(
   return id
 }
 
-/** Serialises changes to one tenant's directories (email domains are unique among them). */
-export async function lockTenantDirectories(db: Db, tenantId: string): Promise<void> {
+/**
+ * Serialises changes to one tenant's directories (email domains are unique among them): the
+ * lock lasts until the Tx ends.
+ */
+export async function lockTenantDirectories(tx: Tx, tenantId: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtextextended(${`directories:${tenantId}`}, 0))`.execute(
-    db,
+    tx,
   )
 }
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Db } from '../db/database.js'
+import type { Db, Tx } from '../db/database.js'
 import type { DirectoryKind } from '../db/schema.js'
 
 export type TenantRow = {
@@ -128,9 +128,12 @@ export function listTenantDirectories(db: Db, tenantId: string) {
     .execute()
 }
 
-/** Serialises tenant creation within one transaction, so the seed runs once across processes. */
-export async function lockTenantCreation(db: Db): Promise<void> {
-  await sql`select pg_advisory_xact_lock(7340812292)`.execute(db)
+/**
+ * Serialises tenant creation within one transaction, so the seed runs once across processes.
+ * A Tx, never the pool: a transaction-level lock outside a transaction ends with its statement.
+ */
+export async function lockTenantCreation(tx: Tx): Promise<void> {
+  await sql`select pg_advisory_xact_lock(7340812292)`.execute(tx)
 }
 
 export async function updateTenantSettings(

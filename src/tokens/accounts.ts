@@ -1,7 +1,8 @@
 import type { Db } from '../db/database.js'
 import type { DirectoryKind } from '../db/schema.js'
-import { findMembershipOf, findUser, type Membership } from '../identity/memberships.js'
+import type { Membership } from '../identity/memberships.js'
 import { listDirectories, type Tenant } from '../tenants/tenants.js'
+import { findActiveAccount } from './accounts.queries.js'
 
 /**
  * The claims of a user at a tenant: the same set whatever directory the user comes from. `sub`
@@ -38,10 +39,16 @@ export async function accountClaims(
   tenant: Tenant,
   userId: string,
 ): Promise<{ claims: AccountClaims; membership: Membership } | undefined> {
-  const membership = await findMembershipOf(db, tenant.id, userId)
-  if (membership?.status !== 'active') return undefined
-  const user = await findUser(db, membership.directory_id, userId)
-  if (!user) return undefined
+  const row = await findActiveAccount(db, tenant.id, userId)
+  if (!row) return undefined
+  const { user_email, user_first_name, user_last_name, user_locale, ...membership } = row
+  const user = {
+    id: userId,
+    email: user_email,
+    first_name: user_first_name,
+    last_name: user_last_name,
+    locale: user_locale,
+  }
   const directoryKind = await kindOf(db, tenant, membership.directory_id)
   if (!directoryKind) return undefined
   const name = [user.first_name, user.last_name].filter(Boolean).join(' ') || user.email
@@ -89,6 +96,14 @@ export function mayUseApp(
   if (membership.kind === 'member') return true
   const product = app.product ?? app.clientId
   return product !== undefined && membership.products.includes(product)
+}
+
+/** mayUseApp, reading the app only for a guest: a member's grants need no query for it. */
+export async function mayUseAppOf(
+  membership: Pick<Membership, 'kind' | 'products'>,
+  app: () => Promise<{ product: string | null; clientId?: string }>,
+): Promise<boolean> {
+  return membership.kind === 'member' || mayUseApp(membership, await app())
 }
 
 // Which claims each scope releases in ID tokens and userinfo.

@@ -1,4 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Db } from '../db/database.js'
+import {
+  type ArtefactRow,
+  consumeAndWrite,
+  findWithGrantAndSession,
+  upsertArtefacts,
+} from './artefacts.queries.js'
 import { clientMetadata, findClient } from './apps.js'
 
 // oidc-provider's storage contract (its Adapter interface), backed by one table keyed by tenant.
@@ -9,6 +16,27 @@ type Payload = Record<string, unknown> & {
   userCode?: string
   consumed?: number
 }
+
+/**
+ * One grant at the token endpoint (`inOneWrite`): what it reads ahead, the code or refresh token
+ * it consumes and the tokens it issues, which are written together at its end.
+ */
+type Grant = {
+  consume?: { model: string; id: string }
+  writes: Map<string, ArtefactRow>
+  /** `model id` (`model uid uid`) -> the payload read ahead, null when there is none. */
+  ahead: Map<string, Payload | null>
+}
+const grants = new AsyncLocalStorage<Grant>()
+// The records a grant issues: written at its end (read back from there if asked before).
+const ISSUED = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken'])
+// What a grant starts from: its record comes with its grant's and its session's.
+const SOURCES = new Set(['AuthorizationCode', 'RefreshToken'])
+
+const withConsumed = (payload: unknown, consumedAt: Date | null): Payload =>
+  consumedAt
+    ? { ...(payload as Payload), consumed: Math.floor(consumedAt.getTime() / 1000) }
+    : (payload as Payload)
 
 export function artefactAdapter({
   db,
@@ -35,6 +63,24 @@ export function artefactAdapter({
         ]),
       )
       .execute()
+  const revokeGrantOf = async (model: string, id: string) => {
+    const row = await rows(model).select('grant_id').where('id', '=', id).executeTakeFirst()
+    if (row?.grant_id) await revokeGrant(row.grant_id)
+  }
+  /** Whether this request consumed the code or refresh token; a replay revokes its grant. */
+  const consumeOnce = async (model: string, id: string) => {
+    const won = await db
+      .updateTable('oidc_artefacts')
+      .set({ consumed_at: new Date() })
+      .where('tenant_id', '=', tenantId)
+      .where('model', '=', model)
+      .where('id', '=', id)
+      .where('consumed_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst()
+    if (!won) await revokeGrantOf(model, id)
+    return won !== undefined
+  }
 
   const liveRows = (model: string) =>
     rows(model).where((w) => w.or([w('expires_at', 'is', null), w('expires_at', '>', new Date())]))
@@ -44,11 +90,24 @@ export function artefactAdapter({
       .select(['payload', 'consumed_at'])
       .where(column, '=', value)
       .executeTakeFirst()
+    return row && withConsumed(row.payload, row.consumed_at)
+  }
+
+  /** A code or refresh token, reading its grant and session ahead for the same request. */
+  async function source(grant: Grant, model: string, id: string) {
+    const row = await findWithGrantAndSession(db, { tenantId, model, id }, new Date())
     if (!row) return undefined
-    const payload = row.payload as Payload
-    return row.consumed_at
-      ? { ...payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) }
-      : payload
+    if (row.grant_id)
+      grant.ahead.set(
+        `Grant ${row.grant_id}`,
+        row.grant_payload ? withConsumed(row.grant_payload, row.grant_consumed_at) : null,
+      )
+    if (row.session_uid)
+      grant.ahead.set(
+        `Session uid ${row.session_uid}`,
+        row.session_payload ? withConsumed(row.session_payload, row.session_consumed_at) : null,
+      )
+    return withConsumed(row.payload, row.consumed_at)
   }
 
   return class ArtefactAdapter {
@@ -57,20 +116,45 @@ export function artefactAdapter({
       this.model = model
     }
 
+    /**
+     * Runs one request at the token endpoint as one grant: the code or refresh token it
+     * consumes and the tokens it issues are written in one statement at its end, and only
+     * together (artefacts.queries.ts consumeAndWrite); `issued()` tells whether the request
+     * issued them (its answer is a success). False when a concurrent request consumed the code
+     * or refresh token first: the grant is revoked, and the answer must be invalid_grant.
+     */
+    static async inOneWrite(work: () => Promise<void>, issued: () => boolean): Promise<boolean> {
+      const grant: Grant = { writes: new Map(), ahead: new Map() }
+      await grants.run(grant, work)
+      const writes = issued() ? [...grant.writes.values()] : []
+      const { consume } = grant
+      if (!consume) {
+        if (writes.length) await upsertArtefacts(db, writes)
+        return true
+      }
+      // A refused grant (the account disabled, say) still spends its code.
+      if (!writes.length) return consumeOnce(consume.model, consume.id)
+      const key = { tenantId, ...consume }
+      const outcome = await consumeAndWrite(db, key, writes, new Date())
+      if (outcome.consumed && outcome.written) return true
+      await revokeGrantOf(consume.model, consume.id)
+      return false
+    }
+
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
-      const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000) : null
-      const values = {
+      const row: ArtefactRow = {
+        tenant_id: tenantId,
+        model: this.model,
+        id,
         payload: JSON.stringify(payload),
         grant_id: payload.grantId ?? null,
         uid: payload.uid ?? null,
         user_code: payload.userCode ?? null,
-        expires_at: expiresAt,
+        expires_at: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
       }
-      await db
-        .insertInto('oidc_artefacts')
-        .values({ tenant_id: tenantId, model: this.model, id, ...values })
-        .onConflict((oc) => oc.columns(['tenant_id', 'model', 'id']).doUpdateSet(values))
-        .execute()
+      const grant = grants.getStore()
+      if (grant && ISSUED.has(this.model)) grant.writes.set(`${this.model} ${id}`, row)
+      else await upsertArtefacts(db, [row])
     }
 
     async find(id: string): Promise<Payload | undefined> {
@@ -78,6 +162,13 @@ export function artefactAdapter({
         const row = await findClient(db, tenantId, id)
         return row && clientMetadata(row)
       }
+      const grant = grants.getStore()
+      // Written later in one go, but read back as if written now.
+      const pending = grant?.writes.get(`${this.model} ${id}`)
+      if (pending) return JSON.parse(pending.payload) as Payload
+      const ahead = grant?.ahead.get(`${this.model} ${id}`)
+      if (ahead !== undefined) return ahead ?? undefined
+      if (grant && SOURCES.has(this.model)) return source(grant, this.model, id)
       return live(this.model, 'id', id)
     }
 
@@ -104,6 +195,8 @@ export function artefactAdapter({
     }
 
     findByUid(uid: string) {
+      const ahead = grants.getStore()?.ahead.get(`${this.model} uid ${uid}`)
+      if (ahead !== undefined) return Promise.resolve(ahead ?? undefined)
       return live(this.model, 'uid', uid)
     }
 
@@ -114,20 +207,14 @@ export function artefactAdapter({
     // oidc-provider reads `consumed`, then consumes: two requests racing with one code or
     // refresh token would both pass its check. Only the update that finds the row unconsumed
     // wins; the others are replays, and a replay revokes the grant (RFC 6749 4.1.2, 10.4).
+    // In a grant (inOneWrite) the update comes at the end, with the tokens it issued.
     async consume(id: string): Promise<void> {
-      const won = await db
-        .updateTable('oidc_artefacts')
-        .set({ consumed_at: new Date() })
-        .where('tenant_id', '=', tenantId)
-        .where('model', '=', this.model)
-        .where('id', '=', id)
-        .where('consumed_at', 'is', null)
-        .returning('id')
-        .executeTakeFirst()
-      if (won) return
-      const row = await rows(this.model).select('grant_id').where('id', '=', id).executeTakeFirst()
-      if (row?.grant_id) await revokeGrant(row.grant_id)
-      throw replayed()
+      const grant = grants.getStore()
+      if (grant && !grant.consume) {
+        grant.consume = { model: this.model, id }
+        return
+      }
+      if (!(await consumeOnce(this.model, id))) throw replayed()
     }
 
     async destroy(id: string): Promise<void> {

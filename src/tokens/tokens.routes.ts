@@ -9,6 +9,7 @@ import { claimsForScopes } from './accounts.js'
 import { CALLER_KINDS, type CallerKind, forwardAuth } from './forward-auth.js'
 import { decideAbort, decideInteraction, type OpenSignIn } from './interaction.js'
 import { firstPartyGrant } from './provider/grants.js'
+import { answeredOutage } from './provider/outage.js'
 import {
   type InteractionDetails,
   providerRegistry,
@@ -156,8 +157,12 @@ export function tokenRoutes({ config, db }: Deps): {
   )
 
   const providerEndpoint: RequestHandler = async (req, res) => {
-    const { handle } = await providerOf(res)
-    await handle(req, res, req.ip)
+    try {
+      const { handle } = await providerOf(res)
+      await handle(req, res, req.ip)
+    } catch (err) {
+      if (!answeredOutage(err, req, res, res.locals.tenant)) throw err
+    }
   }
   return { routes: router, providerEndpoint }
 }

@@ -2,7 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 
-const BIN = new URL('../../bin/gateway.js', import.meta.url).pathname
+// The sources through tsx: tests run the code as it is, with no build step. COMPILED_BIN is the
+// published launcher on dist/ (built by `npm run build`), which benches and the build's own test run.
+const BIN = new URL('../../bin/gateway-dev.js', import.meta.url).pathname
+export const COMPILED_BIN = new URL('../../bin/gateway.js', import.meta.url).pathname
 
 export type GatewayProcess = {
   child: ChildProcess
@@ -67,9 +70,10 @@ export async function runGateway(
 export async function startGateway(
   env: Record<string, string>,
   nodeArgs: string[] = [],
+  bin = BIN,
 ): Promise<GatewayProcess> {
   const port = await freePort()
-  const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve'], {
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'serve'], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env, PORT: String(port) },
     stdio: 'pipe',
   })

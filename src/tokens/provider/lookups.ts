@@ -1,6 +1,6 @@
 import type { Db } from '../../db/database.js'
 import type { Tenant } from '../../tenants/tenants.js'
-import { accessTokenClaims, accountClaims, claimsForScopes, mayUseApp } from '../accounts.js'
+import { accessTokenClaims, accountClaims, claimsForScopes, mayUseAppOf } from '../accounts.js'
 import { getApp } from '../apps.js'
 import { apiAudience } from './access-tokens.js'
 import type { ProviderCallbacks } from './configuration.js'
@@ -22,15 +22,25 @@ export function providerLookups(
   tenant: Tenant,
 ): Omit<ProviderCallbacks, 'recordAccessToken' | 'invalidTarget'> {
   const audience = apiAudience(tenant)
-  const appOf = (clientId: string) =>
+  const appOf = (clientId: string) => () =>
     getApp(db, tenant.id, clientId).catch(() => ({ product: null }))
+  // A grant asks for the account twice (findAccount, then extraTokenClaims): one read per request.
+  const perRequest = new WeakMap<object, Map<string, ReturnType<typeof accountClaims>>>()
+  const accountOf = (ctx: object | undefined, sub: string) => {
+    if (!ctx) return accountClaims(db, tenant, sub)
+    const known = perRequest.get(ctx) ?? new Map<string, ReturnType<typeof accountClaims>>()
+    perRequest.set(ctx, known)
+    const found = known.get(sub) ?? accountClaims(db, tenant, sub)
+    known.set(sub, found)
+    return found
+  }
 
   return {
     async findAccount(ctx, sub) {
-      const found = await accountClaims(db, tenant, sub)
+      const found = await accountOf(ctx, sub)
       if (!found) return undefined
       const client = ctx.oidc.client
-      if (client && !mayUseApp(found.membership, await appOf(client.clientId))) return undefined
+      if (client && !(await mayUseAppOf(found.membership, appOf(client.clientId)))) return undefined
       return {
         accountId: sub,
         claims: (_use, scope) => claimsForScopes(found.claims, (scope ?? '').split(' ')),
@@ -55,18 +65,18 @@ export function providerLookups(
 
     async extraTokenClaims(ctx, token) {
       if (!('accountId' in token) || !token.accountId) return { tenant: tenant.slug }
-      const found = await accountClaims(db, tenant, token.accountId)
+      const found = await accountOf(ctx, token.accountId)
       return found ? accessTokenClaims(found.claims, signInAmr(ctx)) : { tenant: tenant.slug }
     },
 
-    async introspectionAllowed(_ctx, client, token) {
+    async introspectionAllowed(ctx, client, token) {
       // An app may introspect its own tokens; a confidential app (an API's back end) also the
       // access tokens of the tenant's other apps, never their refresh tokens.
       const own = token.clientId === client.clientId
       const accessToken = token.kind === 'AccessToken' || token.kind === 'ClientCredentials'
       if (!own && (client.clientAuthMethod === 'none' || !accessToken)) return false
       if (!('accountId' in token) || !token.accountId) return true
-      return (await accountClaims(db, tenant, token.accountId)) !== undefined
+      return (await accountOf(ctx, token.accountId)) !== undefined
     },
   }
 }

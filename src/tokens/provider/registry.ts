@@ -19,6 +19,8 @@ import {
 } from './gateway-session.js'
 import { providerLookups } from './lookups.js'
 import { pinOrigin } from './origin.js'
+import { grantsInOneWrite } from './one-write.js'
+import { answerOutagesWith503 } from './outage.js'
 
 export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>
 
@@ -106,6 +108,9 @@ async function buildProvider(tenant: Tenant, { db, secretKey, endGatewaySession 
   // Forwarded headers are believed because pinOrigin writes them from the tenant's public URL
   // on every request, over whatever the client sent (origin.ts).
   provider.proxy = true
+  // First: around everything else the provider runs.
+  answerOutagesWith503(provider, tenant)
+  grantsInOneWrite(provider, Adapter, () => new errors.InvalidGrant('grant already used'))
   endGatewaySessionOnLogout(provider, endGatewaySession)
   useHashedClientSecrets(provider)
   const callback = provider.callback()
