@@ -68,6 +68,16 @@ export const SESSION_LIMITS = {
 export type SessionLimits = typeof SESSION_LIMITS
 
 /**
+ * The same bounds for PgBouncer's `connect_query` (deploy/pgbouncer.ini): PgBouncer refuses the
+ * `options` startup parameter, so it is told `ignore_startup_parameters = options` and sets the
+ * bounds itself on each server connection it opens (transaction pooling keeps them).
+ */
+export const pgbouncerConnectQuery = (limits: SessionLimits = SESSION_LIMITS) =>
+  `'${Object.entries(limits)
+    .map(([name, value]) => `SET ${name} = ''${value}''`)
+    .join('; ')}'`
+
+/**
  * The background jobs' bounds: no person waits on them, and a purge or cleanup deleting a
  * backlog in one statement may take minutes; a lock they wait on still gives up.
  */

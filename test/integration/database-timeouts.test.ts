@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs'
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import {
   dbOn,
   JOB_SESSION_LIMITS,
+  pgbouncerConnectQuery,
   SESSION_LIMITS,
   withSessionLimits,
 } from '../../src/db/database.js'
@@ -12,6 +14,7 @@ import type { Database } from '../../src/db/schema.js'
 import { tenantWithKey } from '../support/admin-api.js'
 import { onPostgres } from '../support/database.js'
 import { useGateway } from '../support/harness.js'
+import { hasTopologyBinaries, startPgbouncer } from '../support/topology.js'
 
 const gw = useGateway()
 
@@ -133,6 +136,35 @@ describe('session bounds on PostgreSQL connections (issue 13: a request waited 1
       } finally {
         await other.end()
         await single.destroy()
+      }
+    },
+  )
+
+  it('are set by PgBouncer in the compose topology, which refuses startup options', () => {
+    const ini = readFileSync(new URL('../../deploy/pgbouncer.ini', import.meta.url), 'utf8')
+    expect(ini).toMatch(/^ignore_startup_parameters = options$/m)
+    expect(ini).toContain(`dbname=gateway connect_query=${pgbouncerConnectQuery()}\n`)
+  })
+
+  it.runIf(onPostgres() && hasTopologyBinaries)(
+    'hold behind PgBouncer in transaction mode, on every server connection',
+    async () => {
+      const bouncer = await startPgbouncer(gw.url!, 2)
+      const db = dbOn({ url: bouncer.url })
+      try {
+        const rows = await Promise.all(
+          [0, 1, 2, 3].map(async () => {
+            const { rows } = await sql<{ s: string; l: string; i: string }>`
+              select current_setting('statement_timeout') as s,
+                     current_setting('lock_timeout') as l,
+                     current_setting('idle_in_transaction_session_timeout') as i`.execute(db)
+            return rows[0]
+          }),
+        )
+        for (const row of rows) expect(row).toEqual({ s: '10s', l: '3s', i: '1min' })
+      } finally {
+        await db.destroy()
+        await bouncer.stop()
       }
     },
   )
