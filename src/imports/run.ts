@@ -52,8 +52,11 @@ export async function runImports(db: Db, deps: RunImportsDeps): Promise<{ finish
       for (;;) {
         if (deps.stopAfterChunks !== undefined && chunks >= deps.stopAfterChunks)
           return { finished }
-        // Its lease runs out and another process carries on from the first row not committed.
-        if (deps.signal?.aborted) return { finished }
+        // Another process carries on at once from the first row not committed.
+        if (deps.signal?.aborted) {
+          await q.releaseImport(db, job.id, owner)
+          return { finished }
+        }
         const applied = await applyNextChunk(db, deps, { job, tenant, owner, leaseMs, now })
         chunks++
         if (applied === 0) break
