@@ -14,6 +14,10 @@ const PACKAGE_CONFIG = fileURLToPath(new URL('../config', import.meta.url))
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
+// IPv4 loopback: every test and tool here reaches the gateway at 127.0.0.1, and browsers and curl
+// fall back to it from ::1 for *.localhost names.
+const LOOPBACK = '127.0.0.1'
+
 const PORT_RULE = 'a port number from 1 to 65535'
 const Env = z.object({
   PORT: z.coerce
@@ -22,6 +26,22 @@ const Env = z.object({
     .min(1, PORT_RULE)
     .max(65535, PORT_RULE)
     .default(3000),
+  // Where the listeners bind. Unset: every interface in production, loopback otherwise (the dev
+  // mailbox shows live activation links, which must not be served to the network).
+  HOST: z
+    .string()
+    .regex(
+      /^([0-9a-f:.]+|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/i,
+      'an interface address such as "0.0.0.0", "::" or "127.0.0.1"',
+    )
+    .optional(),
+  // Operators' listener (/metrics, /healthz, /readyz), never a tenant's: unset, none is opened.
+  MANAGEMENT_PORT: z.coerce
+    .number({ error: PORT_RULE })
+    .int(PORT_RULE)
+    .min(1, PORT_RULE)
+    .max(65535, PORT_RULE)
+    .optional(),
   BASE_DOMAIN: z
     .string()
     .regex(
@@ -115,6 +135,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = PACKAGE_C
   // Checked apart from the schema so it is reported even when other variables are bad too.
   if (vars.NODE_ENV === 'production' && vars.SECRET_KEY === undefined)
     problems.push('SECRET_KEY: required when NODE_ENV=production')
+  if (e?.MANAGEMENT_PORT !== undefined && e.MANAGEMENT_PORT === e.PORT)
+    problems.push('MANAGEMENT_PORT: must differ from PORT (tenants must not reach /metrics)')
   const policies = check(
     z.record(z.string(), PasswordPolicy),
     readJson(dir, 'password-policies.json', problems),
@@ -157,6 +179,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, dir = PACKAGE_C
 
   return Object.freeze({
     port: e.PORT,
+    host: e.HOST ?? (e.NODE_ENV === 'production' ? undefined : LOOPBACK),
+    managementPort: e.MANAGEMENT_PORT,
     baseDomain: e.BASE_DOMAIN,
     publicUrlTemplate: e.PUBLIC_URL_TEMPLATE.replace('{port}', String(e.PORT)).replace(/\/$/, ''),
     platformHost: e.PLATFORM_HOST,

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http'
 import { createApp } from './app.js'
+import { managementApp } from './http/management.js'
 import { httpServer } from './http/server.js'
 import { createHasher } from './identity/hashing.js'
 import { startJobs } from './jobs/runner.js'
@@ -9,6 +10,7 @@ import { DEMO_ADMIN_LINK_TTL, type FirstRun, firstRun, firstRunNotes } from './c
 import { createDb, type Db, dbOn, JOB_SESSION_LIMITS } from './db/database.js'
 import { describeDatabaseError } from './db/errors.js'
 import { migrateToLatest } from './db/migrate.js'
+import { type SharedPglite, sharePglite } from './db/pglite-share.js'
 import type { Readiness } from './db/readiness.js'
 import type { Log } from './log.js'
 import { resolveSecretKey } from './secret-key.js'
@@ -26,14 +28,50 @@ export async function serve(loaded: Config, log: Log): Promise<void> {
     ...loaded,
     secretKey: resolveSecretKey(loaded.secretKey, loaded.dataDir, log),
   })
-  const { db, close, description } = createDb(config.databaseUrl, config.dataDir)
+  const { db, close: closeDb, description, pglite } = createDb(config.databaseUrl, config.dataDir)
   const readiness: Readiness = { migrated: false }
   const app = createApp({ config, db, log, readiness, hasher: createHasher() })
-  const server = httpServer(app).listen(config.port)
-  await new Promise<void>((resolve, reject) =>
-    server.once('listening', resolve).once('error', reject),
+  const server = await listen(httpServer(app), config.port, config.host)
+  const management =
+    config.managementPort === undefined
+      ? undefined
+      : await listen(
+          httpServer(managementApp(db, readiness, log)),
+          config.managementPort,
+          config.host,
+        ).catch(async (error: unknown) => {
+          // A taken MANAGEMENT_PORT stops the start: the open public listener would keep the
+          // process alive, serving tenants no operator can watch.
+          server.close()
+          // PGlite still starting would set process.exitCode when it finishes (Emscripten).
+          await pglite?.waitReady.catch(() => {})
+          await closeDb()
+          throw error
+        })
+  log.info(
+    {
+      port: config.port,
+      host: config.host ?? 'all interfaces',
+      managementPort: config.managementPort,
+      database: description,
+    },
+    'gateway listening',
   )
-  log.info({ port: config.port, database: description }, 'gateway listening')
+  let shared: SharedPglite | undefined
+  // Stopped after the public listener drained: the probes and metrics answer to the end.
+  const close = async () => {
+    await shared?.stop()
+    management?.closeAllConnections()
+    await new Promise((resolve) => (management ? management.close(resolve) : resolve(undefined)))
+    await closeDb()
+  }
+  const shareWithCommands = async () => {
+    if (!pglite) return
+    shared = await sharePglite(pglite, db, config.dataDir).catch((error: Error) => {
+      log.warn(`gateway commands cannot reach this server's embedded database: ${error.message}`)
+      return undefined
+    })
+  }
 
   const mailer = config.smtpUrl ? createMailer(config.smtpUrl) : undefined
   if (!mailer)
@@ -49,6 +87,7 @@ export async function serve(loaded: Config, log: Log): Promise<void> {
   const closeAll = async () => (mailer?.close(), await jobsDb?.destroy(), await close())
   const starting = bringUp(db, config, log, readiness, () => {
     jobs = startJobs({ db: jobsDb ?? db, config, log, templates: config.mailTemplates, mailer })
+    void shareWithCommands()
   })
   await new Promise<void>((resolve, reject) => {
     // A start that cannot serve (a wrong SECRET_KEY) stops; `gateway serve` exits with the reason.
@@ -63,6 +102,15 @@ export async function serve(loaded: Config, log: Log): Promise<void> {
       })
     }
   })
+}
+
+/** Listens on `host` (undefined: every interface), resolving once bound. */
+async function listen(server: Server, port: number, host: string | undefined): Promise<Server> {
+  server.listen(port, host)
+  await new Promise<void>((resolve, reject) =>
+    server.once('listening', resolve).once('error', reject),
+  )
+  return server
 }
 
 // A database that is down at start is waited for, not fatal: /readyz says 503 until it is back.

@@ -2,6 +2,7 @@ import type { Response } from 'express'
 import type { Db, Tx } from '../db/database.js'
 import type { AuditActorKind } from '../db/schema.js'
 import { insertAuditEvent } from './audit.queries.js'
+import { countSignInEvent } from '../metrics/sign-ins.js'
 
 export type AuditActor = { kind: AuditActorKind; id?: string; name?: string }
 export type AuditSubject = { kind: string; id: string; label?: string }
@@ -37,6 +38,7 @@ export async function recordAudit(db: Db | Tx, event: AuditEvent, now = new Date
     details: JSON.stringify(event.details ?? {}),
     at: now,
   })
+  countSignInEvent(event) // the sign-in metrics follow the log (metrics/sign-ins.ts)
 }
 
 /**

@@ -1,18 +1,11 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { ConfigError, loadConfig, type Config } from '../config.js'
-import { createDb, type Db } from '../db/database.js'
+import type { Db } from '../db/database.js'
 import { migrateToLatest } from '../db/migrate.js'
 import { describeDatabaseError, isDatabaseUnavailable } from '../db/errors.js'
 import { AppError } from '../errors.js'
-import { createLog, type Log } from '../log.js'
-import { serve } from '../main.js'
-import { adminCommand } from './admin.command.js'
-import { apiKeyCommand } from './api-key.command.js'
-import { appCommand, keysCommand } from './app.command.js'
-import { directoryCommand } from './directory.command.js'
-import { migrateCommand } from './migrate.command.js'
-import { tenantCommand } from './tenant.command.js'
-import { importCommand } from './import.command.js'
+import type { Log } from '../log.js'
+import { openDatabase } from './database.js'
 
 export type Io = { out: (line: string) => void; err: (line: string) => void }
 export type CommandContext = {
@@ -98,6 +91,11 @@ export async function main(
   }
   if (command === 'serve') {
     if (argv.length > 1) return usage(io, 'serve takes no arguments')
+    // Loaded only here: the server's modules (every route, oidc-provider) cost a command seconds.
+    const [{ serve }, { createLog }] = await Promise.all([
+      import('../main.js'),
+      import('../log.js'),
+    ])
     return serve(config, createLog(config.logLevel)).then(
       () => 0,
       (error: Error) => fail(io, error.message),
@@ -106,13 +104,14 @@ export async function main(
 
   let opened
   try {
-    opened = createDb(config.databaseUrl, config.dataDir)
+    opened = openDatabase(config)
   } catch (error) {
     return fail(io, (error as Error).message)
   }
   try {
     // A fresh database is brought up to date first, as `serve` does (idempotent, under a lock).
-    if (command !== 'migrate') await migrateToLatest(opened.db)
+    // A running server shares its database only once it has migrated it.
+    if (command !== 'migrate' && !opened.shared) await migrateToLatest(opened.db)
     return await runCommand(argv, { config, db: opened.db, io })
   } catch (error) {
     if (isDatabaseUnavailable(error))
@@ -131,15 +130,9 @@ export async function main(
 /** Every command but `serve`, against an open database: the tests call this directly. */
 export async function runCommand(argv: string[], ctx: CommandContext): Promise<number> {
   try {
-    if (argv[0] === 'migrate') return await migrateCommand(argv.slice(1), ctx)
-    if (argv[0] === 'tenant') return await tenantCommand(argv.slice(1), ctx)
-    if (argv[0] === 'admin') return await adminCommand(argv.slice(1), ctx)
-    if (argv[0] === 'api-key') return await apiKeyCommand(argv.slice(1), ctx)
-    if (argv[0] === 'app') return await appCommand(argv.slice(1), ctx)
-    if (argv[0] === 'keys') return await keysCommand(argv.slice(1), ctx)
-    if (argv[0] === 'directory') return await directoryCommand(argv.slice(1), ctx)
-    if (argv[0] === 'import') return await importCommand(argv.slice(1), ctx)
-    throw new UsageError(`unknown command "${argv[0]}"`)
+    const command = await commandNamed(argv[0])
+    if (!command) throw new UsageError(`unknown command "${argv[0]}"`)
+    return await command(argv.slice(1), ctx)
   } catch (error) {
     if (error instanceof UsageError) return usage(ctx.io, error.message)
     if (error instanceof AppError) {
@@ -150,6 +143,22 @@ export async function runCommand(argv: string[], ctx: CommandContext): Promise<n
       return fail(ctx.io, `cannot reach the database: ${describeDatabaseError(error)}`)
     throw error
   }
+}
+
+type Command = (args: string[], ctx: CommandContext) => Promise<number>
+
+// Each command loads only its own modules: a command is a short process, and loading every
+// feature (SAML, the CSV import, oidc-provider's helpers) would double its time.
+async function commandNamed(name: string | undefined): Promise<Command | undefined> {
+  if (name === 'migrate') return (await import('./migrate.command.js')).migrateCommand
+  if (name === 'tenant') return (await import('./tenant.command.js')).tenantCommand
+  if (name === 'admin') return (await import('./admin.command.js')).adminCommand
+  if (name === 'api-key') return (await import('./api-key.command.js')).apiKeyCommand
+  if (name === 'app') return (await import('./app.command.js')).appCommand
+  if (name === 'keys') return (await import('./app.command.js')).keysCommand
+  if (name === 'directory') return (await import('./directory.command.js')).directoryCommand
+  if (name === 'import') return (await import('./import.command.js')).importCommand
+  return undefined
 }
 
 /** parseArgs with our usage errors instead of its exceptions. */

@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, type Transaction } from 'kysely'
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import pg from 'pg'
 import { lockDataDir } from './pglite-lock.js'
+import { countingConnections, withPoolStats } from './pool-stats.js'
 import type { Database } from './schema.js'
 
 /** Runs queries: the pool, or an open transaction (a Tx is also a Db). */
@@ -21,7 +22,7 @@ export const PGLITE_EXTENSIONS = { pg_trgm }
 
 export type DbTarget = { url: string; limits?: SessionLimits; max?: number } | { pglite: PGlite }
 
-export type OpenDb = { db: Db; close: () => Promise<void>; description: string }
+export type OpenDb = { db: Db; close: () => Promise<void>; description: string; pglite?: PGlite }
 
 /**
  * PostgreSQL when `databaseUrl` is set, otherwise the embedded PGlite database stored under
@@ -35,11 +36,13 @@ export function createDb(databaseUrl: string | undefined, dataDir: string): Open
   const dir = join(dataDir, 'pglite')
   mkdirSync(dir, { recursive: true })
   const release = lockDataDir(dataDir)
-  const db = dbOn({ pglite: new PGlite(dir, { extensions: PGLITE_EXTENSIONS }) })
+  const pglite = new PGlite(dir, { extensions: PGLITE_EXTENSIONS })
+  const db = dbOn({ pglite })
   return {
     db,
     close: () => db.destroy().finally(release),
     description: `embedded PGlite in ${dir}`,
+    pglite, // shared with `gateway` commands over a socket (db/pglite-share.ts)
   }
 }
 
@@ -112,7 +115,13 @@ export function withSessionLimits(
 export function dbOn(target: DbTarget): Db {
   // PGlite runs each statement to its end on this thread (no timer can cancel it), and its one
   // connection has no other session to wait on: the bounds are PostgreSQL's alone.
-  if ('pglite' in target) return new Kysely<Database>({ dialect: new PGliteDialect(target.pglite) })
+  if ('pglite' in target) {
+    const { dialect, inFlight } = countingConnections(new PGliteDialect(target.pglite))
+    return withPoolStats(new Kysely<Database>({ dialect }), () => ({
+      kind: 'pglite',
+      inFlight: inFlight(),
+    }))
+  }
   const pool = new pg.Pool({
     ...withSessionLimits(target.url, target.limits),
     connectionTimeoutMillis: 5_000,
@@ -124,5 +133,11 @@ export function dbOn(target: DbTarget): Db {
   // error, the request answers 503 (isDatabaseUnavailable), and the pool discards the client.
   pool.on('error', () => {})
   pool.on('connect', (client) => client.on('error', () => {}))
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  const stats = () => ({
+    kind: 'pg' as const,
+    total: pool.totalCount,
+    idle: pool.idleCount,
+    waiting: pool.waitingCount,
+  })
+  return withPoolStats(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), stats)
 }

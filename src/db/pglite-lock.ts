@@ -1,6 +1,18 @@
 import { openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs'
 import { join } from 'node:path'
 
+/** The embedded database is open in another live process (a running `gateway serve`, say). */
+export class DataDirInUse extends Error {
+  override readonly name = 'DataDirInUse'
+  readonly pid: number
+  constructor(dataDir: string, pid: number) {
+    super(
+      `the embedded database in ${dataDir} is in use by process ${pid}. Stop it first, or set DATABASE_URL to share a PostgreSQL server.`,
+    )
+    this.pid = pid
+  }
+}
+
 // PGlite is one process's database: a second process opening the same directory would corrupt
 // it. A pid file turns that mistake into a clear message.
 export function lockDataDir(dataDir: string): () => void {
@@ -14,11 +26,7 @@ export function lockDataDir(dataDir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const pid = Number(readFileSync(path, 'utf8'))
-      if (isAlive(pid)) {
-        throw new Error(
-          `the embedded database in ${dataDir} is in use by process ${pid}. Stop it first, or set DATABASE_URL to share a PostgreSQL server.`,
-        )
-      }
+      if (isAlive(pid)) throw new DataDirInUse(dataDir, pid)
       rmSync(path, { force: true }) // left behind by a process that died
     }
   }

@@ -1,4 +1,5 @@
 import { createServer, type RequestListener, type Server } from 'node:http'
+import { timeRequest } from '../metrics/http.js'
 
 export type SlowClientLimits = {
   /** Time for the request line and headers. */
@@ -18,7 +19,10 @@ export const SLOW_CLIENT_LIMITS: SlowClientLimits = {
   checkEveryMs: 5_000,
 }
 
-/** The gateway's HTTP server around a request handler (the Express app). */
+/**
+ * The gateway's HTTP server around a request handler (the Express app), each request timed for
+ * the latency histogram: here, around the app, so no route or error path escapes it.
+ */
 export function httpServer(handler: RequestListener, limits = SLOW_CLIENT_LIMITS): Server {
   return createServer(
     {
@@ -26,6 +30,9 @@ export function httpServer(handler: RequestListener, limits = SLOW_CLIENT_LIMITS
       requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: limits.checkEveryMs,
     },
-    handler,
+    (req, res) => {
+      timeRequest(req, res)
+      handler(req, res)
+    },
   )
 }

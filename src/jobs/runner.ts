@@ -12,6 +12,7 @@ import { refreshSamlMetadata } from './refresh-saml-metadata.js'
 import { remindPendingInvitations } from './remind-invitations.js'
 import { sendDueMail } from './send-outbox.js'
 import { runImports } from '../imports/run.js'
+import { instrumentJob } from '../metrics/jobs.js'
 
 type Job = { name: string; everyMs: number; run: () => Promise<unknown> }
 
@@ -83,6 +84,7 @@ export function startJobs(deps: {
     })
   }
 
+  for (const job of jobs) instrumentJob(job) // runs, durations and lag (metrics/jobs.ts)
   const timers = jobs.map((job) => {
     let running: Promise<void> | undefined
     const tick = () => {

@@ -31,6 +31,26 @@ describe('loadConfig: environment', () => {
     expect(config.isProduction).toBe(false)
   })
 
+  // Issue 13: the dev mailbox shows live activation links, so outside production the listeners
+  // bind loopback only; production binds every interface (undefined) unless HOST says.
+  it.each([
+    [{}, '127.0.0.1'],
+    [{ NODE_ENV: 'development' }, '127.0.0.1'],
+    [{ NODE_ENV: 'production' }, undefined],
+    [{ NODE_ENV: 'production', HOST: '10.0.0.5' }, '10.0.0.5'],
+    [{ HOST: '0.0.0.0' }, '0.0.0.0'],
+    [{ HOST: '::' }, '::'],
+  ])('binds %o to %s', (env, host) => {
+    expect(loadConfig({ ...testEnv, ...env }, CONFIG_DIR).host).toBe(host)
+  })
+
+  it('opens no management listener unless MANAGEMENT_PORT is set', () => {
+    expect(loadConfig(testEnv, CONFIG_DIR).managementPort).toBeUndefined()
+    expect(loadConfig({ ...testEnv, MANAGEMENT_PORT: '9464' }, CONFIG_DIR).managementPort).toBe(
+      9464,
+    )
+  })
+
   it('returns a frozen object', () => {
     expect(Object.isFrozen(loadConfig(testEnv, CONFIG_DIR))).toBe(true)
   })
@@ -58,6 +78,9 @@ describe('loadConfig: environment', () => {
     ['LOG_LEVEL', 'loud'],
     ['NODE_ENV', 'staging'],
     ['PUBLIC_URL_TEMPLATE', 'http://fixed.example'],
+    ['HOST', 'not an address'],
+    ['MANAGEMENT_PORT', '70000'],
+    ['MANAGEMENT_PORT', '3000'], // the public PORT: tenants would reach /metrics
   ])('refuses %s=%s with one problem naming it', (name, value) => {
     const error = configError({ ...testEnv, [name]: value })
     expect(error.problems).toHaveLength(1)

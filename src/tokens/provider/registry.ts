@@ -21,6 +21,7 @@ import { providerLookups } from './lookups.js'
 import { pinOrigin } from './origin.js'
 import { grantsInOneWrite } from './one-write.js'
 import { answerOutagesWith503 } from './outage.js'
+import { countGrants } from '../../metrics/tokens.js'
 
 export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>
 
@@ -113,6 +114,7 @@ async function buildProvider(tenant: Tenant, { db, secretKey, endGatewaySession 
   grantsInOneWrite(provider, Adapter, () => new errors.InvalidGrant('grant already used'))
   endGatewaySessionOnLogout(provider, endGatewaySession)
   useHashedClientSecrets(provider)
+  countGrants(provider, tenant.id)
   const callback = provider.callback()
   // Express resolved the client's address with its TRUST_PROXY rule (the requests are Express's).
   const pinned = (req: IncomingMessage) => {
