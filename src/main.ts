@@ -7,7 +7,7 @@ import { startJobs } from './jobs/runner.js'
 import { createMailer } from './mail/smtp.js'
 import type { Config, RuntimeConfig } from './config.js'
 import { DEMO_ADMIN_LINK_TTL, type FirstRun, firstRun, firstRunNotes } from './console/first-run.js'
-import { createDb, type Db } from './db/database.js'
+import { createDb, type Db, dbOn, JOB_SESSION_LIMITS } from './db/database.js'
 import { describeDatabaseError } from './db/errors.js'
 import { migrateToLatest } from './db/migrate.js'
 import { type SharedPglite, sharePglite } from './db/pglite-share.js'
@@ -17,7 +17,10 @@ import { resolveSecretKey } from './secret-key.js'
 import { listTenants, type TenantSummary } from './tenants/tenants.js'
 import { checkSecretKey } from './tokens/keys.js'
 
-const SHUTDOWN_GRACE_MS = 10_000
+// SIGTERM to exit within 10 s (what orchestrators wait before SIGKILL): in-flight requests get
+// 7 s, then the jobs' item in hand and closing the database share the rest.
+const SHUTDOWN_BUDGET_MS = 10_000
+const REQUEST_GRACE_MS = 7_000
 
 /** `gateway serve`: listen at once, bring the database up in the background, stop gracefully. */
 export async function serve(loaded: Config, log: Log): Promise<void> {
@@ -76,26 +79,26 @@ export async function serve(loaded: Config, log: Log): Promise<void> {
       `SMTP_URL is not set: mail stays in the outbox; read it at ${config.publicUrlTemplate}/dev/mailbox`,
     )
   let jobs: ReturnType<typeof startJobs> | undefined
+  // On PostgreSQL the jobs have a small pool of their own, with their longer statement bound
+  // (database.ts, JOB_SESSION_LIMITS); the embedded database has one connection for everything.
+  const jobsDb = config.databaseUrl
+    ? dbOn({ url: config.databaseUrl, limits: JOB_SESSION_LIMITS, max: 3 })
+    : undefined
+  const closeAll = async () => (mailer?.close(), await jobsDb?.destroy(), await close())
   const starting = bringUp(db, config, log, readiness, () => {
-    jobs = startJobs({ db, config, log, templates: config.mailTemplates, mailer })
+    jobs = startJobs({ db: jobsDb ?? db, config, log, templates: config.mailTemplates, mailer })
     void shareWithCommands()
   })
   await new Promise<void>((resolve, reject) => {
     // A start that cannot serve (a wrong SECRET_KEY) stops; `gateway serve` exits with the reason.
     void starting.refused.then((reason) =>
-      shutdown(server, async () => (mailer?.close(), await close()), log).then(() =>
-        reject(new Error(reason)),
-      ),
+      shutdown(server, { close: closeAll }, log).then(() => reject(new Error(reason))),
     )
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
         log.info({ signal }, 'shutting down')
         starting.stop()
-        void shutdown(
-          server,
-          async () => (await jobs?.stop(), mailer?.close(), await close()),
-          log,
-        ).then(resolve)
+        void shutdown(server, { stopJobs: () => jobs?.stop(), close: closeAll }, log).then(resolve)
       })
     }
   })
@@ -174,16 +177,37 @@ function announce(log: Log, config: Config, first: FirstRun, tenants: TenantSumm
   log.info(['gateway ready; open a tenant:', ...shown, ...more].join('\n'))
 }
 
-// Stop accepting, let in-flight requests finish, then close the pool; never longer than 10 s.
-async function shutdown(server: Server, close: () => Promise<void>, log: Log): Promise<void> {
+/**
+ * Stops taking work at once (new connections, new jobs), lets in-flight requests finish for
+ * REQUEST_GRACE_MS and the jobs their item in hand, then closes the database. A stop that still
+ * hangs at the budget (a statement that will not end) exits anyway: the next process, or this
+ * one restarted, picks up whatever was not committed.
+ */
+async function shutdown(
+  server: Server,
+  parts: { stopJobs?: () => Promise<void> | undefined; close: () => Promise<void> },
+  log: Log,
+): Promise<void> {
+  const started = Date.now()
+  const deadline = setTimeout(() => {
+    log.error(`still stopping after ${SHUTDOWN_BUDGET_MS / 1000} s: exiting now`)
+    process.exit(1)
+  }, SHUTDOWN_BUDGET_MS - 250)
+  deadline.unref()
+  // Before draining, not after: the outbox sender must not go on claiming mail meanwhile.
+  const jobsStopped = Promise.resolve(parts.stopJobs?.()).catch((error: unknown) =>
+    log.error({ err: error }, 'stopping the jobs failed'),
+  )
   const force = setTimeout(() => {
-    log.warn('requests still running after 10 s: closing their connections')
+    log.warn(`requests still running after ${REQUEST_GRACE_MS / 1000} s: closing their connections`)
     server.closeAllConnections()
-  }, SHUTDOWN_GRACE_MS)
+  }, REQUEST_GRACE_MS)
   force.unref()
   server.closeIdleConnections()
   await new Promise<void>((resolve) => server.close(() => resolve()))
   clearTimeout(force)
-  await close().catch((error) => log.error({ err: error }, 'closing the database failed'))
-  log.info('stopped')
+  await jobsStopped
+  await parts.close().catch((error) => log.error({ err: error }, 'closing the database failed'))
+  clearTimeout(deadline)
+  log.info({ stoppingMs: Date.now() - started }, 'stopped')
 }

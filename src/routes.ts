@@ -7,6 +7,7 @@ import { consoleTenantRoutes } from './admin/console-tenants.routes.js'
 import { openApiDocument } from './admin/openapi.js'
 import type { Deps } from './app.js'
 import { auditAdminRoutes } from './audit/audit.routes.js'
+import { outboxAdminRoutes } from './mail/outbox.routes.js'
 import { adminAuth } from './http/auth.js'
 import { errorHandler, notFound, requireDecodablePath } from './http/errors.js'
 import { healthRoutes, requireMigrated } from './http/health.routes.js'
@@ -204,6 +205,7 @@ export function adminApi(deps: Deps): Router {
     catalogueAdminRoutes(deps),
     accessRequestAdminRoutes(deps),
     importAdminRoutes(deps),
+    outboxAdminRoutes(deps),
   )
   return router
 }

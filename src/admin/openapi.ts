@@ -8,6 +8,7 @@ import { CreateTenantInput, SettingsPatch } from '../tenants/tenants.js'
 import { CreateAppInput, UpdateAppInput } from '../tokens/apps.js'
 import { accessRequestPaths, accessRequestSchemas } from './openapi-access-requests.js'
 import { auditPaths } from './openapi-audit.js'
+import { outboxPaths } from './openapi-outbox.js'
 import { consoleSecurityScheme, listTenantsOperation } from './openapi-console.js'
 import { directoryPaths } from './openapi-directories.js'
 import { exportPaths } from './openapi-exports.js'
@@ -269,6 +270,7 @@ export function openApiDocument() {
       ...exportPaths,
       ...accessRequestPaths,
       ...importPaths(),
+      ...outboxPaths,
     },
   }
 }

@@ -20,7 +20,7 @@ export type Tx = Transaction<Database>
  */
 export const PGLITE_EXTENSIONS = { pg_trgm }
 
-export type DbTarget = { url: string } | { pglite: PGlite }
+export type DbTarget = { url: string; limits?: SessionLimits; max?: number } | { pglite: PGlite }
 
 export type OpenDb = { db: Db; close: () => Promise<void>; description: string; pglite?: PGlite }
 
@@ -57,7 +57,64 @@ export function redactUrl(url: string): string {
   }
 }
 
+/**
+ * Bounds on every PostgreSQL session, so that a lock held elsewhere or a runaway statement costs
+ * a request seconds and a 503, not as long as the holder likes (19 s was seen). The idle bound
+ * rolls back a transaction its holder forgot (a crashed handler): it exceeds the longest honest
+ * pause inside one, the outbox sender talking to SMTP (connect 10 s + greeting 10 s + 30 s).
+ */
+export const SESSION_LIMITS = {
+  statement_timeout: '10s',
+  lock_timeout: '3s',
+  idle_in_transaction_session_timeout: '60s',
+}
+export type SessionLimits = typeof SESSION_LIMITS
+
+/**
+ * The same bounds for PgBouncer's `connect_query` (deploy/pgbouncer.ini): PgBouncer refuses the
+ * `options` startup parameter, so it is told `ignore_startup_parameters = options` and sets the
+ * bounds itself on each server connection it opens (transaction pooling keeps them).
+ */
+export const pgbouncerConnectQuery = (limits: SessionLimits = SESSION_LIMITS) =>
+  `'${Object.entries(limits)
+    .map(([name, value]) => `SET ${name} = ''${value}''`)
+    .join('; ')}'`
+
+/**
+ * The background jobs' bounds: no person waits on them, and a purge or cleanup deleting a
+ * backlog in one statement may take minutes; a lock they wait on still gives up.
+ */
+export const JOB_SESSION_LIMITS: SessionLimits = { ...SESSION_LIMITS, statement_timeout: '10min' }
+
+/**
+ * The pool's connection string and its startup `options` (`-c name=value`): sent once when the
+ * connection opens, so they hold for every transaction on it, unlike a SET after connecting,
+ * which a pooler in transaction mode would leave on whichever server connection ran it.
+ * `options` already in the URL come after ours, and PostgreSQL keeps the last value of a
+ * setting: an operator tunes a bound in DATABASE_URL (`?options=-c%20lock_timeout%3D5s`).
+ */
+export function withSessionLimits(
+  url: string,
+  limits: SessionLimits = SESSION_LIMITS,
+): { connectionString: string; options: string } {
+  const ours = Object.entries(limits)
+    .map(([name, value]) => `-c ${name}=${value}`)
+    .join(' ')
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return { connectionString: url, options: ours }
+  }
+  // pg lets the connection string's parameters override the pool's: take `options` out of it.
+  const theirs = parsed.searchParams.get('options')
+  parsed.searchParams.delete('options')
+  return { connectionString: parsed.toString(), options: theirs ? `${ours} ${theirs}` : ours }
+}
+
 export function dbOn(target: DbTarget): Db {
+  // PGlite runs each statement to its end on this thread (no timer can cancel it), and its one
+  // connection has no other session to wait on: the bounds are PostgreSQL's alone.
   if ('pglite' in target) {
     const { dialect, inFlight } = countingConnections(new PGliteDialect(target.pglite))
     return withPoolStats(new Kysely<Database>({ dialect }), () => ({
@@ -66,9 +123,9 @@ export function dbOn(target: DbTarget): Db {
     }))
   }
   const pool = new pg.Pool({
-    connectionString: target.url,
+    ...withSessionLimits(target.url, target.limits),
     connectionTimeoutMillis: 5_000,
-    max: 10,
+    max: target.max ?? 10,
   })
   // A connection dropped by the server must not crash the process. An idle one is the pool's
   // 'error'; one checked out (mid-transaction) emits on the client itself, where pg-pool

@@ -25,6 +25,17 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   )
 }
 
+// A statement PostgreSQL gave up on under the session's bounds (database.ts, SESSION_LIMITS):
+// statement_timeout (57014, also any cancel), lock_timeout (55P03), a transaction left idle too
+// long (25P03). The database is up but busy: the request gets 503 and may be tried again.
+const TIMEOUT_CODES = new Set(['57014', '55P03', '25P03'])
+
+export function isDatabaseTimeout(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' && TIMEOUT_CODES.has(code)
+}
+
 export function describeDatabaseError(error: unknown): string {
   if (!(error instanceof Error)) return String(error)
   const code = (error as { code?: unknown }).code

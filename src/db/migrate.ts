@@ -5,7 +5,7 @@ import type { Db, Tx } from './database.js'
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url))
 // Any constant shared by every gateway process; names the lock that serialises migrations.
-const MIGRATION_LOCK_KEY = 7_340_812_291
+export const MIGRATION_LOCK_KEY = 7_340_812_291
 // Kysely's bookkeeping table, kept as Kysely's Migrator wrote it (name, ISO timestamp), so a
 // database migrated by an earlier release carries on where it stopped.
 const HISTORY = 'kysely_migration'

@@ -178,6 +178,8 @@ export interface OutboxTable {
   last_error: string | null
   created_at: CreatedAt
   sent_at: Date | null
+  /** The last try, sent or refused (migration 20261202_1800). */
+  last_attempt_at: Date | null
 }
 
 export interface EmailTemplatesTable {

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express'
-import { isDatabaseUnavailable } from '../db/errors.js'
+import { isDatabaseTimeout, isDatabaseUnavailable } from '../db/errors.js'
 import { AppError, type ErrorCode } from '../errors.js'
 import { html } from '../lib/html.js'
 import { type MessageKey, pickLocale, t } from '../lib/i18n.js'
@@ -75,6 +75,10 @@ function answerFor(err: unknown): Answer | undefined {
   if (err instanceof AppError) return { status: statusOf[err.code], error: err }
   if (isDatabaseUnavailable(err)) {
     const message = 'The service is temporarily unavailable. Please try again in a moment.'
+    return { status: 503, error: new AppError('unavailable', message, { cause: err }) }
+  }
+  if (isDatabaseTimeout(err)) {
+    const message = 'The service is busy. Please try again in a moment.'
     return { status: 503, error: new AppError('unavailable', message, { cause: err }) }
   }
   const status = clientStatusOf(err)

@@ -127,6 +127,16 @@ export async function claimImport(db: Db, owner: string, now: Date, leaseMs: num
   return result.rows[0]
 }
 
+/** The runner stops (its process does): its lease ends now, so another runner takes over at once. */
+export async function releaseImport(db: Db, id: string, owner: string): Promise<void> {
+  await db
+    .updateTable('imports')
+    .set({ lease_until: null })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .execute()
+}
+
 export type PendingRow = {
   line: number
   email: string | null

@@ -25,6 +25,8 @@ export type RunImportsDeps = {
   /** Tests: stop (as a killed process would) after this many chunks, the lease left held. */
   stopAfterChunks?: number
   onProgress?: (p: { importId: string; done: number; total: number }) => void
+  /** The process is stopping: no chunk or import is started after the one in hand commits. */
+  signal?: AbortSignal
 }
 
 const ANALYZE_EVERY_CHUNKS = 10
@@ -41,6 +43,7 @@ export async function runImports(db: Db, deps: RunImportsDeps): Promise<{ finish
   let finished = 0
   let chunks = 0
   for (;;) {
+    if (deps.signal?.aborted) return { finished }
     const job = await q.claimImport(db, owner, now(), leaseMs)
     if (!job) return { finished }
     const tenant = await getTenantById(db, job.tenant_id, deps.urls)
@@ -49,6 +52,11 @@ export async function runImports(db: Db, deps: RunImportsDeps): Promise<{ finish
       for (;;) {
         if (deps.stopAfterChunks !== undefined && chunks >= deps.stopAfterChunks)
           return { finished }
+        // Another process carries on at once from the first row not committed.
+        if (deps.signal?.aborted) {
+          await q.releaseImport(db, job.id, owner)
+          return { finished }
+        }
         const applied = await applyNextChunk(db, deps, { job, tenant, owner, leaseMs, now })
         chunks++
         if (applied === 0) break

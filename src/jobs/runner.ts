@@ -29,6 +29,9 @@ export function startJobs(deps: {
   mailer?: Mailer
 }) {
   const { db, config, log } = deps
+  // Aborted by stop(): the jobs that loop over work (mail, imports) take no more of it.
+  const stopping = new AbortController()
+  const signal = stopping.signal
   const jobs: Job[] = [
     {
       name: 'remind-invitations',
@@ -57,7 +60,7 @@ export function startJobs(deps: {
     {
       name: 'apply-imports',
       everyMs: 2_000,
-      run: () => runImports(db, { secretKey: config.secretKey, urls: config, log }),
+      run: () => runImports(db, { secretKey: config.secretKey, urls: config, log, signal }),
     },
   ]
   const mailer = deps.mailer
@@ -71,7 +74,13 @@ export function startJobs(deps: {
       name: 'send-outbox',
       everyMs: 5_000,
       run: () =>
-        sendDueMail(db, { mailer, secretKey: config.secretKey, templates: deps.templates, from }),
+        sendDueMail(db, {
+          mailer,
+          secretKey: config.secretKey,
+          templates: deps.templates,
+          from,
+          signal,
+        }),
     })
   }
 
@@ -79,6 +88,7 @@ export function startJobs(deps: {
   const timers = jobs.map((job) => {
     let running: Promise<void> | undefined
     const tick = () => {
+      if (signal.aborted) return
       running ??= job
         .run()
         .then((result) => log.debug({ job: job.name, result }, 'job done'))
@@ -90,7 +100,12 @@ export function startJobs(deps: {
     return { job, first, timer, current: () => running }
   })
   return {
+    /**
+     * Stops at once taking work: no job starts again, the running ones finish the item in hand
+     * (a mail being sent, an import's chunk) and commit it; the rest stays for other processes.
+     */
     async stop() {
+      stopping.abort()
       for (const t of timers) (clearTimeout(t.first), clearInterval(t.timer))
       await Promise.all(timers.map((t) => t.current()))
     },

@@ -1,4 +1,4 @@
-import type { Insertable, Selectable } from 'kysely'
+import { type Insertable, type Selectable, sql } from 'kysely'
 import type { Db } from '../db/database.js'
 import type { OutboxStatus, OutboxTable } from '../db/schema.js'
 
@@ -47,7 +47,7 @@ export function listTenantMail(db: Db, tenantId: string, limit: number): Promise
 export async function markSent(db: Db, id: string, now: Date): Promise<void> {
   await db
     .updateTable('outbox')
-    .set({ status: 'sent', sent_at: now, secret: null, last_error: null })
+    .set({ status: 'sent', sent_at: now, last_attempt_at: now, secret: null, last_error: null })
     .where('id', '=', id)
     .where('status', '=', 'pending')
     .execute()
@@ -56,12 +56,19 @@ export async function markSent(db: Db, id: string, now: Date): Promise<void> {
 export async function markAttemptFailed(
   db: Db,
   id: string,
-  outcome: { attempts: number; status: OutboxStatus; nextAttemptAt: Date; lastError: string },
+  outcome: {
+    attempts: number
+    status: OutboxStatus
+    nextAttemptAt: Date
+    lastError: string
+    attemptedAt: Date
+  },
 ): Promise<void> {
   await db
     .updateTable('outbox')
     .set({
       attempts: outcome.attempts,
+      last_attempt_at: outcome.attemptedAt,
       status: outcome.status,
       next_attempt_at: outcome.nextAttemptAt,
       last_error: outcome.lastError,
@@ -91,4 +98,54 @@ export async function deleteOldMail(db: Db, now: Date): Promise<number> {
     .where('created_at', '<', cutoff)
     .executeTakeFirst()
   return Number(result.numDeletedRows)
+}
+
+/** A row of the admin API's outbox listing: what was sent to whom and how it went, no content. */
+export type OutboxListRow = Pick<
+  Selectable<OutboxTable>,
+  | 'id'
+  | 'template'
+  | 'locale'
+  | 'to_address'
+  | 'to_name'
+  | 'status'
+  | 'attempts'
+  | 'last_error'
+  | 'created_at'
+  | 'last_attempt_at'
+  | 'next_attempt_at'
+  | 'sent_at'
+> & { created_key: string }
+
+/** The tenant's mail, newest first, one status or all, after a (created_at, id) keyset cursor. */
+export function listOutbox(
+  db: Db,
+  tenantId: string,
+  input: { status?: OutboxStatus; after?: { createdAt: string; id: string }; limit: number },
+): Promise<OutboxListRow[]> {
+  let query = db
+    .selectFrom('outbox')
+    .select([
+      'id',
+      'template',
+      'locale',
+      'to_address',
+      'to_name',
+      'status',
+      'attempts',
+      'last_error',
+      'created_at',
+      'last_attempt_at',
+      'next_attempt_at',
+      'sent_at',
+      sql<string>`created_at::text`.as('created_key'),
+    ])
+    .where('tenant_id', '=', tenantId)
+  if (input.status) query = query.where('status', '=', input.status)
+  const after = input.after
+  if (after)
+    query = query.where(
+      sql<boolean>`(created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`,
+    )
+  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(input.limit).execute()
 }

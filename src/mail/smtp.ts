@@ -10,6 +10,11 @@ export type OutgoingMail = {
   html: string
   /** RFC 8058: an https (or http) URL a mail client may POST to, without cookies, to unsubscribe. */
   listUnsubscribe?: string | undefined
+  /**
+   * RFC 5322 Message-ID, `<left@right>`, the same on every try of one mail: a copy sent again
+   * after a crash is then the same message, which mail clients show once.
+   */
+  messageId: string
 }
 export type Mailer = { send(message: OutgoingMail): Promise<void>; close(): void }
 
@@ -45,6 +50,7 @@ export function createMailer(smtpUrl: string): Mailer {
         // Set explicitly so that the envelope is our validated pair, whatever the headers say.
         envelope: { from: message.from.address, to: [message.to.address] },
         subject: oneLine(message.subject),
+        messageId: message.messageId,
         text: message.text,
         html: message.html,
         ...(message.listUnsubscribe && { headers: unsubscribeHeaders(message.listUnsubscribe) }),
@@ -54,6 +60,22 @@ export function createMailer(smtpUrl: string): Mailer {
     },
     close: () => transport.close(),
   }
+}
+
+/**
+ * The server refused this mail for good (RFC 5321 § 4.2.1, a 5yz reply): to its recipient
+ * (RCPT TO) or to its content (DATA). Trying again cannot help. A 5yz to the session itself
+ * (AUTH, MAIL FROM: our credentials or sender) is the operator's to fix and refuses every mail,
+ * so those mails keep waiting for the fix instead of being given up on.
+ */
+export function isPermanentRefusal(error: unknown): boolean {
+  const { responseCode, command } = (error ?? {}) as { responseCode?: unknown; command?: unknown }
+  return (
+    typeof responseCode === 'number' &&
+    responseCode >= 500 &&
+    responseCode < 600 &&
+    (command === 'RCPT TO' || command === 'DATA')
+  )
 }
 
 // The URL is re-serialised by URL, which percent-encodes anything (CR, LF, ">") that could

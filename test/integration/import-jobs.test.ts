@@ -74,6 +74,27 @@ describe('the import job', () => {
     expect(await t.counts()).toEqual({ memberships: 50, invitations: 50, mails: 50 })
   })
 
+  it('hands an import over at once when its runner stops (SIGTERM): the chunk in hand commits, the lease ends', async () => {
+    const t = await staged(50, 'stopped')
+    const stopping = new AbortController()
+    let chunks = 0
+    await runner({
+      chunkSize: 10,
+      owner: 'stopping',
+      signal: stopping.signal,
+      onProgress: () => ++chunks === 2 && stopping.abort(), // SIGTERM during the second chunk
+    })
+    expect(await t.view()).toMatchObject({ state: 'running', rows: { done: 20, total: 50 } })
+    // Another runner, at the same moment, carries on: no lease to wait out.
+    await runner({ chunkSize: 10, owner: 'next' })
+    expect(await t.view()).toMatchObject({
+      state: 'done',
+      rows: { done: 50 },
+      counts: { invited: 50 },
+    })
+    expect(await t.counts()).toEqual({ memberships: 50, invitations: 50, mails: 50 })
+  })
+
   it('commits nothing for a runner whose lease was taken over', async () => {
     const t = await staged(30, 'stale')
     await runner({ chunkSize: 10, stopAfterChunks: 1, owner: 'slow' })

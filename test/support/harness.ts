@@ -90,35 +90,48 @@ export function useGateway(
 ): Gateway {
   const database = useTestDb(options)
   const gw = database as Gateway
-  beforeAll(() => {
-    const config = testConfig(env, options)
-    const { log, lines } = memoryLog()
-    const readiness = { migrated: true }
-    const hasher = createHasher()
-    Object.assign(gw, {
-      config,
-      readiness,
-      logs: lines,
-      hasher,
-      app: createApp({ config, db: gw.db, log, readiness, hasher }),
-      createTenant: (input: Parameters<Gateway['createTenant']>[0] = {}) => {
-        const slug = input.slug ?? randomSlug()
-        return gw.db.transaction().execute((tx) =>
-          createTenant(
-            tx,
-            {
-              slug,
-              name: input.name ?? `Store ${slug}`,
-              hosts: input.hosts ?? [],
-              shareDirectoryWith: input.shareDirectoryWith,
-              settings: config.tenantDefaults,
-            },
-            config,
-          ),
-        )
-      },
-      get: (host: string, path = '/') => supertest(gw.app).get(path).set('Host', host),
-    })
+  beforeAll(() => void gatewayOn(database, env, options, gw))
+  return gw
+}
+
+/**
+ * A gateway app on `database` (a test's own PostgreSQL cluster, say), as useGateway makes one;
+ * fills `into` when given (useGateway's object, made before its database opens).
+ */
+export function gatewayOn(
+  database: TestDb,
+  env: Record<string, string> = {},
+  options: TestOptions = {},
+  into = database as Gateway,
+): Gateway {
+  const gw = Object.assign(into, database)
+  const config = testConfig(env, options)
+  const { log, lines } = memoryLog()
+  const readiness = { migrated: true }
+  const hasher = createHasher()
+  Object.assign(gw, {
+    config,
+    readiness,
+    logs: lines,
+    hasher,
+    app: createApp({ config, db: gw.db, log, readiness, hasher }),
+    createTenant: (input: Parameters<Gateway['createTenant']>[0] = {}) => {
+      const slug = input.slug ?? randomSlug()
+      return gw.db.transaction().execute((tx) =>
+        createTenant(
+          tx,
+          {
+            slug,
+            name: input.name ?? `Store ${slug}`,
+            hosts: input.hosts ?? [],
+            shareDirectoryWith: input.shareDirectoryWith,
+            settings: config.tenantDefaults,
+          },
+          config,
+        ),
+      )
+    },
+    get: (host: string, path = '/') => supertest(gw.app).get(path).set('Host', host),
   })
   return gw
 }

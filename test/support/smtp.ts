@@ -19,31 +19,63 @@ export type TestSmtp = {
   port: number
   messages: ReceivedMail[]
   waitFor(to: string, timeoutMs?: number): Promise<ReceivedMail>
-  /** While on, every message is refused with a temporary 451, as a server under load would. */
-  setFailing(on: boolean): void
+  /**
+   * While on, every message is refused after its data: by default with a temporary 451, as a
+   * server under load would; `code` 554 is a permanent refusal of the message.
+   */
+  setFailing(on: boolean, code?: number): void
   close(): Promise<void>
 }
 
+export type SmtpOptions = {
+  /** A given port: a server stopped and started again where the gateway expects it. */
+  port?: number
+  /** A reply code refusing this recipient at RCPT TO (550: no such user), or none to accept. */
+  refuse?: (rcptTo: string) => number | undefined
+  /** A reply code refusing the sender at MAIL FROM (553: not allowed to send as this address). */
+  refuseSender?: () => number | undefined
+  /** Runs once a message is recorded, before the server says 250 (a crash in that window). */
+  beforeAccept?: (mail: ReceivedMail) => void | Promise<void>
+}
+
 /** A real SMTP server in this process, on 127.0.0.1 and a free port, without TLS or auth. */
-export async function startSmtp(): Promise<TestSmtp> {
+export async function startSmtp(options: SmtpOptions = {}): Promise<TestSmtp> {
   const messages: ReceivedMail[] = []
   const waiters: { to: string; resolve: (mail: ReceivedMail) => void }[] = []
   let isFailing = false
+  let failCode = 451
 
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onMailFrom(_address, _session, callback) {
+      const code = options.refuseSender?.()
+      if (code === undefined) return callback()
+      callback(Object.assign(new Error('Sender not allowed'), { responseCode: code }))
+    },
+    onRcptTo(address, _session, callback) {
+      const code = options.refuse?.(address.address)
+      if (code === undefined) return callback()
+      callback(Object.assign(new Error('No such user here'), { responseCode: code }))
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = []
       stream.on('data', (chunk: Buffer) => chunks.push(chunk))
       stream.on('end', () => {
         if (isFailing) {
-          const error = Object.assign(new Error('Try again later'), { responseCode: 451 })
+          const error = Object.assign(
+            new Error(failCode < 500 ? 'Try again later' : 'Message refused'),
+            {
+              responseCode: failCode,
+            },
+          )
           return callback(error)
         }
         const raw = Buffer.concat(chunks).toString('utf8')
-        record(raw, session.envelope).then(() => callback(), callback)
+        record(raw, session.envelope)
+          .then((mail) => options.beforeAccept?.(mail))
+          .then(() => callback(), callback)
       })
     },
   })
@@ -68,11 +100,12 @@ export async function startSmtp(): Promise<TestSmtp> {
       if (isFor(mail, waiter.to)) waiter.resolve(mail)
       else waiters.push(waiter)
     }
+    return mail
   }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
   })
   const { port } = server.server.address() as AddressInfo
 
@@ -97,8 +130,9 @@ export async function startSmtp(): Promise<TestSmtp> {
         })
       })
     },
-    setFailing(on) {
+    setFailing(on, code = 451) {
       isFailing = on
+      failCode = code
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }

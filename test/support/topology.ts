@@ -5,6 +5,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
+import { pgbouncerConnectQuery } from '../../src/db/database.js'
 import { freePort } from './process.js'
 
 // The production topology on this machine without Docker (docker-compose.yml's, with Debian's
@@ -96,7 +97,8 @@ export async function startPgbouncer(serverUrl: string, poolSize = 3): Promise<P
     join(dir, 'pgbouncer.ini'),
     [
       '[databases]',
-      `${database} = host=${server.hostname} port=${server.port || 5432} dbname=${database}`,
+      // The gateway's session bounds (src/db/database.ts), which PgBouncer will not pass on.
+      `${database} = host=${server.hostname} port=${server.port || 5432} dbname=${database} connect_query=${pgbouncerConnectQuery()}`,
       '[pgbouncer]',
       'listen_addr = 127.0.0.1',
       `listen_port = ${port}`,
@@ -106,6 +108,7 @@ export async function startPgbouncer(serverUrl: string, poolSize = 3): Promise<P
       `auth_file = ${join(dir, 'userlist.txt')}`,
       `admin_users = ${user}`,
       'pool_mode = transaction',
+      'ignore_startup_parameters = options',
       `default_pool_size = ${poolSize}`,
       'max_client_conn = 200',
       `pidfile = ${join(dir, 'pgbouncer.pid')}`,
