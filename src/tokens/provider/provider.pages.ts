@@ -1,5 +1,5 @@
 import type { Configuration } from 'oidc-provider'
-import { page } from '../../http/layout.js'
+import { errorPage, page } from '../../http/layout.js'
 import { messagePage } from '../../identity/home.pages.js'
 import { Html, html } from '../../lib/html.js'
 import { t } from '../../lib/i18n.js'
@@ -46,4 +46,9 @@ export function providerPages(tenant: Tenant) {
   }
 
   return { logoutSource, postLogoutSuccessSource, renderError }
+}
+
+/** The store's "temporarily unavailable" page, for a browser at an endpoint that met an outage. */
+export function outagePage(tenant: Tenant): string {
+  return String(errorPage(503, { locale: tenant.settings.defaultLocale, tenantName: tenant.name }))
 }
