@@ -7,9 +7,11 @@ import { mkdtempSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ready, startGateway } from '../test/support/process.js'
+import { compiledGateway } from './support.js'
 
 const runs = Number(process.argv[2] ?? 5)
-const BIN = new URL('../bin/gateway.js', import.meta.url).pathname
+// The compiled CLI, as `npx gateway` runs it (built first if the sources are newer).
+const BIN = compiledGateway()
 const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-cli-'))
 
 /** One command: its wall time, and its CPU (user + system) as GNU time reads it from rusage. */
@@ -40,7 +42,7 @@ async function series(label: string) {
 
 await command() // creates and migrates the data directory; not counted
 await series('no server (opens PGlite itself)')
-const gw = await startGateway({ DATA_DIR: dataDir, LOG_LEVEL: 'info' })
+const gw = await startGateway({ DATA_DIR: dataDir, LOG_LEVEL: 'info' }, [], BIN)
 try {
   await gw.until(ready, 'the server')
   await series('server running (its socket)')
