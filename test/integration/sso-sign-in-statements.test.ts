@@ -1,12 +1,6 @@
-import { readFile } from 'node:fs/promises'
-import { PGlite } from '@electric-sql/pglite'
-import { Kysely, PostgresDialect } from 'kysely'
-import { PGliteDialect } from 'kysely-pglite-dialect'
-import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { type Db, PGLITE_EXTENSIONS } from '../../src/db/database.js'
-import type { Database } from '../../src/db/schema.js'
-import { separateApp, useGateway } from '../support/harness.js'
+import { describe, expect, it } from 'vitest'
+import { useGateway } from '../support/harness.js'
+import { countStatements } from '../support/statement-count.js'
 import { createIdp } from '../support/saml-idp.js'
 import { samlHelpers } from '../support/saml-sign-in.js'
 
@@ -24,39 +18,7 @@ const gw = useGateway()
 const idp = createIdp()
 const { samlStore, startSignIn } = samlHelpers(gw, idp)
 
-// The app under count runs on a Kysely that logs every statement it sends, on the database the
-// rest of the file uses: the same server database, or (PGlite, one connection per instance) a
-// database of the file's own loaded from the migrated dump.
-let statements: string[] | undefined
-let counted: Db
-beforeAll(async () => {
-  const log = (event: { level: string; query: { sql: string } }) => {
-    if (event.level === 'query') statements?.push(event.query.sql)
-  }
-  const dump = inject('pgliteDump')
-  const dialect = gw.url
-    ? new PostgresDialect({ pool: new pg.Pool({ connectionString: gw.url, max: 4 }) })
-    : new PGliteDialect(
-        await PGlite.create({
-          loadDataDir: new Blob([await readFile(dump)]),
-          extensions: PGLITE_EXTENSIONS,
-        }),
-      )
-  counted = new Kysely<Database>({ dialect, log })
-  Object.assign(gw, { db: counted, app: separateApp(gw, { db: counted }) })
-})
-afterAll(() => counted?.destroy())
-
-/** The statements `action` sends, in order. */
-async function statementsOf(action: () => Promise<unknown>): Promise<string[]> {
-  statements = []
-  try {
-    await action()
-    return statements
-  } finally {
-    statements = undefined
-  }
-}
+const statementsOf = countStatements(gw)
 
 describe('a repeat SAML sign-in', () => {
   it(`sends at most ${MAX_STATEMENTS} statements to the database`, async () => {
