@@ -86,10 +86,7 @@ export async function listAccessRequests(db: Db, tenant: Tenant, input: unknown)
     after: after && { at: after[0], id: after[1] },
     limit: q.limit + 1,
   })
-  const page = rows.slice(0, q.limit)
-  const last = page.at(-1)
-  const nextCursor =
-    rows.length > q.limit && last ? cursor.encode([last.created_at_text, last.id]) : null
+  const { page, nextCursor } = cursor.page(rows, q.limit, (r) => [r.created_at_text, r.id])
   return { items: page.map(accessRequestView), nextCursor }
 }
 

@@ -59,12 +59,8 @@ async function page(db: Db, scope: string | null, q: z.output<typeof AuditQuery>
     before: q.cursor ? keysetOf(cursor.decode(q.cursor)) : undefined,
     limit: q.limit + 1,
   })
-  const page = rows.slice(0, q.limit)
-  const last = page.at(-1)
-  return {
-    events: page.map(({ at_key: _, ...row }) => auditEventView(row)),
-    nextCursor: rows.length > q.limit && last ? cursor.encode([last.at_key, last.id]) : null,
-  }
+  const { page, nextCursor } = cursor.page(rows, q.limit, (r) => [r.at_key, r.id])
+  return { events: page.map(({ at_key: _, ...row }) => auditEventView(row)), nextCursor }
 }
 
 type Row = Omit<Awaited<ReturnType<typeof listAuditEvents>>[number], 'at_key'>

@@ -59,8 +59,7 @@ export function termsAdminRoutes({ config, db }: Deps): Router {
       before: q.cursor ? keysetOf(cursor.decode(q.cursor)) : undefined,
       limit: q.limit + 1,
     })
-    const page = rows.slice(0, q.limit)
-    const last = page.at(-1)
+    const { page, nextCursor } = cursor.page(rows, q.limit, (r) => [r.at_key, r.membership_id])
     res.json({
       items: page.map((r) => ({
         memberId: r.membership_id,
@@ -68,8 +67,7 @@ export function termsAdminRoutes({ config, db }: Deps): Router {
         name: [r.first_name, r.last_name].filter(Boolean).join(' ') || null,
         acceptedAt: r.accepted_at.toISOString(),
       })),
-      nextCursor:
-        rows.length > q.limit && last ? cursor.encode([last.at_key, last.membership_id]) : null,
+      nextCursor,
     })
   })
   return router

@@ -36,10 +36,7 @@ export async function listInvitations(db: Db, tenant: Tenant, input: unknown, no
     limit: q.limit,
     now,
   })
-  const page = rows.slice(0, q.limit)
-  const last = page.at(-1)
-  const nextCursor =
-    rows.length > q.limit && last ? cursor.encode([sortValue(last, sortKey), last.id]) : null
+  const { page, nextCursor } = cursor.page(rows, q.limit, (r) => [sortValue(r, sortKey), r.id])
   return { items: page.map((row) => invitationView(row, tenant, now)), nextCursor }
 }
 

@@ -18,9 +18,22 @@ export function pageCursor<S extends z.ZodType>(schema: S) {
       return undefined
     }
   }
+  const encode = (value: z.input<S>) => Buffer.from(JSON.stringify(value)).toString('base64url')
   return {
-    encode: (value: z.input<S>) => Buffer.from(JSON.stringify(value)).toString('base64url'),
+    encode,
     read,
+    /**
+     * A page of `limit` from `rows` (read as `limit + 1`, so that one more row says a page
+     * follows), and the cursor of the next page (its last row's key), or null.
+     */
+    page<R>(rows: R[], limit: number, keyOf: (last: R) => z.input<S>) {
+      const page = rows.slice(0, limit)
+      const last = page.at(-1)
+      return {
+        page,
+        nextCursor: rows.length > limit && last !== undefined ? encode(keyOf(last)) : null,
+      }
+    },
     /** The cursor's value; 400 naming the field for anything else. */
     decode(cursor: string): z.output<S> {
       const value = read(cursor)

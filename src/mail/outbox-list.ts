@@ -24,10 +24,7 @@ export async function listTenantOutbox(db: Db, tenantId: string, input: unknown)
     ...(after && { after: { createdAt: after[0], id: after[1] } }),
     limit: q.limit + 1,
   })
-  const page = rows.slice(0, q.limit)
-  const last = page.at(-1)
-  const nextCursor =
-    rows.length > q.limit && last ? cursor.encode([last.created_key, last.id]) : null
+  const { page, nextCursor } = cursor.page(rows, q.limit, (r) => [r.created_key, r.id])
   return { items: page.map(outboxView), nextCursor }
 }
 
