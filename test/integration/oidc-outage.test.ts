@@ -34,6 +34,14 @@ function outage() {
   return { state, app: separateApp(gw, { db: gw.db.withPlugin(plugin) }) }
 }
 
+/** A machine app's client-credentials grant at the tenant's token endpoint. */
+const clientCredentialsGrant = (http: supertest.Agent, host: string, authorization: string) =>
+  http
+    .post('/token')
+    .set('Host', host)
+    .set('Authorization', authorization)
+    .type('form')
+    .send({ grant_type: 'client_credentials' })
 async function signedInWithMachine() {
   const { tenant, host } = await member(person.email)
   const web = await relyingParty(gw, tenant)
@@ -61,13 +69,7 @@ describe('the OpenID Provider while the database is down', () => {
     const { host, tokens, web, machine, basic } = await signedInWithMachine()
     const { state, app } = outage()
     const http = supertest(app)
-    const clientCredentials = () =>
-      http
-        .post('/token')
-        .set('Host', host)
-        .set('Authorization', basic(machine))
-        .type('form')
-        .send({ grant_type: 'client_credentials' })
+    const clientCredentials = () => clientCredentialsGrant(http, host, basic(machine))
     // The provider is built (its keys read) before the outage.
     expect((await clientCredentials()).status).toBe(200)
 
@@ -185,13 +187,7 @@ describe('the OpenID Provider while PostgreSQL is really gone', () => {
         // The tenant stays cached as in production (one second there; here a minute).
         const config = { ...gw.config, tenantCacheTtlMs: 60_000 }
         const http = supertest(separateApp(gw, { db, config }))
-        const clientCredentials = () =>
-          http
-            .post('/token')
-            .set('Host', host)
-            .set('Authorization', basic(machine))
-            .type('form')
-            .send({ grant_type: 'client_credentials' })
+        const clientCredentials = () => clientCredentialsGrant(http, host, basic(machine))
         expect((await clientCredentials()).status).toBe(200)
         await relay.stop()
         for (let i = 0; i < 2; i++) expectUnavailable(await clientCredentials())
