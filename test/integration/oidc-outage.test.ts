@@ -126,14 +126,7 @@ describe('the OpenID Provider while the database is down', () => {
     const { state, app } = outage()
     state.down = true
     const http = supertest(app)
-    expectUnavailable(
-      await http
-        .post('/token')
-        .set('Host', host)
-        .set('Authorization', basic(machine))
-        .type('form')
-        .send({ grant_type: 'client_credentials' }),
-    )
+    expectUnavailable(await clientCredentialsGrant(http, host, basic(machine)))
     expectUnavailable(await http.get('/jwks').set('Host', host))
     expectUnavailable(
       await http
