@@ -55,10 +55,10 @@ const ASSETS = fileURLToPath(new URL('./http/assets/', import.meta.url))
  */
 export function mountRoutes(app: Express, deps: Deps): void {
   const { config, db, log, readiness } = deps
-  const tokens = tokenRoutes(deps)
   // What the database says is cached per process while its revocation events say it holds
   // (src/revocation/); tests that must see a change at once (tenantCacheTtlMs 0) cache nothing.
   const view = config.tenantCacheTtlMs === 0 ? undefined : revocationView(db, log)
+  const tokens = tokenRoutes(deps, view)
   const headers = securityHeaders()
   const tenants = resolveTenant(db, config, config.tenantCacheTtlMs, view)
 

@@ -1,4 +1,4 @@
-import type { RevocationView } from './view.js'
+import { MAX_AGE_MS, type RevocationView } from './view.js'
 
 // A busy gateway holds a few thousand live credentials; past this the cache starts over rather
 // than grow without bound (a flood of distinct valid credentials costs lookups, not memory).
@@ -34,5 +34,27 @@ export function revocableCache<T>(view: RevocationView) {
     get size() {
       return entries.size
     },
+  }
+}
+
+/**
+ * `lookup` with its answers kept per process while the view says they hold (revocableCache):
+ * each rests on the keys `keysOf` names, and lives MAX_AGE_MS at most. An undefined answer is
+ * not kept (what is missing now may exist in a moment). Without a view, `lookup` itself.
+ */
+export function heldLookup<T>(
+  view: RevocationView | undefined,
+  lookup: (id: string) => Promise<T | undefined>,
+  keysOf: (id: string) => readonly string[],
+): (id: string) => Promise<T | undefined> {
+  if (!view) return lookup
+  const cache = revocableCache<T>(view)
+  return async (id) => {
+    const cached = cache.get(id)
+    if (cached !== undefined) return cached
+    const since = view.now()
+    const found = await lookup(id)
+    if (found !== undefined) cache.set(id, found, since, keysOf(id), Date.now() + MAX_AGE_MS)
+    return found
   }
 }

@@ -6,6 +6,8 @@ import {
   findWithGrantAndSession,
   upsertArtefacts,
 } from './artefacts.queries.js'
+import { heldLookup } from '../revocation/cache.js'
+import { type RevocationView, revocationKeys } from '../revocation/view.js'
 import { clientMetadata, findClient } from './apps.js'
 
 // oidc-provider's storage contract (its Adapter interface), backed by one table keyed by tenant.
@@ -42,12 +44,26 @@ export function artefactAdapter({
   db,
   tenantId,
   replayed,
+  view,
 }: {
   db: Db
   tenantId: string
   /** The error for a code or refresh token consumed by a concurrent request (invalid_grant). */
   replayed: () => Error
+  /**
+   * Keeps the apps (Client) read per process while it holds: every request at the provider
+   * reads its app, and a changed or deleted app is an event (its key, and the tenant's).
+   */
+  view?: RevocationView | undefined
 }) {
+  const client = heldLookup(
+    view,
+    async (clientId) => {
+      const row = await findClient(db, tenantId, clientId)
+      return row && (clientMetadata(row) as Payload)
+    },
+    (clientId) => [revocationKeys.tenant(tenantId), revocationKeys.app(tenantId, clientId)],
+  )
   const rows = (model: string) =>
     db.selectFrom('oidc_artefacts').where('tenant_id', '=', tenantId).where('model', '=', model)
   // A grant's artefacts and the grant itself: what the winner of a race saves afterwards then
@@ -158,10 +174,8 @@ export function artefactAdapter({
     }
 
     async find(id: string): Promise<Payload | undefined> {
-      if (this.model === 'Client') {
-        const row = await findClient(db, tenantId, id)
-        return row && clientMetadata(row)
-      }
+      // A copy: what the provider is handed is its own.
+      if (this.model === 'Client') return client(id).then((found) => found && { ...found })
       const grant = grants.getStore()
       // Written later in one go, but read back as if written now.
       const pending = grant?.writes.get(`${this.model} ${id}`)

@@ -7,6 +7,7 @@ import { noStore } from '../http/pages.js'
 import { finishSession } from '../http/session-cookie.js'
 import { claimsForScopes } from './accounts.js'
 import type { Tenant } from '../tenants/tenants.js'
+import type { RevocationView } from '../revocation/view.js'
 import { decideAbort, decideInteraction, type OpenSignIn } from './interaction.js'
 import { firstPartyGrant } from './provider/grants.js'
 import { answeredOutage } from './provider/outage.js'
@@ -44,7 +45,11 @@ const signInOf = (details: InteractionDetails): OpenSignIn => ({
  * The tenant's OpenID Provider: the provider's own endpoints, our interaction step (our login,
  * activation and Terms pages stand in for its prompts) and userinfo.
  */
-export function tokenRoutes({ config, db }: Deps): {
+export function tokenRoutes(
+  { config, db }: Deps,
+  /** Keeps apps and accounts per process while they hold (registry.ts); absent in some tests. */
+  view?: RevocationView,
+): {
   routes: Router
   /** oidc-provider's own endpoints; src/routes.ts names the paths it answers. */
   providerEndpoint: RequestHandler
@@ -55,6 +60,7 @@ export function tokenRoutes({ config, db }: Deps): {
     db,
     secretKey: config.secretKey,
     endGatewaySession: (req, res) => finishSession(req as Request, res as Response, db),
+    view,
   })
   const providerOf = (res: Response) => registry.forTenant(res.locals.tenant)
   const router = Router()

@@ -29,6 +29,9 @@ export type LiveAccessToken = JWTPayload & {
   amr?: string[]
 }
 
+/** A person's account at the tenant, as tokens see it (accountClaims). */
+export type Account = NonNullable<Awaited<ReturnType<typeof accountClaims>>>
+
 /** A live access token: a person's carries their current claims, a machine app's none. */
 export type VerifiedAccessToken = { token: LiveAccessToken; account?: AccountClaims }
 
@@ -59,8 +62,11 @@ export function accessTokenChecks(input: {
   tenant: Tenant
   keys: SigningKey[]
   Adapter: ArtefactAdapter
+  /** The account behind a person's token (accountClaims, or a cache of it: registry.ts). */
+  accountOf?: (userId: string) => Promise<Account | undefined>
 }) {
   const { db, tenant, Adapter } = input
+  const accountOf = input.accountOf ?? ((userId: string) => accountClaims(db, tenant, userId))
   const audience = apiAudience(tenant)
   const jwks = createLocalJWKSet({ keys: input.keys.map((k) => k.publicJwk) })
 
@@ -92,7 +98,7 @@ export function accessTokenChecks(input: {
       if (!(await new Adapter(person ? 'AccessToken' : 'ClientCredentials').findGranted(live.jti!)))
         return undefined
       if (!person) return { token: live }
-      const found = await accountClaims(db, tenant, live.sub!)
+      const found = await accountOf(live.sub!)
       return found && { token: live, account: found.claims }
     },
   }

@@ -1,8 +1,8 @@
 import type { Db } from '../../db/database.js'
 import type { Tenant } from '../../tenants/tenants.js'
-import { accessTokenClaims, accountClaims, claimsForScopes, mayUseAppOf } from '../accounts.js'
+import { accessTokenClaims, claimsForScopes, mayUseAppOf } from '../accounts.js'
 import { getApp } from '../apps.js'
-import { apiAudience } from './access-tokens.js'
+import { type Account, apiAudience } from './access-tokens.js'
 import type { ProviderCallbacks } from './configuration.js'
 import { firstPartyGrant } from './grants.js'
 
@@ -16,21 +16,25 @@ function signInAmr(ctx: Parameters<ProviderCallbacks['extraTokenClaims']>[0] | u
   return Array.isArray(amr) && amr.every((v) => typeof v === 'string') ? amr : undefined
 }
 
-/** The provider's questions about accounts, grants and tokens, answered from the database. */
+/**
+ * The provider's questions about accounts, grants and tokens, answered from the database;
+ * `accounts` reads a person's account (accountClaims, or a cache of it: registry.ts).
+ */
 export function providerLookups(
   db: Db,
   tenant: Tenant,
+  accounts: (userId: string) => Promise<Account | undefined>,
 ): Omit<ProviderCallbacks, 'recordAccessToken' | 'invalidTarget'> {
   const audience = apiAudience(tenant)
   const appOf = (clientId: string) => () =>
     getApp(db, tenant.id, clientId).catch(() => ({ product: null }))
   // A grant asks for the account twice (findAccount, then extraTokenClaims): one read per request.
-  const perRequest = new WeakMap<object, Map<string, ReturnType<typeof accountClaims>>>()
+  const perRequest = new WeakMap<object, Map<string, ReturnType<typeof accounts>>>()
   const accountOf = (ctx: object | undefined, sub: string) => {
-    if (!ctx) return accountClaims(db, tenant, sub)
-    const known = perRequest.get(ctx) ?? new Map<string, ReturnType<typeof accountClaims>>()
+    if (!ctx) return accounts(sub)
+    const known = perRequest.get(ctx) ?? new Map<string, ReturnType<typeof accounts>>()
     perRequest.set(ctx, known)
-    const found = known.get(sub) ?? accountClaims(db, tenant, sub)
+    const found = known.get(sub) ?? accounts(sub)
     known.set(sub, found)
     return found
   }

@@ -22,6 +22,9 @@ import { pinOrigin } from './origin.js'
 import { grantsInOneWrite } from './one-write.js'
 import { answerOutagesWith503 } from './outage.js'
 import { countGrants } from '../../metrics/tokens.js'
+import { heldLookup } from '../../revocation/cache.js'
+import { type RevocationView, revocationKeys } from '../../revocation/view.js'
+import { accountClaims } from '../accounts.js'
 
 export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>
 
@@ -52,6 +55,13 @@ type Options = {
   db: Db
   secretKey: string
   endGatewaySession: EndGatewaySession
+  /**
+   * Keeps what every grant reads (its app, the person's account) per process while it holds:
+   * a changed app, membership, user or tenant is an event, and every process stops using what
+   * it kept within the view's second. Absent (tests that must see a change at once), each
+   * request reads them.
+   */
+  view?: RevocationView | undefined
 }
 
 /**
@@ -83,7 +93,8 @@ async function tenantKeys(db: Db, tenant: Tenant, secretKey: string) {
   return publishedKeys(db, tenant, secretKey)
 }
 
-async function buildProvider(tenant: Tenant, { db, secretKey, endGatewaySession }: Options) {
+async function buildProvider(tenant: Tenant, options: Options) {
+  const { db, secretKey, endGatewaySession, view } = options
   const keys = await tenantKeys(db, tenant, secretKey)
   // Loaded on first use: on Node 20 the module warns when imported, which commands other than
   // `serve` (and a misconfigured start) should not print.
@@ -92,7 +103,18 @@ async function buildProvider(tenant: Tenant, { db, secretKey, endGatewaySession 
     db,
     tenantId: tenant.id,
     replayed: () => new errors.InvalidGrant('grant already used'),
+    view,
   })
+  // What a person's token says of them: the account's keys are the membership's and the user's.
+  const accounts = heldLookup(
+    view,
+    (userId) => accountClaims(db, tenant, userId),
+    (userId) => [
+      revocationKeys.tenant(tenant.id),
+      revocationKeys.membership(tenant.id, userId),
+      revocationKeys.user(userId),
+    ],
+  )
   const configuration = providerConfiguration({
     tenant,
     keys,
@@ -100,7 +122,7 @@ async function buildProvider(tenant: Tenant, { db, secretKey, endGatewaySession 
     adapter: Adapter,
     policy: gatewaySessionPolicy(interactionPolicy),
     callbacks: {
-      ...providerLookups(db, tenant),
+      ...providerLookups(db, tenant, accounts),
       recordAccessToken: recordAccessToken(Adapter) as never,
       invalidTarget: () => new errors.InvalidTarget(),
     },
@@ -130,7 +152,7 @@ async function buildProvider(tenant: Tenant, { db, secretKey, endGatewaySession 
     },
     keys,
     audience: apiAudience(tenant),
-    ...accessTokenChecks({ db, tenant, keys, Adapter }),
+    ...accessTokenChecks({ db, tenant, keys, Adapter, accountOf: accounts }),
     // Our interaction routes enter the provider too: the same pinned origin as its endpoints.
     openInteraction: (req, res) =>
       provider.interactionDetails(pinned(req), res).catch((err: unknown) => {
