@@ -76,6 +76,19 @@ export function mountRoutes(app: Express, deps: Deps): void {
     ),
   )
 
+  // The token endpoint likewise: every app's grants (a back channel: the app's credentials, no
+  // browser session) meet only the request id and access log, headers, readiness, the tenant.
+  app.post(
+    '/token',
+    inSequence(
+      requestContext(log),
+      headers,
+      requireMigrated(readiness),
+      tenants,
+      tokens.providerEndpoint,
+    ),
+  )
+
   // Any host, no tenant: request id and access log, headers, a decodable path.
   app.use(requestContext(log), headers, requireDecodablePath)
   app.get(['/healthz', '/readyz'], healthRoutes(db, readiness))

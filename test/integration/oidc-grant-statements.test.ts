@@ -110,7 +110,7 @@ describe('a grant revoked while a refresh is under way', () => {
     let revocation: Promise<unknown> | undefined
     const revokeAfterRead: KyselyPlugin = {
       transformQuery(args) {
-        if (JSON.stringify(args.node).includes('"grant_payload"')) reads.add(args.queryId)
+        if (JSON.stringify(args.node).includes('grant_source_read')) reads.add(args.queryId)
         return args.node
       },
       async transformResult(args) {
