@@ -20,7 +20,6 @@ import {
 } from 'jose'
 import * as client from 'openid-client'
 import pg from 'pg'
-import { Pool } from 'undici'
 import { createApp } from '../src/tokens/apps.js'
 import {
   authorizationRequest,
@@ -30,6 +29,7 @@ import {
   tenantFetch,
 } from '../test/support/oidc.js'
 import { benchGateway, seedBenchTenant } from './support.js'
+import { hasWrk, lua, runWrk } from './wrk.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
@@ -38,6 +38,7 @@ const PASSWORD = 'correct horse battery staple 42'
 // Codes live 60 s (tokens/provider/configuration.ts): collected in batches small enough to be spent well within that.
 const BATCH = 200
 const TOKENS = 8
+const EXCHANGES_PER_WRK_PHASE = 900
 const cores = availableParallelism()
 
 /** The tenant "bench" with one member, a confidential web app and a machine app. */
@@ -177,6 +178,28 @@ async function grants(
   return { ...measured, cpuMs: cpu.per(measured.n) }
 }
 
+/** A wrk phase at the token endpoint (tokenScript), with the CPU it costs; wrk's own as the client's. */
+async function wrkGrants(
+  meter: Meter,
+  port: number,
+  script: string,
+  seconds = SECONDS,
+): Promise<Grants & { errors: number }> {
+  const cpu = cpuMeter(meter)
+  const result = await cpu.meter(() =>
+    runWrk({ url: `http://127.0.0.1:${port}/token`, connections: 2 * cores, seconds, script }),
+  )
+  const n = Math.max(1, result.requests)
+  return {
+    rate: result.rate,
+    p50: result.p50,
+    p99: result.p99,
+    n: result.requests,
+    errors: result.errors,
+    cpuMs: { ...cpu.per(n), bench: result.cpuMs / n },
+  }
+}
+
 /**
  * Code exchanges/s at the token endpoint, concurrency = 2 x cores, for `seconds` of exchanging
  * (one batch at least). Codes are collected first, a batch at a time, and are not timed; the CPU
@@ -235,34 +258,66 @@ const openIdExchange = (config: client.Configuration) => async (c: Code) =>
 type Credentials = { clientId: string; clientSecret?: string | undefined }
 
 /**
- * The token endpoint as a load generator sees it: a keep-alive pool of 2 x cores connections
- * (undici), the form posted with the app's Basic credentials, the status and the JSON read,
- * nothing verified. Beside openid-client's phases, it shows what the gateway answers when its
- * client is not also spending the two cores on checking every answer, as a load generator on
- * another machine would not (Hydra's and Keycloak's published figures are of that kind).
+ * The token endpoint under wrk (bench/wrk.ts), the app's Basic credentials on every request:
+ * `cc` posts the client-credentials form; `refresh` keeps one chain per item, each answer's
+ * refresh token the chain's next; `exchange` posts one form per item (a code each) and stops
+ * when every one is answered. `ok` counts the answers that carry an access token.
  */
-function leanTokenEndpoint(issuer: string) {
-  const url = new URL(issuer)
-  const pool = new Pool(`http://127.0.0.1:${url.port}`, { connections: 2 * cores })
-  return {
-    async post(app: Credentials, form: Record<string, string>) {
-      const auth = Buffer.from(`${app.clientId}:${app.clientSecret}`).toString('base64')
-      const { statusCode, body } = await pool.request({
-        path: '/token',
-        method: 'POST',
-        headers: {
-          host: url.host,
-          authorization: `Basic ${auth}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams(form).toString(),
-      })
-      const answer = (await body.json()) as Record<string, string>
-      if (statusCode !== 200) throw new Error(`token endpoint: ${statusCode} ${answer['error']}`)
-      return answer
-    },
-    close: () => pool.close(),
-  }
+function tokenScript(input: {
+  host: string
+  app: Credentials
+  mode: 'cc' | 'refresh' | 'exchange'
+  items?: string[]
+}) {
+  const auth = Buffer.from(`${input.app.clientId}:${input.app.clientSecret}`).toString('base64')
+  return `
+wrk.method = "POST"
+wrk.path = "/token"
+wrk.headers["Host"] = ${lua(input.host)}
+wrk.headers["Authorization"] = ${lua(`Basic ${auth}`)}
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+local mode = ${lua(input.mode)}
+local items = { ${(input.items ?? []).map(lua).join(', ')} }
+local total = #items
+local nextItem = 1
+local failed = 0
+ok = 0
+-- wrk runs for its whole duration: the exchanges' own time is measured here (LuaJIT's FFI,
+-- the monotonic clock) and handed over as \`elapsed\`.
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } bench_timespec; int clock_gettime(int, bench_timespec *); ]]
+local ts = ffi.new("bench_timespec")
+local function now() ffi.C.clock_gettime(1, ts) return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) / 1e9 end
+local started
+-- Once every item is out, a connection waits (delay) on a request it never sends.
+local idle = wrk.format("GET", "/healthz")
+local exhausted = false
+function delay() if exhausted then return 60000 end return 0 end
+function request()
+  started = started or now()
+  if mode == "cc" then return wrk.format(nil, nil, nil, "grant_type=client_credentials") end
+  if mode == "refresh" then
+    local token = table.remove(items)
+    if not token then exhausted = true return idle end
+    return wrk.format(nil, nil, nil, "grant_type=refresh_token&refresh_token=" .. token)
+  end
+  local body = items[nextItem]
+  nextItem = nextItem + 1
+  if not body then exhausted = true return idle end
+  return wrk.format(nil, nil, nil, body)
+end
+function response(status, headers, body)
+  if status == 200 and body:find('"access_token"', 1, true) then ok = ok + 1
+  elseif body:find('"error"', 1, true) then failed = failed + 1 end
+  if mode == "refresh" then
+    local token = body:match('"refresh_token":"([^"]+)"')
+    if token then table.insert(items, token) end
+  elseif mode == "exchange" and ok + failed >= total then
+    elapsed = now() - started
+    wrk.thread:stop()
+  end
+end
+`
 }
 
 /**
@@ -315,7 +370,6 @@ async function main() {
   const bench = await benchGateway({ PUBLIC_URL_TEMPLATE: 'http://{host}:{port}' })
   const { gw } = bench
   let backends: Backends | undefined
-  let closeLean: (() => Promise<void>) | undefined
   try {
     const { web, machine } = await setUp(bench)
     await bench.ready()
@@ -349,27 +403,6 @@ async function main() {
       },
       exchange: openIdExchange(config),
     }
-    const lean = leanTokenEndpoint(issuer)
-    closeLean = lean.close
-    const leanClient = {
-      clientCredentials: () => lean.post(machine, { grant_type: 'client_credentials' }),
-      refresh: async (_: number, worker: number) => {
-        const tokens = await lean.post(web, {
-          grant_type: 'refresh_token',
-          refresh_token: chains[worker]!,
-        })
-        chains[worker] = tokens['refresh_token']!
-      },
-      exchange: async (c: Code) =>
-        (
-          await lean.post(web, {
-            grant_type: 'authorization_code',
-            code: c.url.searchParams.get('code')!,
-            redirect_uri: REDIRECT,
-            code_verifier: c.verifier,
-          })
-        )['access_token']!,
-    }
     for (let i = 0; i < 50; i++) await openIdClient.clientCredentials()
 
     const jwks = createRemoteJWKSet(new URL(`${issuer}/jwks`), { [customFetch]: tenantFetch })
@@ -386,6 +419,11 @@ async function main() {
       jwtVerify(accessTokens[i % accessTokens.length]!, jwks, expected)
 
     const keycloak = KEYCLOAK_REFRESHES_PER_VCPU_S * cores
+    const hydra = (rate: number) => versus(rate, HYDRA_CLIENT_CREDENTIALS_PER_S, 'Hydra 513/s')
+    const keycloakVs = (rate: number) => versus(rate, keycloak, `Keycloak ${keycloak}/s`)
+    const exchangeGoal = (rate: number) => versus(rate, CODE_EXCHANGE_GOAL_PER_S, 'goal 300/s')
+    const wrk = hasWrk()
+    if (!wrk) console.log('wrk not found (apt-get install wrk): its phases are skipped')
     console.log(
       `${new Date().toISOString()} cores ${cores} (${cpus()[0]?.model ?? '?'}), node ${process.version}, RS256 2048-bit, ${SECONDS} s per phase, load average ${loadavg()
         .map((l) => l.toFixed(2))
@@ -400,33 +438,55 @@ async function main() {
       row('raw jose RS256 sign (floor)', signing)
       row('raw jose verify', await loop(rawVerify))
       row('jose verify, gateway JWKS', await loop(jwksVerify))
-      const clients = [
-        { name: 'openid-client', ...openIdClient },
-        { name: 'lean client', ...leanClient },
+      const cc = await grants(meter, openIdClient.clientCredentials)
+      row('client credentials, openid-client', cc, hydra(cc.rate))
+      const refreshed = await grants(meter, openIdClient.refresh)
+      row('refresh, openid-client', refreshed, keycloakVs(refreshed.rate))
+      const exchanged = await exchanges(config, browser, meter)
+      row('code exchange, openid-client', exchanged, exchangeGoal(exchanged.rate))
+      console.log(
+        `  client CPU per grant (openid-client, this process): client credentials ${cc.cpuMs.bench.toFixed(2)} ms, refresh ${refreshed.cpuMs.bench.toFixed(2)} ms, exchange ${exchanged.cpuMs.bench.toFixed(2)} ms; collecting a code (GET /auth on the session, sequential, untimed) took ${exchanged.collectMs.toFixed(1)} ms; load average ${loadavg()[0]!.toFixed(2)}`,
+      )
+      if (!wrk) continue
+      const host = new URL(issuer).host
+      const wcc = await wrkGrants(meter, gw.port, tokenScript({ host, app: machine, mode: 'cc' }))
+      row('client credentials, wrk', wcc, hydra(wcc.rate))
+      // Chains of their own (openid-client's go on in the next round), two per connection: an
+      // answer comes back before the connection asks for its next chain.
+      const fresh = [
+        ...(await refreshChains(config, browser)),
+        ...(await refreshChains(config, browser)),
       ]
-      for (const c of clients) {
-        const cc = await grants(meter, c.clientCredentials)
-        row(
-          `client credentials, ${c.name}`,
-          cc,
-          versus(cc.rate, HYDRA_CLIENT_CREDENTIALS_PER_S, 'Hydra 513/s'),
-        )
-        const refreshed = await grants(meter, c.refresh)
-        row(
-          `refresh, ${c.name}`,
-          refreshed,
-          versus(refreshed.rate, keycloak, `Keycloak ${keycloak}/s`),
-        )
-        const exchanged = await exchanges(config, browser, meter, { exchange: c.exchange })
-        row(
-          `code exchange, ${c.name}`,
-          exchanged,
-          versus(exchanged.rate, CODE_EXCHANGE_GOAL_PER_S, 'goal 300/s'),
-        )
-        console.log(
-          `  client CPU per grant (${c.name}, this process): client credentials ${cc.cpuMs.bench.toFixed(2)} ms, refresh ${refreshed.cpuMs.bench.toFixed(2)} ms, exchange ${exchanged.cpuMs.bench.toFixed(2)} ms; collecting a code (GET /auth on the session, sequential, untimed) took ${exchanged.collectMs.toFixed(1)} ms; load average ${loadavg()[0]!.toFixed(2)}`,
+      const wrefresh = await wrkGrants(
+        meter,
+        gw.port,
+        tokenScript({ host, app: web, mode: 'refresh', items: fresh }),
+      )
+      row('refresh, wrk', wrefresh, keycloakVs(wrefresh.rate))
+      // Codes for a few seconds at the goal's rate, collected first (untimed; a code lives 60 s).
+      const forms: string[] = []
+      for (let i = 0; i < EXCHANGES_PER_WRK_PHASE; i++) {
+        const c = await code(config, browser)
+        forms.push(
+          new URLSearchParams({
+            grant_type: 'authorization_code',
+            code: c.url.searchParams.get('code')!,
+            redirect_uri: REDIRECT,
+            code_verifier: c.verifier,
+          }).toString(),
         )
       }
+      const wexchange = await wrkGrants(
+        meter,
+        gw.port,
+        tokenScript({ host, app: web, mode: 'exchange', items: forms }),
+        // wrk's duration: long enough for every code at 100/s (the script measures its own).
+        Math.ceil(EXCHANGES_PER_WRK_PHASE / 100),
+      )
+      row('code exchange, wrk', wexchange, exchangeGoal(wexchange.rate))
+      console.log(
+        `  client CPU per grant (wrk): client credentials ${wcc.cpuMs.bench.toFixed(2)} ms, refresh ${wrefresh.cpuMs.bench.toFixed(2)} ms, exchange ${wexchange.cpuMs.bench.toFixed(2)} ms; refused: ${wcc.errors + wrefresh.errors + wexchange.errors}; load average ${loadavg()[0]!.toFixed(2)}`,
+      )
       console.log(`  sign floor ${signing.rate.toFixed(0)}/s`)
     }
     console.log(
@@ -439,7 +499,6 @@ async function main() {
       `jose verify at concurrency 1: raw ${one.raw.rate.toFixed(0)}/s, gateway JWKS ${one.jwks.rate.toFixed(0)}/s`,
     )
   } finally {
-    await closeLean?.()
     await backends?.end()
     await bench.close()
   }
