@@ -6,6 +6,7 @@
 // PostgreSQL spend per grant (/proc). Run: npx tsx bench/tokens.ts
 // Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SECONDS,
 // BENCH_ROUNDS, BENCH_NODE_ARGS (as in bench/login.ts).
+import { fork } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
@@ -176,6 +177,34 @@ async function grants(
   const cpu = cpuMeter(meter)
   const measured = await cpu.meter(() => loop(grant, 2 * cores))
   return { ...measured, cpuMs: cpu.per(measured.n) }
+}
+
+/** bench/tokens-floor.ts in a process of its own: its port, client, refresh tokens, and a meter of its CPU. */
+async function startFloor(chains: number) {
+  const child = fork(new URL('./tokens-floor.ts', import.meta.url).pathname, {
+    env: { ...process.env, FLOOR_CHAINS: String(chains) },
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const started = await new Promise<{
+    port: number
+    client: { client_id: string; client_secret: string }
+    chains: string[]
+  }>((resolve, reject) => {
+    child.once('message', resolve as never)
+    child.once('exit', (code) => reject(new Error(`the floor exited (${code})`)))
+  })
+  const meter: Meter = {
+    gatewayPid: child.pid!,
+    backends: { pids: async () => [], end: async () => {} },
+  }
+  return {
+    port: started.port,
+    client: { clientId: started.client.client_id, clientSecret: started.client.client_secret },
+    chains: started.chains,
+    meter,
+    stop: () => child.kill(),
+  }
 }
 
 /** A wrk phase at the token endpoint (tokenScript), with the CPU it costs; wrk's own as the client's. */
@@ -366,6 +395,7 @@ function row(
     : ' '.repeat(19)
   console.log(`${label.padEnd(30)} ${fmt(s.rate)} ${fmt(s.p50)} ${fmt(s.p99)} ${cpu}  ${against}`)
 }
+const pct = (rate: number, of: number) => `${((100 * rate) / of).toFixed(0)} %`
 const versus = (rate: number, peer: number, name: string) =>
   `${name}: ${(rate / peer).toFixed(2)}x ${rate >= peer ? '(ahead)' : '(behind)'}`
 
@@ -379,6 +409,7 @@ async function main() {
   const bench = await benchGateway({ PUBLIC_URL_TEMPLATE: 'http://{host}:{port}' })
   const { gw } = bench
   let backends: Backends | undefined
+  let stopFloor: (() => void) | undefined
   try {
     const { web, machine } = await setUp(bench)
     await bench.ready()
@@ -433,6 +464,8 @@ async function main() {
     const exchangeGoal = (rate: number) => versus(rate, CODE_EXCHANGE_GOAL_PER_S, 'goal 300/s')
     const wrk = hasWrk()
     if (!wrk) console.log('wrk not found (apt-get install wrk): its phases are skipped')
+    const floor = await startFloor(ROUNDS * 2 * (2 * cores))
+    stopFloor = floor.stop
     console.log(
       `${new Date().toISOString()} cores ${cores} (${cpus()[0]?.model ?? '?'}), node ${process.version}, RS256 2048-bit, ${SECONDS} s per phase, load average ${loadavg()
         .map((l) => l.toFixed(2))
@@ -493,6 +526,25 @@ async function main() {
         Math.ceil(EXCHANGES_PER_WRK_PHASE / 100),
       )
       row('code exchange, wrk', wexchange, exchangeGoal(wexchange.rate))
+      // The floor: oidc-provider alone (memory adapter, static client), the same wrk phases.
+      const floorHost = `127.0.0.1:${floor.port}`
+      const fcc = await wrkGrants(
+        floor.meter,
+        floor.port,
+        tokenScript({ host: floorHost, app: floor.client, mode: 'cc' }),
+      )
+      row('client credentials, floor', fcc, `gateway ${pct(wcc.rate, fcc.rate)} of it`)
+      const frefresh = await wrkGrants(
+        floor.meter,
+        floor.port,
+        tokenScript({
+          host: floorHost,
+          app: floor.client,
+          mode: 'refresh',
+          items: floor.chains.splice(0, 2 * (2 * cores)),
+        }),
+      )
+      row('refresh, floor', frefresh, `gateway ${pct(wrefresh.rate, frefresh.rate)} of it`)
       console.log(
         `  client CPU per grant (wrk): client credentials ${wcc.cpuMs.bench.toFixed(2)} ms, refresh ${wrefresh.cpuMs.bench.toFixed(2)} ms, exchange ${wexchange.cpuMs.bench.toFixed(2)} ms; refused: ${wcc.errors + wrefresh.errors + wexchange.errors}; load average ${loadavg()[0]!.toFixed(2)}`,
       )
@@ -508,6 +560,7 @@ async function main() {
       `jose verify at concurrency 1: raw ${one.raw.rate.toFixed(0)}/s, gateway JWKS ${one.jwks.rate.toFixed(0)}/s`,
     )
   } finally {
+    stopFloor?.()
     await backends?.end()
     await bench.close()
   }
