@@ -73,33 +73,35 @@ async function refusedWithin(what: string, refused: () => Promise<boolean>) {
   console.log(`${what}: refused after ${Date.now() - started} ms`)
 }
 
+/** A member signed in at a web app, and `refresh()`: the next grant of its refresh token chain. */
 async function signedIn(email: string) {
   const { tenant, host } = await member(email)
   const web = await relyingParty(gw, tenant)
   const flow = await authorize(web.config, { email, password: person.password })
   expect(flow.tokens?.refresh_token).toBeTruthy()
-  return { tenant, host, web, flow, refreshToken: flow.tokens!.refresh_token! }
+  let refreshToken = flow.tokens!.refresh_token!
+  const refresh = async () => {
+    const res = await grant(
+      host,
+      web.app,
+    )({ grant_type: 'refresh_token', refresh_token: refreshToken })
+    if (res.status === 200) refreshToken = res.body.refresh_token
+    return res
+  }
+  return { tenant, host, web, flow, refresh }
 }
 
 describe('grants at the token endpoint with the revocation view on', () => {
   it('read the app and the account once: one statement per client-credentials grant, two per refresh or exchange', async () => {
-    const { tenant, host, web, flow } = await signedIn(person.email)
+    const { tenant, host, web, flow, refresh } = await signedIn(person.email)
     const machine = await relyingParty(gw, tenant, { name: 'Sync', type: 'machine' })
     const cc = async () => {
       const res = await grant(host, machine.app)({ grant_type: 'client_credentials' })
       expect(res.status, res.text).toBe(200)
     }
-    let refreshToken = flow.tokens!.refresh_token!
-    const refresh = async () => {
-      const res = await grant(
-        host,
-        web.app,
-      )({
-        grant_type: 'refresh_token',
-        refresh_token: refreshToken,
-      })
+    const refreshed = async () => {
+      const res = await refresh()
       expect(res.status, res.text).toBe(200)
-      refreshToken = res.body.refresh_token
     }
     const exchange = async () => {
       const { url, verifier } = await authorizationRequest(web.config, { scope: 'openid' })
@@ -118,7 +120,7 @@ describe('grants at the token endpoint with the revocation view on', () => {
     }
 
     expect(await steadyStatements(cc, 1)).toBe(1)
-    expect(await steadyStatements(refresh, 2)).toBe(2)
+    expect(await steadyStatements(refreshed, 2)).toBe(2)
     expect(await steadyStatements(exchange, 2)).toBe(2)
   })
 
@@ -150,19 +152,7 @@ describe('grants at the token endpoint with the revocation view on', () => {
   })
 
   it("refuses a disabled member's refresh token", async () => {
-    const { tenant, host, web, refreshToken: first } = await signedIn('kept@example.com')
-    let refreshToken = first
-    const refresh = async () => {
-      const res = await grant(
-        host,
-        web.app,
-      )({
-        grant_type: 'refresh_token',
-        refresh_token: refreshToken,
-      })
-      if (res.status === 200) refreshToken = res.body.refresh_token
-      return res
-    }
+    const { tenant, refresh } = await signedIn('kept@example.com')
     // Kept: the account is read once, then no more.
     expect(await steadyStatements(async () => void (await refresh()), 2)).toBe(2)
 
