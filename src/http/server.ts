@@ -1,4 +1,10 @@
-import { createServer, type RequestListener, type Server } from 'node:http'
+import {
+  createServer,
+  IncomingMessage,
+  type RequestListener,
+  type Server,
+  ServerResponse,
+} from 'node:http'
 import { timeRequest } from '../metrics/http.js'
 
 export type SlowClientLimits = {
@@ -29,10 +35,54 @@ export function httpServer(handler: RequestListener, limits = SLOW_CLIENT_LIMITS
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: limits.checkEveryMs,
+      ...expressPrototypes(handler),
     },
     (req, res) => {
       timeRequest(req, res)
       handler(req, res)
     },
   )
+}
+
+/**
+ * Requests and responses made with the Express app's own prototypes from the start.
+ * Express gives every request and response its prototypes with `Object.setPrototypeOf(req,
+ * app.request)` (and `res`, app.response). On Node 20's V8 that costs far more than the call:
+ * each object changed so gets a map of its own and stays in the heap past young collections, so
+ * a gateway under load promoted tens of MB a second and ran a full mark-compact every few
+ * hundred ms, 8-35 ms pauses each (bench/forward-auth.ts with --trace-gc), and a bare Express 5
+ * answered a third of what the same server without the change answers. Objects made with
+ * those prototypes already meet a setPrototypeOf that changes nothing, which V8 skips. Node 24
+ * is not affected either way. Not an Express app (no `request`/`response`): Node's own classes.
+ */
+export function expressPrototypes(handler: RequestListener): {
+  IncomingMessage?: typeof IncomingMessage
+  ServerResponse?: typeof ServerResponse
+} {
+  const { request, response } = handler as { request?: unknown; response?: unknown }
+  if (!(request instanceof IncomingMessage) || !(response instanceof ServerResponse)) return {}
+  // Node's classes are functions that set up `this` (Node 20 and 24): called on an object that
+  // `new` made with the app's prototype. (Reflect.construct with the app's prototype as
+  // new.target would do it for any class, but V8 then takes a slow path that costs as much.)
+  const init = (base: unknown) => {
+    if (typeof base !== 'function' || /^class\b/.test(Function.prototype.toString.call(base)))
+      return undefined
+    return base as (this: unknown, ...args: unknown[]) => void
+  }
+  const request0 = init(IncomingMessage)
+  const response0 = init(ServerResponse)
+  if (!request0 || !response0) return {}
+  const [initRequest, initResponse] = [request0, response0]
+  function Request(this: unknown, socket: unknown) {
+    initRequest.call(this, socket)
+  }
+  Request.prototype = request
+  function Response(this: unknown, req: unknown, options: unknown) {
+    initResponse.call(this, req, options)
+  }
+  Response.prototype = response
+  return {
+    IncomingMessage: Request as unknown as typeof IncomingMessage,
+    ServerResponse: Response as unknown as typeof ServerResponse,
+  }
 }
