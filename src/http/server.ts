@@ -50,39 +50,42 @@ export function httpServer(handler: RequestListener, limits = SLOW_CLIENT_LIMITS
  * app.request)` (and `res`, app.response). On Node 20's V8 that costs far more than the call:
  * each object changed so gets a map of its own and stays in the heap past young collections, so
  * a gateway under load promoted tens of MB a second and ran a full mark-compact every few
- * hundred ms, 8-35 ms pauses each (bench/forward-auth.ts with --trace-gc), and a bare Express 5
- * answered a third of what the same server without the change answers. Objects made with
- * those prototypes already meet a setPrototypeOf that changes nothing, which V8 skips. Node 24
- * is not affected either way. Not an Express app (no `request`/`response`): Node's own classes.
+ * hundred ms, 8-35 ms pauses each (bench/forward-auth.ts with --trace-gc); a bare Express 5
+ * answered a fifth to a third of what it answers without the change. Here the app's prototypes
+ * become those of subclasses of Node's classes (the same properties, the same chain below
+ * them), the server makes its objects with those, and Express's setPrototypeOf then changes
+ * nothing, which V8 skips. Subclasses, not functions that call Node's constructors on an object
+ * of the app's prototype: those cost 25 % on Node 24, where V8 handles setPrototypeOf well.
+ * Not an Express app (no `request`/`response`): Node's own classes. It changes the app's
+ * `request` and `response` objects (once: a second call finds them done).
  */
 export function expressPrototypes(handler: RequestListener): {
   IncomingMessage?: typeof IncomingMessage
   ServerResponse?: typeof ServerResponse
 } {
-  const { request, response } = handler as { request?: unknown; response?: unknown }
+  const app = handler as unknown as { request?: unknown; response?: unknown }
+  const { request, response } = app
   if (!(request instanceof IncomingMessage) || !(response instanceof ServerResponse)) return {}
-  // Node's classes are functions that set up `this` (Node 20 and 24): called on an object that
-  // `new` made with the app's prototype. (Reflect.construct with the app's prototype as
-  // new.target would do it for any class, but V8 then takes a slow path that costs as much.)
-  const init = (base: unknown) => {
-    if (typeof base !== 'function' || /^class\b/.test(Function.prototype.toString.call(base)))
-      return undefined
-    return base as (this: unknown, ...args: unknown[]) => void
-  }
-  const request0 = init(IncomingMessage)
-  const response0 = init(ServerResponse)
-  if (!request0 || !response0) return {}
-  const [initRequest, initResponse] = [request0, response0]
-  function Request(this: unknown, socket: unknown) {
-    initRequest.call(this, socket)
-  }
-  Request.prototype = request
-  function Response(this: unknown, req: unknown, options: unknown) {
-    initResponse.call(this, req, options)
-  }
-  Response.prototype = response
-  return {
-    IncomingMessage: Request as unknown as typeof IncomingMessage,
-    ServerResponse: Response as unknown as typeof ServerResponse,
-  }
+  const made = madeFor.get(handler)
+  if (made) return made
+  class Request extends IncomingMessage {}
+  class Response<R extends IncomingMessage = IncomingMessage> extends ServerResponse<R> {}
+  adopt(Request.prototype, request)
+  adopt(Response.prototype, response)
+  app.request = Request.prototype
+  app.response = Response.prototype
+  const classes = { IncomingMessage: Request, ServerResponse: Response }
+  madeFor.set(handler, classes)
+  return classes
+}
+
+const madeFor = new WeakMap<
+  RequestListener,
+  { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse }
+>()
+
+/** `target` takes the place of `prototype`: its own properties, and what it inherits from. */
+function adopt(target: object, prototype: object) {
+  Object.setPrototypeOf(target, Object.getPrototypeOf(prototype))
+  Object.defineProperties(target, Object.getOwnPropertyDescriptors(prototype))
 }
