@@ -9,6 +9,11 @@
 // stops, unless BENCH_GENERATOR=autocannon asks for the old generator (in this process; its
 // figures are not comparable).
 //
+// Peers, each sent the gateway's very request: stock bare Express 5 (app.listen; the goal's
+// peer), the same app in the gateway's own HTTP server (src/http/server.ts: requests made with
+// Express's prototypes), and, when installed, HAProxy answering a constant 200 (the machine's
+// floor: what the VM's scheduler and loopback leave of a tail when the server does nothing).
+//
 // Two kinds of phase:
 // - closed loop: BENCH_CONNECTIONS connections (default 4), each sending its next request when
 //   the answer came. Few connections, so the latency is the server's answer plus a short queue
@@ -30,7 +35,8 @@
 // (per phase, default 5), BENCH_ROUNDS (default 5), BENCH_CONNECTIONS (default 4),
 // BENCH_PACED_CONNECTIONS (default 32), BENCH_PACED_ROUNDS (default 2), BENCH_GENERATOR (wrk,
 // the default, or autocannon), BENCH_NODE_ARGS (to the gateway's node, e.g. '--cpu-prof
-// --cpu-prof-dir=/tmp/prof') and BENCH_BARE_NODE_ARGS (to the bare server's).
+// --cpu-prof-dir=/tmp/prof'), BENCH_BARE_NODE_ARGS (to the bare servers') and
+// BENCH_GATEWAY_OUTPUT (a file for what the gateway printed, e.g. with BENCH_NODE_ARGS=--trace-gc).
 import { execFileSync, fork, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
