@@ -6,6 +6,7 @@ import {
   findWithGrantAndSession,
   upsertArtefacts,
 } from './artefacts.queries.js'
+import { groupWrite } from '../lib/group-write.js'
 import { heldLookup } from '../revocation/cache.js'
 import { type RevocationView, revocationKeys } from '../revocation/view.js'
 import { clientMetadata, findClient } from './apps.js'
@@ -56,6 +57,14 @@ export function artefactAdapter({
    */
   view?: RevocationView | undefined
 }) {
+  // The tokens of grants that spend nothing (client credentials), written in groups: each
+  // answer still waits for its own record, and concurrent grants share a statement and a commit.
+  // One row per key in a statement (an upsert may not touch a row twice): the last one asked.
+  const writeIssued = groupWrite<ArtefactRow>((issued) =>
+    upsertArtefacts(db, [
+      ...new Map(issued.map((row) => [`${row.model} ${row.id}`, row])).values(),
+    ]),
+  )
   const client = heldLookup(
     view,
     async (clientId) => {
@@ -145,7 +154,7 @@ export function artefactAdapter({
       const writes = issued() ? [...grant.writes.values()] : []
       const { consume } = grant
       if (!consume) {
-        if (writes.length) await upsertArtefacts(db, writes)
+        if (writes.length) await writeIssued(writes)
         return true
       }
       // A refused grant (the account disabled, say) still spends its code.

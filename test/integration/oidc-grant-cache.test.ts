@@ -124,6 +124,29 @@ describe('grants at the token endpoint with the revocation view on', () => {
     expect(await steadyStatements(exchange, 2)).toBe(2)
   })
 
+  it('stores the record of each of concurrent client-credentials grants before its answer', async () => {
+    const { tenant, host } = await member(person.email)
+    const machine = await relyingParty(gw, tenant, { name: 'Busy', type: 'machine' })
+    const cc = () => grant(host, machine.app)({ grant_type: 'client_credentials' })
+    expect(await steadyStatements(async () => void (await cc()), 1)).toBe(1)
+
+    // How many groups they make depends on how they arrive (test/unit/lib/group-write.test.ts
+    // holds the grouping); at most one statement each, and every answer's record stored.
+    const before = statements
+    const answers = await Promise.all(Array.from({ length: 8 }, cc))
+    console.log(`8 concurrent client-credentials grants: ${statements - before} statements`)
+    expect(statements - before).toBeLessThanOrEqual(8)
+    // Each token's record is there: the uncaching app (gw.app) reads it for every verification.
+    for (const res of answers) {
+      expect(res.status, res.text).toBe(200)
+      const verified = await supertest(gw.app)
+        .get('/auth/verify')
+        .set('Host', host)
+        .set('Authorization', `Bearer ${res.body.access_token}`)
+      expect(verified.status).toBe(200)
+    }
+  })
+
   it("refuses an app's old secret once it is rotated, and a deleted app", async () => {
     const { tenant, host } = await member(person.email)
     const machine = await relyingParty(gw, tenant, { name: 'Rotated', type: 'machine' })
