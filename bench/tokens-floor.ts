@@ -2,9 +2,9 @@
 // the gateway's: its in-memory adapter (no database), one static confidential client, an account
 // answered from memory, the same grant options (client credentials, JWT access tokens for one
 // resource, rotated refresh tokens) and a 2048-bit RS256 key, on node:http in a process of its
-// own. Forked by bench/tokens.ts; sends the parent its port, the client and refresh tokens to
-// start chains from (minted through the provider's own models, as a code exchange would).
-// Env: FLOOR_CHAINS (how many refresh tokens).
+// own. Forked by bench/tokens.ts; sends the parent its port and the client, then refresh tokens
+// to start chains from when asked (minted through the provider's own models, as a code
+// exchange would).
 import { generateKeyPairSync } from 'node:crypto'
 import { createServer } from 'node:http'
 import Provider from 'oidc-provider'
@@ -62,23 +62,28 @@ const provider = new Provider(issuer, {
 server.on('request', provider.callback())
 
 // Refresh tokens as a code exchange leaves them: a grant of the scopes and resource, and a
-// token of it bound to the client.
+// token of it bound to the client. Minted when asked (the memory adapter keeps the last 1,000
+// artefacts only: chains minted ahead would be gone by the next round).
 const found = await provider.Client.find(client.client_id)
-const chains: string[] = []
-for (let i = 0; i < Number(process.env.FLOOR_CHAINS ?? 8); i++) {
-  const grant = new provider.Grant({ accountId: 'ada', clientId: client.client_id })
-  grant.addOIDCScope('openid profile email offline_access')
-  grant.addResourceScope(audience, 'openid profile email')
-  const grantId = await grant.save()
-  const token = new provider.RefreshToken({
-    accountId: 'ada',
-    client: found!,
-    grantId,
-    scope: 'openid profile email offline_access',
-    resource: audience,
-    gty: 'authorization_code',
-    authTime: Math.floor(Date.now() / 1000),
-  })
-  chains.push(await token.save())
+async function mint(count: number) {
+  const chains: string[] = []
+  for (let i = 0; i < count; i++) {
+    const grant = new provider.Grant({ accountId: 'ada', clientId: client.client_id })
+    grant.addOIDCScope('openid profile email offline_access')
+    grant.addResourceScope(audience, 'openid profile email')
+    const grantId = await grant.save()
+    const token = new provider.RefreshToken({
+      accountId: 'ada',
+      client: found!,
+      grantId,
+      scope: 'openid profile email offline_access',
+      resource: audience,
+      gty: 'authorization_code',
+      authTime: Math.floor(Date.now() / 1000),
+    })
+    chains.push(await token.save())
+  }
+  return chains
 }
-process.send!({ port, client, chains })
+process.on('message', async (count: number) => process.send!({ chains: await mint(count) }))
+process.send!({ port, client })

@@ -7,6 +7,7 @@
 // Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SECONDS,
 // BENCH_ROUNDS, BENCH_NODE_ARGS (as in bench/login.ts).
 import { fork } from 'node:child_process'
+import { once } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
@@ -180,16 +181,14 @@ async function grants(
 }
 
 /** bench/tokens-floor.ts in a process of its own: its port, client, refresh tokens, and a meter of its CPU. */
-async function startFloor(chains: number) {
+async function startFloor() {
   const child = fork(new URL('./tokens-floor.ts', import.meta.url).pathname, {
-    env: { ...process.env, FLOOR_CHAINS: String(chains) },
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const started = await new Promise<{
     port: number
     client: { client_id: string; client_secret: string }
-    chains: string[]
   }>((resolve, reject) => {
     child.once('message', resolve as never)
     child.once('exit', (code) => reject(new Error(`the floor exited (${code})`)))
@@ -201,7 +200,12 @@ async function startFloor(chains: number) {
   return {
     port: started.port,
     client: { clientId: started.client.client_id, clientSecret: started.client.client_secret },
-    chains: started.chains,
+    /** `count` refresh tokens, each the start of a chain. */
+    async chains(count: number): Promise<string[]> {
+      child.send(count)
+      const [answer] = (await once(child, 'message')) as [{ chains: string[] }]
+      return answer.chains
+    },
     meter,
     stop: () => child.kill(),
   }
@@ -464,7 +468,7 @@ async function main() {
     const exchangeGoal = (rate: number) => versus(rate, CODE_EXCHANGE_GOAL_PER_S, 'goal 300/s')
     const wrk = hasWrk()
     if (!wrk) console.log('wrk not found (apt-get install wrk): its phases are skipped')
-    const floor = await startFloor(ROUNDS * 2 * (2 * cores))
+    const floor = await startFloor()
     stopFloor = floor.stop
     console.log(
       `${new Date().toISOString()} cores ${cores} (${cpus()[0]?.model ?? '?'}), node ${process.version}, RS256 2048-bit, ${SECONDS} s per phase, load average ${loadavg()
@@ -541,7 +545,7 @@ async function main() {
           host: floorHost,
           app: floor.client,
           mode: 'refresh',
-          items: floor.chains.splice(0, 2 * (2 * cores)),
+          items: await floor.chains(2 * (2 * cores)),
         }),
       )
       row('refresh, floor', frefresh, `gateway ${pct(wrefresh.rate, frefresh.rate)} of it`)
