@@ -179,12 +179,13 @@ describe('grants at the token endpoint with the revocation view on', () => {
     // Kept: the account is read once, then no more.
     expect(await steadyStatements(async () => void (await refresh()), 2)).toBe(2)
 
-    await gw.db
+    const disabled = await gw.db
       .updateTable('memberships')
       .set({ status: 'disabled' })
       .where('tenant_id', '=', tenant.id)
-      .where('user_id', '=', await userIdOf('kept@example.com'))
-      .execute()
+      .where('user_id', '=', await userIdOf(tenant.id, 'kept@example.com'))
+      .executeTakeFirst()
+    expect(disabled.numUpdatedRows).toBe(1n)
     await refusedWithin('the disabled member', async () => {
       const res = await refresh()
       if (res.status !== 200) expect(res.body.error).toBe('invalid_grant')
@@ -193,11 +194,14 @@ describe('grants at the token endpoint with the revocation view on', () => {
   })
 })
 
-async function userIdOf(email: string) {
+/** The user behind the tenant's member with this address (other files' tenants may have one too). */
+async function userIdOf(tenantId: string, email: string) {
   const user = await gw.db
-    .selectFrom('users')
-    .select('id')
-    .where('email', '=', email)
+    .selectFrom('memberships')
+    .innerJoin('users', 'users.id', 'memberships.user_id')
+    .select('users.id')
+    .where('memberships.tenant_id', '=', tenantId)
+    .where('users.email', '=', email)
     .executeTakeFirstOrThrow()
   return user.id
 }
