@@ -68,11 +68,14 @@ export async function consumeAndWrite(
   rows: ArtefactRow[],
   now: Date,
 ): Promise<{ consumed: boolean; written: boolean }> {
-  // The payloads go as JSON values, not as text inside JSON.
-  const values = rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as unknown }))
+  // A JSON array of the rows, each payload spliced in as the JSON it already is (not parsed
+  // only to be written out again, nor quoted as text inside JSON).
+  const values = `[${rows
+    .map(({ payload, ...row }) => `{"payload":${payload},${JSON.stringify(row).slice(1)}`)
+    .join(',')}]`
   const { rows: outcome } = await sql<{ consumed: number; allowed: number }>`
     select consumed, allowed from grant_consume_write(${consumed.tenantId}, ${consumed.model},
-      ${consumed.id}, ${now}, ${JSON.stringify(values)}::jsonb)`.execute(db)
+      ${consumed.id}, ${now}, ${values}::jsonb)`.execute(db)
   const [row] = outcome
   return { consumed: (row?.consumed ?? 0) > 0, written: (row?.allowed ?? 0) > 0 }
 }
